@@ -1,0 +1,280 @@
+"""Deploy-time parsing: XML -> SpiffWorkflow specs, plus the checks that make a diagram runnable here.
+
+A diagram is refused with every problem found, each naming the element and the reason; nothing
+half-parsed ever leaves this module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.specs.ExclusiveChoice import ExclusiveChoice
+from SpiffWorkflow.specs.MultiChoice import MultiChoice
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.specs.mixins.service_task import ServiceTask
+
+from ..errors import DefinitionInvalid, ScriptError
+from ..requirements import Requirements, cited
+from ..roles import role_of_lane
+from .scripting import RestrictedEnvironment, RunContext, check_expression, check_script
+from .xmlsafe import kind_of, parse_xml
+
+SERVICE_OPERATIONS = {"start_case"}
+
+# Data every case has when it starts (processes/README.md); timer expressions are tried on it.
+SAMPLE_CASE_DATA: dict[str, Any] = {
+    "applicant_name": "示例", "applicant_phone": "13800000000", "applicant_type": "personal",
+    "matter_code": "SAMPLE", "matter_name": "示例事项", "matter_kind": "personal",
+    "matter_department": "示例部门", "responsible_unit": "SAMPLE", "promised_days": 3,
+    "channel": "walk_in", "address": "", "started_unit": "SAMPLE", "handling_unit": "SAMPLE",
+}
+
+
+@dataclass
+class ParsedProcess:
+    process_id: str
+    name: str
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    requirement_ids: list[str]
+    user_tasks: list[dict[str, Any]]
+
+
+@dataclass
+class ParsedDecision:
+    decision_id: str
+    name: str
+
+
+@dataclass
+class ParseResult:
+    kind: str  # "bpmn" or "dmn"
+    processes: list[ParsedProcess] = field(default_factory=list)
+    decisions: list[ParsedDecision] = field(default_factory=list)
+    warnings: list[dict[str, str]] = field(default_factory=list)
+
+
+def _describe(spec) -> str:
+    name = getattr(spec, "bpmn_name", None)
+    return f"{spec.bpmn_id}（{name}）" if name else str(getattr(spec, "bpmn_id", spec.name))
+
+
+def _validation_message(exc: ValidationException) -> dict[str, str]:
+    element = getattr(exc, "id", "") or getattr(exc, "name", "") or getattr(exc, "tag", "") or None
+    text = str(exc.args[0]) if exc.args else exc.__class__.__name__
+    where = f"元素 {element}" if element else "图"
+    line = getattr(exc, "line_number", "")
+    suffix = f"（第 {line} 行）" if line else ""
+    return {"element": element, "message": f"{where}{suffix}: {text}"}
+
+
+class DiagramParser:
+    """Parses BPMN and DMN documents and checks them against what this system can run."""
+
+    def __init__(
+        self,
+        ctx_factory: Callable[[], RunContext],
+        form_exists: Callable[[str], bool] | None = None,
+        requirements: Requirements | None = None,
+        max_bytes: int = 2 * 1024 * 1024,
+    ) -> None:
+        self.ctx_factory = ctx_factory
+        self.form_exists = form_exists
+        self.requirements = requirements
+        self.max_bytes = max_bytes
+
+    def parse(self, data: bytes, filename: str, decisions: Iterable[bytes] = ()) -> ParseResult:
+        root = parse_xml(data, filename, self.max_bytes)
+        kind = kind_of(root)
+        parser = SpiffBpmnParser()
+        try:
+            for dmn in decisions:
+                parser.add_dmn_xml(parse_xml(dmn, "decision.dmn", self.max_bytes))
+            if kind == "dmn":
+                parser.add_dmn_xml(root, filename)
+                return self._decisions(parser, root, filename)
+            parser.add_bpmn_xml(root, filename)
+        except ValidationException as exc:
+            problem = _validation_message(exc)
+            raise DefinitionInvalid(problem["message"], problem["element"]) from None
+        except (SpiffWorkflowException, KeyError, ValueError, TypeError, AttributeError) as exc:
+            raise DefinitionInvalid(f"{filename} 无法解析: {exc}") from None
+        return self._processes(parser, root, filename)
+
+    def _decisions(self, parser, root, filename) -> ParseResult:
+        result = ParseResult(kind="dmn")
+        for decision_id, dmn_parser in parser.dmn_parsers.items():
+            try:
+                dmn_parser.parse()
+            except ValidationException as exc:
+                problem = _validation_message(exc)
+                raise DefinitionInvalid(problem["message"], problem["element"]) from None
+            except Exception as exc:  # DMN parser raises plain exceptions for bad tables
+                raise DefinitionInvalid(f"决策 {decision_id} 无法解析: {exc}", decision_id) from None
+            result.decisions.append(ParsedDecision(decision_id, dmn_parser.get_name()))
+        if not result.decisions:
+            raise DefinitionInvalid(f"{filename} 中没有决策（decision）。")
+        return result
+
+    def _processes(self, parser, root, filename) -> ParseResult:
+        result = ParseResult(kind="bpmn")
+        process_ids = parser.get_process_ids()
+        if not process_ids:
+            raise DefinitionInvalid(
+                f"{filename} 中没有可执行的流程：请把流程的 isExecutable 设为 true。"
+            )
+        problems: list[dict[str, str]] = []
+        for process_id in process_ids:
+            try:
+                spec = parser.get_spec(process_id)
+                subprocess_specs = parser.get_subprocess_specs(process_id)
+            except ValidationException as exc:
+                problems.append(_validation_message(exc))
+                continue
+            except (SpiffWorkflowException, KeyError, ValueError, TypeError, AttributeError) as exc:
+                problems.append({"element": process_id, "message": f"流程 {process_id} 无法解析: {exc}"})
+                continue
+            if not spec.task_specs or len(spec.task_specs) <= 3:
+                problems.append({"element": process_id, "message": f"流程 {process_id} 是空的（没有开始事件或任务）。"})
+                continue
+            specs = [spec, *subprocess_specs.values()]
+            process_problems, user_tasks = self._check(specs)
+            problems.extend(process_problems)
+            result.processes.append(ParsedProcess(
+                process_id=process_id, name=spec.description or process_id, spec=spec,
+                subprocess_specs=subprocess_specs, requirement_ids=sorted(self._cited(specs)),
+                user_tasks=user_tasks,
+            ))
+        if problems:
+            first = problems[0]
+            message = first["message"] if len(problems) == 1 else f"{first['message']}（另有 {len(problems) - 1} 个问题）"
+            raise DefinitionInvalid(message, first.get("element"), problems)
+        return result
+
+    @staticmethod
+    def _cited(specs) -> set[str]:
+        found: set[str] = set()
+        for process_spec in specs:
+            for task_spec in process_spec.task_specs.values():
+                found |= cited(getattr(task_spec, "documentation", None) or "")
+        return found
+
+    def _check(self, specs) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+        problems: list[dict[str, str]] = []
+        user_tasks: list[dict[str, Any]] = []
+
+        def problem(task_spec, message: str) -> None:
+            problems.append({"element": task_spec.bpmn_id, "message": f"元素 {_describe(task_spec)}: {message}"})
+
+        def expression_ok(task_spec, what: str, expression: str | None) -> bool:
+            if expression is None or not str(expression).strip():
+                problem(task_spec, f"{what}为空。")
+                return False
+            try:
+                check_expression(str(expression))
+            except ScriptError as exc:
+                problem(task_spec, f"{what} `{expression}` 不被允许: {exc.message}")
+                return False
+            except SyntaxError as exc:
+                problem(task_spec, f"{what} `{expression}` 有语法错误: {exc.msg}")
+                return False
+            return True
+
+        for process_spec in specs:
+            for task_spec in process_spec.task_specs.values():
+                if getattr(task_spec, "bpmn_id", None) is None:
+                    continue
+                documentation = getattr(task_spec, "documentation", None) or ""
+                if self.requirements is not None:
+                    for rid in self.requirements.unknown(documentation):
+                        problem(task_spec, f"引用的需求编号 {rid} 在 REQUIREMENTS.md 中不存在。")
+                if isinstance(task_spec, UserTask):
+                    user_tasks.append(self._check_user_task(task_spec, problem, expression_ok))
+                elif isinstance(task_spec, ServiceTask):
+                    if task_spec.operation_name not in SERVICE_OPERATIONS:
+                        problem(task_spec, f"未知的服务操作 {task_spec.operation_name!r}（可用: start_case）。")
+                    for name, param in task_spec.operation_params.items():
+                        expression_ok(task_spec, f"参数 {name}", param.get("value"))
+                elif isinstance(task_spec, ScriptTask):
+                    try:
+                        check_script(task_spec.script or "")
+                    except ScriptError as exc:
+                        problem(task_spec, f"脚本不被允许: {exc.message}")
+                    except SyntaxError as exc:
+                        problem(task_spec, f"脚本第 {exc.lineno} 行有语法错误: {exc.msg}")
+                if isinstance(task_spec, (ExclusiveChoice, MultiChoice)):
+                    for condition, _target in getattr(task_spec, "cond_task_specs", []):
+                        if condition is not None:
+                            expression_ok(task_spec, "条件", getattr(condition, "args", [condition])[0])
+                if isinstance(task_spec, CatchingEvent) and isinstance(task_spec.event_definition, TimerEventDefinition):
+                    self._check_timer(task_spec, problem, expression_ok)
+        return problems, user_tasks
+
+    def _check_user_task(self, task_spec, problem, expression_ok) -> dict[str, Any]:
+        props = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+        role = role_of_lane(task_spec.lane)
+        if task_spec.lane is None:
+            problem(task_spec, "用户任务必须放在一个代表角色的泳道里。")
+        elif role is None:
+            problem(task_spec, f"泳道 “{task_spec.lane}” 不是已知的角色（咨询中心工作人员、帮办员、代办员、首席服务专员、政务服务中心办公室）。")
+        form = props.get("form")
+        if not form:
+            problem(task_spec, "用户任务没有指定表单（属性 form）。")
+        elif self.form_exists is not None and not self.form_exists(form):
+            problem(task_spec, f"表单 forms/{form}.json 不存在。")
+        for key, what in (("unit", "单位表达式"), ("dueDate", "期限表达式")):
+            if key in props:
+                expression_ok(task_spec, what, props[key])
+        return {"name": task_spec.bpmn_id, "title": task_spec.bpmn_name, "role": role, "form": form}
+
+    def _check_timer(self, task_spec, problem, expression_ok) -> None:
+        definition = task_spec.event_definition
+        expression = definition.expression
+        if not expression_ok(task_spec, "计时器表达式", expression):
+            return
+        ctx = self.ctx_factory()
+        env = RestrictedEnvironment(ctx)
+        try:
+            value = env.evaluate(expression, dict(SAMPLE_CASE_DATA))
+        except NameError as exc:
+            hint = "；ISO 8601 时长要加引号，例如 \"PT30M\"" if re.fullmatch(r"\s*P[0-9TYMWDHS.]+\s*", expression or "") else ""
+            problem(task_spec, f"计时器表达式 `{expression}` 无法求值: {exc}{hint}")
+            return
+        except Exception as exc:  # any failure of a diagram's expression is the diagram's problem
+            problem(task_spec, f"计时器表达式 `{expression}` 无法求值: {exc}")
+            return
+        if not isinstance(value, str):
+            problem(task_spec, f"计时器表达式 `{expression}` 的结果 {value!r} 不是 ISO 8601 字符串。")
+            return
+        try:
+            if isinstance(definition, TimeDateEventDefinition):
+                TimerEventDefinition.parse_time_or_duration(value)
+                if value.upper().startswith("P"):
+                    raise ValueError("这是时长，不是时间点；请改用 timeDuration 或 add_duration(now(), ...)")
+            elif isinstance(definition, DurationTimerEventDefinition):
+                TimerEventDefinition.parse_iso_duration(value)
+            elif isinstance(definition, CycleTimerEventDefinition):
+                cycles, _start, _duration = TimerEventDefinition.parse_iso_recurring_interval(value)
+                if cycles < 0:
+                    raise ValueError("循环计时器必须限定次数（R3/PT1H 这样的形式）")
+        except Exception as exc:
+            problem(task_spec, f"计时器表达式 `{expression}` 的结果 {value!r} 不是有效的 ISO 8601 时间: {exc}")
+
+
+
+
+__all__ = ["DiagramParser", "ParseResult", "ParsedProcess"]

@@ -1,0 +1,200 @@
+"""Start, complete and fire: one engine run, and a plain description of what it left behind."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from ..errors import ScriptError, TaskNotReady
+from ..roles import role_of_lane
+from .scripting import RestrictedScriptEngine, RunContext
+
+
+@dataclass
+class ReadyTask:
+    id: str
+    name: str
+    title: str
+    role: str | None
+    unit: str | None
+    form: str | None
+    due_at: datetime | None
+    instructions: str | None
+    documentation: str | None
+
+
+@dataclass
+class WaitingTimer:
+    id: str
+    name: str
+    title: str
+    due_at: datetime | None
+    attached_to: str | None
+
+
+@dataclass
+class CompletedStep:
+    """A user task finished in this run, for the audit trail and the ledger."""
+
+    id: str
+    name: str
+    title: str
+    role: str | None
+    data: dict[str, Any]
+
+
+@dataclass
+class RunResult:
+    workflow: BpmnWorkflow
+    ready: list[ReadyTask]
+    timers: list[WaitingTimer]
+    completed: bool
+    data: dict[str, Any]
+    service_calls: list[dict[str, Any]] = field(default_factory=list)
+    provisional: bool = False
+    fired: list[WaitingTimer] = field(default_factory=list)
+
+
+def _props(task_spec) -> dict[str, str]:
+    return (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+
+
+def _element_error(exc: Exception) -> ScriptError:
+    task = getattr(exc, "task", None)
+    spec = getattr(task, "task_spec", None)
+    element = getattr(spec, "bpmn_id", None) or getattr(spec, "name", None)
+    title = getattr(spec, "bpmn_name", None)
+    cause = getattr(exc, "error_line", None)
+    text = str(exc.args[0]) if exc.args else exc.__class__.__name__
+    where = f"元素 {element}" + (f"（{title}）" if title else "") if element else "流程"
+    detail = f"；出错的代码: {cause}" if cause else ""
+    return ScriptError(f"{where} 的表达式或脚本执行失败: {text}{detail}", element=element)
+
+
+class Runner:
+    """Runs workflows with the restricted script engine; knows nothing of storage."""
+
+    def __init__(self, timeout_seconds: float = 1.0) -> None:
+        self.timeout_seconds = timeout_seconds
+
+    def _attach(self, workflow: BpmnWorkflow, ctx: RunContext) -> None:
+        workflow.script_engine = RestrictedScriptEngine(ctx, self.timeout_seconds)
+
+    def start(self, spec, subprocess_specs, data: dict[str, Any], ctx: RunContext) -> RunResult:
+        workflow = BpmnWorkflow(spec, subprocess_specs)
+        self._attach(workflow, ctx)
+        workflow.task_tree.data.update(data)
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(data)
+        return self._advance(workflow, ctx)
+
+    def complete(self, workflow: BpmnWorkflow, task_id: str, data: dict[str, Any], ctx: RunContext) -> tuple[RunResult, CompletedStep]:
+        self._attach(workflow, ctx)
+        task = workflow.get_task_from_id(UUID(task_id))
+        if task is None or not isinstance(task.task_spec, UserTask) or task.state != TaskState.READY:
+            raise TaskNotReady("这个任务已经不是待办状态（可能已被他人办理），请刷新后再试。")
+        task.task_spec.add_data_from_form(task, data) if hasattr(task.task_spec, "add_data_from_form") else task.data.update(data)
+        step = CompletedStep(str(task.id), task.task_spec.bpmn_id, task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+                             role_of_lane(task.task_spec.lane), dict(data))
+        try:
+            task.run()
+        except SpiffWorkflowException as exc:
+            raise _element_error(exc) from None
+        return self._advance(workflow, ctx), step
+
+    def fire(self, workflow: BpmnWorkflow, timer_ids: list[str], ctx: RunContext) -> RunResult:
+        """Fire the given waiting timers (the caller decided they are due by the one clock)."""
+        self._attach(workflow, ctx)
+        for timer_id in timer_ids:
+            task = workflow.get_task_from_id(UUID(timer_id))
+            if task is None or task.state != TaskState.WAITING:
+                continue  # completed or cancelled meanwhile: nothing to do
+            task._set_internal_data(event_fired=True)
+        return self._advance(workflow, ctx)
+
+    def view(self, workflow: BpmnWorkflow, ctx: RunContext) -> RunResult:
+        """Describe a workflow without running it."""
+        self._attach(workflow, ctx)
+        return self._describe(workflow, ctx)
+
+    def _advance(self, workflow: BpmnWorkflow, ctx: RunContext) -> RunResult:
+        waiting = {task.id: self._timer_view(task) for task in self._waiting_timers(workflow)}
+        try:
+            workflow.do_engine_steps()
+            workflow.refresh_timers()
+            workflow.do_engine_steps()
+        except SpiffWorkflowException as exc:
+            raise _element_error(exc) from None
+        result = self._describe(workflow, ctx)
+        # Whatever fired in this run, asked for or found due on the way, is reported once.
+        result.fired = [view for task_id, view in waiting.items()
+                        if (task := workflow.get_task_from_id(task_id)) is not None and task.state == TaskState.COMPLETED]
+        return result
+
+    @staticmethod
+    def _waiting_timers(workflow: BpmnWorkflow):
+        return [task for task in workflow.get_tasks(state=TaskState.WAITING)
+                if isinstance(task.task_spec, CatchingEvent)
+                and isinstance(task.task_spec.event_definition, TimerEventDefinition)]
+
+    def _describe(self, workflow: BpmnWorkflow, ctx: RunContext) -> RunResult:
+        ready = [self._ready_view(task) for task in workflow.get_tasks(state=TaskState.READY, manual=True)]
+        timers = [self._timer_view(task) for task in self._waiting_timers(workflow)]
+        last = workflow.last_task
+        data = dict(workflow.data)
+        if last is not None:
+            data.update(last.data)
+        return RunResult(
+            workflow=workflow, ready=ready, timers=timers, completed=workflow.is_completed(),
+            data=data, service_calls=list(ctx.service_calls), provisional=ctx.provisional,
+        )
+
+    def _ready_view(self, task) -> ReadyTask:
+        spec = task.task_spec
+        props = _props(spec)
+        engine = task.workflow.script_engine
+        # Unit and due time are decided once, when the task becomes ready, and kept with it.
+        if task._get_internal_data("bdd_evaluated") is None:
+            try:
+                unit = engine.evaluate(task, props.get("unit", "handling_unit")) if (
+                    "unit" in props or "handling_unit" in task.data) else None
+                due = engine.evaluate(task, props["dueDate"]) if props.get("dueDate") else None
+            except SpiffWorkflowException as exc:
+                raise _element_error(exc) from None
+            task._set_internal_data(bdd_evaluated=True, bdd_unit=unit, bdd_due=due)
+        due_raw = task._get_internal_data("bdd_due")
+        extensions = getattr(spec, "extensions", None) or {}
+        return ReadyTask(
+            id=str(task.id), name=spec.bpmn_id, title=spec.bpmn_name or spec.bpmn_id,
+            role=role_of_lane(spec.lane), unit=task._get_internal_data("bdd_unit"), form=props.get("form"),
+            due_at=datetime.fromisoformat(due_raw) if due_raw else None,
+            instructions=extensions.get("instructionsForEndUser"), documentation=spec.documentation,
+        )
+
+    @staticmethod
+    def _timer_view(task) -> WaitingTimer:
+        spec = task.task_spec
+        value = task._get_internal_data("event_value")
+        due = None
+        if isinstance(value, str):
+            try:
+                due = TimerEventDefinition.get_datetime(value)
+            except ValueError:
+                due = None
+        attached = None
+        parent = task.parent
+        if parent is not None and parent.task_spec.__class__.__name__ == "BoundaryEventSplit":
+            for sibling in parent.children:
+                if sibling is not task and getattr(sibling.task_spec, "bpmn_id", None):
+                    attached = sibling.task_spec.bpmn_id
+        return WaitingTimer(id=str(task.id), name=spec.bpmn_id, title=spec.bpmn_name or spec.bpmn_id,
+                            due_at=due, attached_to=attached)
