@@ -1,0 +1,277 @@
+"""Tables. One row per case holds SpiffWorkflow's state; everything people query is derived rows
+kept in the same transaction (tasks, pending timers, audit trail, ledger, links)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC in, timezone-aware UTC out, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        from datetime import timezone
+
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        from datetime import timezone
+
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class OrgUnit(Base):
+    """县 / 乡(镇) / 村(社区) service units (R-3.3), and the county's departments."""
+
+    __tablename__ = "org_unit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(16))  # county | township | village
+    kind: Mapped[str] = mapped_column(String(32))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    path: Mapped[str] = mapped_column(String(400), index=True)  # "/CA/CA-T01/" for subtree queries
+    phone: Mapped[str | None] = mapped_column(String(40))
+    address: Mapped[str | None] = mapped_column(String(200))
+
+    parent: Mapped["OrgUnit | None"] = relationship(remote_side=[id])
+
+
+class Staff(Base):
+    """Registered service staff (R-6.1): the county centre registers every one."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(50))
+    role: Mapped[str] = mapped_column(String(32))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    duties: Mapped[str | None] = mapped_column(Text)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    unit: Mapped[OrgUnit | None] = relationship()
+
+
+class StaffChange(Base):
+    """Every change to the registry, since R-6.1 wants a stable team and a visible history."""
+
+    __tablename__ = "staff_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(64))
+    change: Mapped[dict[str, Any]]
+
+
+class Matter(Base):
+    """事项清单 entry (R-5.3) with its one-time notice (R-5.4)."""
+
+    __tablename__ = "matter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))  # enterprise | personal
+    department: Mapped[str] = mapped_column(String(100))
+    responsible_unit: Mapped[str] = mapped_column(String(32))
+    level: Mapped[str] = mapped_column(String(16))
+    service_types: Mapped[list[Any]]
+    promised_days: Mapped[int]
+    legal_days: Mapped[int | None]
+    fee: Mapped[str | None] = mapped_column(String(100))
+    window: Mapped[str | None] = mapped_column(String(200))
+    notice: Mapped[dict[str, Any]]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ProcessDefinition(Base):
+    """An immutable deployed version of one executable process."""
+
+    __tablename__ = "process_definition"
+    __table_args__ = (UniqueConstraint("process_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(100), index=True)
+    version: Mapped[int]
+    name: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(200))
+    checksum: Mapped[str] = mapped_column(String(64))
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    spec_json: Mapped[str] = mapped_column(Text)
+    starter_roles: Mapped[list[Any]]
+    requirement_ids: Mapped[list[Any]]
+    user_tasks: Mapped[list[Any]]
+    deployed_by: Mapped[str] = mapped_column(String(64))
+    deployed_at: Mapped[datetime]
+
+
+class DecisionDefinition(Base):
+    """An immutable deployed version of a DMN decision (R-1 routing)."""
+
+    __tablename__ = "decision_definition"
+    __table_args__ = (UniqueConstraint("decision_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[str] = mapped_column(String(100), index=True)
+    version: Mapped[int]
+    name: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(200))
+    checksum: Mapped[str] = mapped_column(String(64))
+    dmn_xml: Mapped[str] = mapped_column(Text)
+    deployed_by: Mapped[str] = mapped_column(String(64))
+    deployed_at: Mapped[datetime]
+
+
+class Case(Base):
+    """One process instance: SpiffWorkflow's state plus the columns people filter on."""
+
+    __tablename__ = "case"
+    __table_args__ = (
+        Index("ix_case_process_status", "process_id", "status"),
+        Index("ix_case_unit_status", "unit_code", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    process_id: Mapped[str] = mapped_column(String(100))
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"))
+    version: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16))  # running | waiting | completed | cancelled
+    state_json: Mapped[str] = mapped_column(Text)
+    lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    unit_code: Mapped[str | None] = mapped_column(String(32))
+    started_unit: Mapped[str | None] = mapped_column(String(32))
+    matter_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    applicant_name: Mapped[str | None] = mapped_column(String(100))
+    applicant_phone: Mapped[str | None] = mapped_column(String(40))
+    applicant_type: Mapped[str | None] = mapped_column(String(16))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    started_by: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    breaches: Mapped[int] = mapped_column(Integer, default=0)
+
+    definition: Mapped[ProcessDefinition] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class HumanTask(Base):
+    """The inbox: a ready (or finished) user task, derived from the workflow state."""
+
+    __tablename__ = "task"
+    __table_args__ = (
+        Index("ix_task_group", "status", "role", "unit_code", "due_at"),
+        Index("ix_task_assignee", "assignee", "status"),
+        Index("ix_task_case", "case_id", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow's task id
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
+    process_id: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str | None] = mapped_column(String(32))
+    unit_code: Mapped[str | None] = mapped_column(String(32))
+    form: Mapped[str | None] = mapped_column(String(100))
+    instructions: Mapped[str | None] = mapped_column(Text)
+    assignee: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))  # ready | completed | cancelled
+    due_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(String(64))
+
+    case: Mapped[Case] = relationship(lazy="raise")
+
+
+class PendingTimer(Base):
+    """A timer the case waits on. The database, not the scheduler, is the truth about what is due."""
+
+    __tablename__ = "pending_timer"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow's task id
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200))
+    attached_to: Mapped[str | None] = mapped_column(String(100))
+    due_at: Mapped[datetime | None] = mapped_column(index=True)
+    created_at: Mapped[datetime]
+
+
+class CaseLink(Base):
+    """Assist converted to proxy, a case's callback, a callback's rectification."""
+
+    __tablename__ = "case_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    from_case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    to_case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    relation: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class AuditEvent(Base):
+    """Who did what, when, with which data."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    element: Mapped[str | None] = mapped_column(String(100))
+    detail: Mapped[dict[str, Any]]
+
+
+class LedgerEntry(Base):
+    """台账: every step of every assist, proxy and onsite case, who and when (R-9.1.3.5, R-9.2.1)."""
+
+    __tablename__ = "ledger_entry"
+    __table_args__ = (Index("ix_ledger_unit_at", "unit_code", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    case_number: Mapped[str] = mapped_column(String(32))
+    process_id: Mapped[str] = mapped_column(String(100))
+    unit_code: Mapped[str | None] = mapped_column(String(32))
+    matter_code: Mapped[str | None] = mapped_column(String(32))
+    applicant_name: Mapped[str | None] = mapped_column(String(100))
+    step: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(64))
+    actor_role: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[datetime]
+    data: Mapped[dict[str, Any]]

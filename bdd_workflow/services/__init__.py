@@ -1,0 +1,1 @@
+"""Use cases as plain functions. Each opens one unit of work; none imports Flask."""

@@ -1,0 +1,256 @@
+"""Starting cases, syncing derived rows after every engine run, and reading cases back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, func, or_, select
+
+from ..db.models import AuditEvent, Case, CaseLink, HumanTask, LedgerEntry, Matter, PendingTimer, ProcessDefinition
+from ..engine.runner import CompletedStep, RunResult
+from ..errors import DomainError, Forbidden, FormInvalid, NotFound
+from ..system import System
+from .audit import audit
+from .definitions import latest_definition
+from .identity import SYSTEM, Actor, visible_units
+
+NUMBER_PREFIX = {
+    "consultation": "ZX", "assist": "BB", "proxy": "DB", "onsite": "SM",
+    "callback": "HF", "rectification": "ZG", "complaint": "TS",
+}
+# Matters list which of these services they offer (R-5.3); the ledger covers them (R-9.1.3.5, R-9.2.1).
+SERVICE_PROCESSES = ("assist", "proxy", "onsite")
+LEDGER_PROCESSES = frozenset(SERVICE_PROCESSES)
+APPLICANT_FIELDS = ("applicant_name", "applicant_phone", "applicant_type", "channel", "address")
+MAX_LINK_DEPTH = 5
+
+
+def _matter_data(matter: Matter) -> dict[str, Any]:
+    return {
+        "matter_code": matter.code, "matter_name": matter.name, "matter_kind": matter.kind,
+        "matter_department": matter.department, "responsible_unit": matter.responsible_unit,
+        "promised_days": matter.promised_days,
+    }
+
+
+def _check_start(session, definition: ProcessDefinition, actor: Actor, data: dict[str, Any]) -> Matter | None:
+    if actor is not SYSTEM and actor.role not in definition.starter_roles:
+        raise Forbidden(f"您的角色无权发起“{definition.name}”（可发起: {', '.join(definition.starter_roles)}）。")
+    code = data.get("matter_code")
+    if not code:
+        if definition.process_id in SERVICE_PROCESSES:
+            raise FormInvalid({"matter_code": ["请选择办理的事项。"]})
+        return None
+    matter = session.scalars(select(Matter).where(Matter.code == code, Matter.active)).first()
+    if matter is None:
+        raise FormInvalid({"matter_code": [f"事项 {code} 不在事项清单中。"]})
+    if definition.process_id in SERVICE_PROCESSES and definition.process_id not in matter.service_types:
+        names = {"assist": "帮办", "proxy": "代办", "onsite": "上门办"}
+        offered = "、".join(names.get(s, s) for s in matter.service_types) or "无"
+        raise FormInvalid({"matter_code": [f"事项“{matter.name}”不提供{names[definition.process_id]}服务（提供: {offered}）。"]})
+    if definition.process_id == "onsite" and not (data.get("address") or "").strip():
+        raise FormInvalid({"address": ["上门办需要填写上门地址。"]})
+    return matter
+
+
+def start_case(system: System, actor: Actor, process_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Start a case of the newest version of a process (one unit of work)."""
+    now = system.clock.now()
+    with system.db.unit_of_work() as session:
+        definition = latest_definition(session, process_id)
+        case = _start(system, session, actor, definition, data, now)
+        return case_view(system, session, case, actor)
+
+
+def _start(system: System, session, actor: Actor, definition: ProcessDefinition, data: dict[str, Any],
+           now: datetime, source: Case | None = None, relation: str | None = None, depth: int = 0) -> Case:
+    if depth > MAX_LINK_DEPTH:
+        raise DomainError("关联办件嵌套过深，请检查流程图中的 start_case 服务任务。")
+    matter = _check_start(session, definition, actor, data)
+    seed: dict[str, Any] = {k: data.get(k) for k in APPLICANT_FIELDS if data.get(k) is not None}
+    seed.update({k: v for k, v in data.items() if k not in seed})
+    if matter is not None:
+        seed.update(_matter_data(matter))
+    seed.setdefault("started_unit", actor.unit_code)
+    seed.setdefault("handling_unit", actor.unit_code)
+    spec, subprocess_specs = system.spec_for(definition)
+    ctx = system.run_context(session)
+    result = system.runner.start(spec, subprocess_specs, seed, ctx)
+    case = Case(
+        process_id=definition.process_id, definition_id=definition.id, version=definition.version,
+        status="running", state_json="", unit_code=seed.get("handling_unit"), started_unit=seed.get("started_unit"),
+        matter_code=seed.get("matter_code"), applicant_name=seed.get("applicant_name"),
+        applicant_phone=seed.get("applicant_phone"), applicant_type=seed.get("applicant_type"),
+        channel=seed.get("channel"), started_by=actor.username, started_at=now, updated_at=now,
+        provisional=False, breaches=0,
+    )
+    session.add(case)
+    session.flush()
+    case.number = f"{NUMBER_PREFIX.get(definition.process_id, 'AJ')}{now.astimezone(system.calendar.tz):%Y%m%d}{case.id:06d}"
+    audit(session, now, actor.username, "case_started", case_id=case.id,
+          detail={"process": definition.process_id, "version": definition.version, "data": data,
+                  "source_case": source.number if source else None, "relation": relation})
+    if source is not None:
+        session.add(CaseLink(from_case_id=source.id, to_case_id=case.id, relation=relation or "linked", created_at=now))
+    if case.process_id in LEDGER_PROCESSES:
+        _ledger(session, case, "opened", "受理登记", actor, now, {"channel": seed.get("channel"), "source": source.number if source else None},
+                unit=seed.get("started_unit") or seed.get("handling_unit"))
+    sync(system, session, case, result, actor, now, depth=depth)
+    return case
+
+
+def sync(system: System, session, case: Case, result: RunResult, actor: Actor, now: datetime,
+         step: CompletedStep | None = None, depth: int = 0) -> None:
+    """Bring the case row and its derived rows in line with the workflow, in the same transaction."""
+    case.state_json = system.serializer.dump_state(result.workflow)
+    case.updated_at = now
+    case.unit_code = result.data.get("handling_unit", case.unit_code)
+    case.provisional = case.provisional or result.provisional
+    if result.completed:
+        case.status, case.completed_at = "completed", now
+    else:
+        case.status = "running" if result.ready else "waiting"
+
+    ready_ids = {t.id for t in result.ready}
+    open_rows = {t.id: t for t in session.scalars(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status == "ready"))}
+    for task_id, row in open_rows.items():
+        if task_id not in ready_ids and (step is None or task_id != step.id):
+            row.status, row.completed_at = "cancelled", now
+    for ready in result.ready:
+        if ready.id not in open_rows:
+            session.add(HumanTask(
+                id=ready.id, case_id=case.id, process_id=case.process_id, name=ready.name, title=ready.title,
+                role=ready.role, unit_code=ready.unit or case.unit_code, form=ready.form,
+                instructions=ready.instructions, status="ready", due_at=ready.due_at, created_at=now,
+            ))
+
+    timer_ids = {t.id for t in result.timers}
+    pending = {t.id: t for t in session.scalars(select(PendingTimer).where(PendingTimer.case_id == case.id))}
+    for timer_id, row in pending.items():
+        if timer_id not in timer_ids:
+            session.delete(row)
+    for timer in result.timers:
+        if timer.id not in pending:
+            session.add(PendingTimer(id=timer.id, case_id=case.id, name=timer.name, title=timer.title,
+                                     attached_to=timer.attached_to, due_at=timer.due_at, created_at=now))
+    for fired in result.fired:
+        case.breaches += 1
+        audit(session, now, SYSTEM.username, "timer_fired", case_id=case.id, task_id=fired.id, element=fired.name,
+              detail={"title": fired.title, "due_at": fired.due_at.isoformat() if fired.due_at else None,
+                      "attached_to": fired.attached_to})
+        if case.process_id in LEDGER_PROCESSES:
+            _ledger(session, case, fired.name, f"超时: {fired.title}", SYSTEM, now,
+                    {"due_at": fired.due_at.isoformat() if fired.due_at else None}, unit=case.unit_code)
+
+    if result.completed:
+        audit(session, now, actor.username, "case_completed", case_id=case.id)
+    session.flush()
+    for call in result.service_calls:
+        target = latest_definition(session, call["process"])
+        linked_data = {k: v for k, v in result.data.items() if k in APPLICANT_FIELDS or k in (
+            "matter_code", "handling_unit", "responsible_unit")}
+        linked_data.update({"source_case_id": case.number, "source_process": case.process_id,
+                            "source_unit": case.unit_code, "started_unit": case.unit_code})
+        _start(system, session, SYSTEM, target, linked_data, now, source=case, relation=call.get("relation"), depth=depth + 1)
+
+
+def _ledger(session, case: Case, step: str, title: str, actor: Actor, now: datetime, data: dict[str, Any],
+            unit: str | None = None) -> None:
+    session.add(LedgerEntry(
+        case_id=case.id, case_number=case.number or "", process_id=case.process_id, unit_code=unit or case.unit_code,
+        matter_code=case.matter_code, applicant_name=case.applicant_name, step=step, title=title,
+        actor=actor.username, actor_role=actor.role if actor is not SYSTEM else None, at=now, data=data,
+    ))
+
+
+def record_step(session, case: Case, row: HumanTask, step: CompletedStep, actor: Actor, now: datetime) -> None:
+    audit(session, now, actor.username, "task_completed", case_id=case.id, task_id=step.id, element=step.name,
+          detail={"title": step.title, "data": step.data})
+    if case.process_id in LEDGER_PROCESSES:
+        _ledger(session, case, step.name, step.title, actor, now, step.data, unit=row.unit_code)
+
+
+# --- reading ----------------------------------------------------------------------------------------
+
+def _visible(system: System, session, actor: Actor):
+    units = visible_units(system, session, actor)
+    if units is None:
+        return None
+    task_in_units = exists().where(HumanTask.case_id == Case.id, HumanTask.unit_code.in_(units))
+    return or_(Case.unit_code.in_(units), Case.started_unit.in_(units), task_in_units)
+
+
+def load_visible_case(system: System, session, actor: Actor, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"办件 {case_id} 不存在。")
+    condition = _visible(system, session, actor)
+    if condition is not None and session.scalar(select(func.count()).select_from(Case).where(Case.id == case_id, condition)) == 0:
+        raise Forbidden("这个办件不属于您的单位，您无权查看（R-6.2）。")
+    return case
+
+
+def case_summary(system: System, case: Case) -> dict[str, Any]:
+    return {
+        "id": case.id, "number": case.number, "process": case.process_id, "version": case.version,
+        "status": case.status, "unit": case.unit_code, "matter_code": case.matter_code,
+        "applicant_name": case.applicant_name, "applicant_type": case.applicant_type, "channel": case.channel,
+        "started_by": case.started_by, "started_at": case.started_at, "updated_at": case.updated_at,
+        "completed_at": case.completed_at, "provisional": case.provisional, "breaches": case.breaches,
+    }
+
+
+def task_view(row: HumanTask, now: datetime | None = None) -> dict[str, Any]:
+    return {
+        "id": row.id, "case_id": row.case_id, "process": row.process_id, "name": row.name, "title": row.title,
+        "role": row.role, "unit": row.unit_code, "assignee": row.assignee, "status": row.status,
+        "form": row.form, "due_at": row.due_at, "created_at": row.created_at, "completed_at": row.completed_at,
+        "completed_by": row.completed_by,
+        "overdue": bool(now and row.status == "ready" and row.due_at and row.due_at < now),
+    }
+
+
+def case_view(system: System, session, case: Case, actor: Actor) -> dict[str, Any]:
+    now = system.clock.now()
+    tasks = session.scalars(select(HumanTask).where(HumanTask.case_id == case.id).order_by(HumanTask.created_at)).all()
+    timers = session.scalars(select(PendingTimer).where(PendingTimer.case_id == case.id).order_by(PendingTimer.due_at)).all()
+    history = session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.id)).all()
+    links_out = session.execute(select(CaseLink, Case).join(Case, Case.id == CaseLink.to_case_id)
+                                .where(CaseLink.from_case_id == case.id)).all()
+    links_in = session.execute(select(CaseLink, Case).join(Case, Case.id == CaseLink.from_case_id)
+                               .where(CaseLink.to_case_id == case.id)).all()
+    return case_summary(system, case) | {
+        "applicant_phone": case.applicant_phone,
+        "tasks": [task_view(t, now) for t in tasks if t.status == "ready"],
+        "completed_tasks": [task_view(t, now) for t in tasks if t.status == "completed"],
+        "timers": [{"id": t.id, "task": t.name, "title": t.title, "attached_to": t.attached_to, "due_at": t.due_at}
+                   for t in timers],
+        "history": [{"at": e.at, "actor": e.actor, "action": e.action, "element": e.element, "detail": e.detail}
+                    for e in history],
+        "linked_cases": [{"id": c.id, "number": c.number, "process": c.process_id, "relation": link.relation,
+                          "direction": "to", "status": c.status} for link, c in links_out]
+        + [{"id": c.id, "number": c.number, "process": c.process_id, "relation": link.relation,
+            "direction": "from", "status": c.status} for link, c in links_in],
+    }
+
+
+def get_case(system: System, actor: Actor, case_id: int) -> dict[str, Any]:
+    with system.db.unit_of_work(write=False) as session:
+        return case_view(system, session, load_visible_case(system, session, actor, case_id), actor)
+
+
+def list_cases(system: System, actor: Actor, process: str | None = None, status: str | None = None,
+               page: int = 1, per_page: int = 50) -> dict[str, Any]:
+    with system.db.unit_of_work(write=False) as session:
+        query = select(Case)
+        condition = _visible(system, session, actor)
+        if condition is not None:
+            query = query.where(condition)
+        if process:
+            query = query.where(Case.process_id == process)
+        if status:
+            query = query.where(Case.status == status)
+        total = session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = session.scalars(query.order_by(Case.id.desc()).limit(per_page).offset((page - 1) * per_page)).all()
+        return {"items": [case_summary(system, c) for c in rows], "total": total, "page": page, "per_page": per_page}

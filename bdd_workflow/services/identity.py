@@ -1,0 +1,120 @@
+"""Who is acting, what they may see (R-6.2), and API tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..db.models import Staff
+from ..errors import AuthenticationRequired, Forbidden
+from ..roles import ADMINISTRATOR, CHIEF_OFFICER, SEE_ALL_ROLES
+from ..system import System
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+SYSTEM_ACTOR = "system"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """An authenticated staff member, or the system itself (timers, linked cases)."""
+
+    username: str
+    name: str
+    role: str
+    unit_code: str | None
+    staff_id: int | None = None
+
+    @property
+    def sees_all(self) -> bool:
+        return self.role in SEE_ALL_ROLES
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == ADMINISTRATOR
+
+    @property
+    def directs_cases(self) -> bool:
+        """The chief officer guides and directs every case (R-6.4.1); so may administrators."""
+        return self.role in (CHIEF_OFFICER, ADMINISTRATOR)
+
+
+SYSTEM = Actor(username=SYSTEM_ACTOR, name="系统", role=ADMINISTRATOR, unit_code=None)
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password)
+
+
+def _tokens(system: System) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(system.settings.secret_key, salt="bdd-api-token")
+
+
+def actor_of(staff: Staff) -> Actor:
+    return Actor(staff.username, staff.name, staff.role, staff.unit.code if staff.unit else None, staff.id)
+
+
+def authenticate(system: System, username: str, password: str) -> Actor:
+    """Check a password; after repeated failures the account waits (no guessing at speed)."""
+    now = system.clock.now()
+    with system.db.unit_of_work() as session:
+        staff = session.scalars(select(Staff).where(Staff.username == username)).first()
+        if staff is None or not staff.active:
+            # Same work and same answer as a wrong password: no user enumeration.
+            check_password_hash(hash_password("x"), password)
+            raise AuthenticationRequired("用户名或密码错误。")
+        if staff.locked_until and staff.locked_until > now:
+            minutes = max(1, int((staff.locked_until - now).total_seconds() // 60) + 1)
+            raise AuthenticationRequired(f"密码错误次数过多，账户已暂时锁定，请 {minutes} 分钟后再试。")
+        if not check_password_hash(staff.password_hash, password):
+            staff.failed_logins += 1
+            if staff.failed_logins >= MAX_FAILED_LOGINS:
+                staff.locked_until = now + LOCKOUT
+                staff.failed_logins = 0
+            return_error = AuthenticationRequired("用户名或密码错误。")
+        else:
+            staff.failed_logins = 0
+            staff.locked_until = None
+            return_error = None
+            actor = actor_of(staff)
+    if return_error is not None:
+        raise return_error
+    return actor
+
+
+def issue_token(system: System, actor: Actor) -> str:
+    return _tokens(system).dumps({"u": actor.staff_id})
+
+
+def actor_from_token(system: System, token: str) -> Actor:
+    try:
+        payload = _tokens(system).loads(token, max_age=system.settings.token_ttl_seconds)
+    except SignatureExpired:
+        raise AuthenticationRequired("登录已过期，请重新获取令牌。") from None
+    except BadSignature:
+        raise AuthenticationRequired("令牌无效。") from None
+    return actor_by_id(system, payload.get("u"))
+
+
+def actor_by_id(system: System, staff_id: int | None) -> Actor:
+    with system.db.unit_of_work(write=False) as session:
+        staff = session.get(Staff, staff_id) if staff_id else None
+        if staff is None or not staff.active:
+            raise AuthenticationRequired("账户不存在或已停用。")
+        return actor_of(staff)
+
+
+def visible_units(system: System, session, actor: Actor) -> set[str] | None:
+    """Unit codes whose cases the actor may see; None means all (R-6.2)."""
+    if actor.sees_all:
+        return None
+    return system.org(session).subtree(actor.unit_code)
+
+
+def require_role(actor: Actor, *roles: str) -> None:
+    if actor.role not in roles:
+        raise Forbidden("您的角色无权进行此操作。")

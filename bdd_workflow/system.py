@@ -1,0 +1,112 @@
+"""Wires the pieces together once per process: settings, clock, database, engine, forms."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from .clock import Clock
+from .config import Settings
+from .db.models import OrgUnit, ProcessDefinition
+from .db.unit_of_work import Database
+from .engine.parser import DiagramParser
+from .engine.runner import Runner
+from .engine.scripting import RunContext
+from .engine.serializer import Serializer
+from .forms import FormRegistry
+from .requirements import Requirements
+from .workdays import WorkingCalendar
+
+
+@dataclass
+class OrgDirectory:
+    """The org tree in memory: units change rarely and every request needs them."""
+
+    by_code: dict[str, OrgUnit] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
+
+    def subtree(self, code: str | None) -> set[str]:
+        if not code or code not in self.by_code:
+            return set()
+        prefix = self.by_code[code].path
+        return {c for c, u in self.by_code.items() if u.path.startswith(prefix)}
+
+    def name(self, code: str | None) -> str | None:
+        unit = self.by_code.get(code or "")
+        return unit.name if unit else None
+
+
+class System:
+    """Everything a service needs; built once by ``create_system`` and shared by web and CLI."""
+
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or Clock()
+        self.db = Database(settings.database_url)
+        self.serializer = Serializer()
+        self.runner = Runner(timeout_seconds=settings.script_timeout_ms / 1000)
+        self.calendar = WorkingCalendar.load(
+            settings.timezone, settings.workday_end, settings.instance_dir / "calendar_overrides.json"
+        )
+        self.forms = FormRegistry(settings.forms_dir)
+        self.requirements = Requirements.from_file(settings.requirements_file)
+        self._specs: dict[int, tuple[Any, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+        self._org: OrgDirectory | None = None
+
+    # --- org directory -------------------------------------------------------------------------
+    def org(self, session) -> OrgDirectory:
+        directory = self._org
+        if directory is None:
+            units = session.scalars(select(OrgUnit)).all()
+            for unit in units:
+                session.expunge(unit)
+            directory = OrgDirectory(
+                by_code={u.code: u for u in units},
+                kinds={u.kind: u.code for u in sorted(units, key=lambda u: len(u.path))},
+            )
+            self._org = directory
+        return directory
+
+    def org_changed(self) -> None:
+        self._org = None
+
+    # --- engine ----------------------------------------------------------------------------------
+    def run_context(self, session) -> RunContext:
+        return RunContext(
+            clock=self.clock, calendar=self.calendar, sla=self.settings.sla_values(),
+            units_by_kind=dict(self.org(session).kinds),
+        )
+
+    def parser(self, session=None, check_requirements: bool = False) -> DiagramParser:
+        kinds = dict(self.org(session).kinds) if session is not None else {}
+
+        def ctx() -> RunContext:
+            # Deploy-time checks evaluate timers against every unit kind a diagram may name.
+            sample = {k: k for k in ("county_centre", "consultation_centre", "approval_bureau")}
+            sample.update(kinds)
+            return RunContext(clock=self.clock, calendar=self.calendar, sla=self.settings.sla_values(), units_by_kind=sample)
+
+        return DiagramParser(
+            ctx_factory=ctx, form_exists=self.forms.exists,
+            requirements=self.requirements if check_requirements else None,
+            max_bytes=self.settings.max_upload_bytes,
+        )
+
+    def spec_for(self, definition: ProcessDefinition) -> tuple[Any, dict[str, Any]]:
+        """The deserialized spec of a deployed version, cached: versions never change."""
+        cached = self._specs.get(definition.id)
+        if cached is None:
+            with self._lock:
+                cached = self._specs.get(definition.id)
+                if cached is None:
+                    cached = self.serializer.load_spec(definition.spec_json)
+                    self._specs[definition.id] = cached
+        return cached
+
+
+def create_system(settings: Settings | None = None, clock: Clock | None = None) -> System:
+    return System(settings or Settings.from_env(), clock)
