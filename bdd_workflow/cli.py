@@ -1,0 +1,159 @@
+"""The `bdd` console script: set up, deploy, check and serve."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .config import Settings
+from .errors import DomainError
+from .system import System, create_system
+
+DEMO_PASSWORD = "demo1234"
+
+
+def _system() -> System:
+    return create_system(Settings.from_env())
+
+
+def _fail(message: str) -> None:
+    click.echo(f"错误: {message}", err=True)
+    sys.exit(1)
+
+
+@click.group()
+def main() -> None:
+    """成安县政务服务帮办代办上门办 workflow system."""
+
+
+@main.command()
+def init() -> None:
+    """Create the database tables (idempotent)."""
+    system = _system()
+    system.db.create_all()
+    click.echo(f"数据库已就绪: {system.settings.database_url}")
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+def deploy(path: Path) -> None:
+    """Deploy a BPMN/DMN file, or every one in a folder, as new versions."""
+    from .services.definitions import deploy as deploy_one
+    from .services.definitions import deploy_directory
+    from .services.identity import SYSTEM
+
+    system = _system()
+    try:
+        results = deploy_directory(system, SYSTEM, path) if path.is_dir() else [
+            {"file": path.name, **deploy_one(system, SYSTEM, path.read_bytes(), path.name)}]
+    except DomainError as exc:
+        for problem in getattr(exc, "problems", None) or [{"message": exc.message}]:
+            click.echo(f"错误: {problem['message']}", err=True)
+        sys.exit(1)
+    for result in results:
+        for process in result.get("processes", []):
+            state = "未变化" if process["unchanged"] else "已部署"
+            click.echo(f"{state} {process['process']} v{process['version']} ({result['file']})")
+        for decision in result.get("decisions", []):
+            state = "未变化" if decision["unchanged"] else "已部署"
+            click.echo(f"{state} 决策 {decision['decision']} v{decision['version']} ({result['file']})")
+
+
+@main.command("load-demo")
+@click.option("--password", default=DEMO_PASSWORD, show_default=True, help="password of every demo account")
+def load_demo(password: str) -> None:
+    """Load the demo county: units, staff in every role, the matter catalog."""
+    from .services.identity import SYSTEM
+    from .services.org import load_demo as load
+
+    system = _system()
+    try:
+        added = load(system, password, SYSTEM)
+    except DomainError as exc:
+        _fail(exc.message)
+    click.echo(f"演示数据: 新增单位 {added['units']} 个、工作人员 {added['staff']} 人、事项 {added['matters']} 项。")
+
+
+@main.command("create-user")
+@click.argument("username")
+@click.option("--role", required=True, help="consultant, assistant, proxy_agent, chief_officer, supervisor, administrator")
+@click.option("--unit", "unit_code", default=None, help="unit code (not needed for supervisor and administrator)")
+@click.option("--name", default=None, help="display name (Chinese)")
+def create_user(username: str, role: str, unit_code: str | None, name: str | None) -> None:
+    """Register a staff member; the password is read from standard input."""
+    from .services.identity import SYSTEM
+    from .services.org import create_user as create
+
+    password = (click.prompt("密码", hide_input=True, confirmation_prompt=True)
+                if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n"))
+    try:
+        user = create(_system(), SYSTEM, username, password, role, unit_code, name)
+    except DomainError as exc:
+        _fail(exc.message)
+    click.echo(f"已登记 {user['username']}（{user['role']}，{user['unit'] or '无单位'}）")
+
+
+@main.command()
+def check() -> None:
+    """Check every diagram and form: parses, runs here, forms exist, requirement IDs exist."""
+    system = _system()
+    problems: list[str] = []
+    for name, message in system.forms.problems.items():
+        problems.append(f"forms/{name}.json: {message}")
+    if system.requirements is None:
+        problems.append(f"找不到需求文件 {system.settings.requirements_file}（BDD_REQUIREMENTS_FILE）。")
+    processes_dir = system.settings.processes_dir
+    decisions = [p.read_bytes() for p in sorted(processes_dir.glob("*.dmn"))]
+    parser = system.parser(check_requirements=system.requirements is not None)
+    checked = 0
+    for path in sorted(processes_dir.glob("*.dmn")) + sorted(processes_dir.glob("*.bpmn")):
+        try:
+            result = parser.parse(path.read_bytes(), path.name, [] if path.suffix == ".dmn" else decisions)
+            checked += 1
+            for process in result.processes:
+                click.echo(f"通过 {path.name}: {process.process_id}（{len(process.user_tasks)} 个用户任务，"
+                           f"引用 {', '.join(process.requirement_ids)}）")
+            for decision in result.decisions:
+                click.echo(f"通过 {path.name}: 决策 {decision.decision_id}")
+        except DomainError as exc:
+            for problem in getattr(exc, "problems", None) or [{"message": exc.message}]:
+                problems.append(f"{path.name}: {problem['message']}")
+    for problem in problems:
+        click.echo(f"问题 {problem}", err=True)
+    if problems:
+        sys.exit(1)
+    click.echo(f"全部通过: {checked} 个文件, {len(system.forms.forms)} 个表单。")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve the web application and the API (waitress, a production WSGI server)."""
+    from waitress import serve as waitress_serve
+
+    from .app import create_app
+
+    app = create_app(system=_system())
+    click.echo(f"服务已启动: http://{host}:{port}/  （API: http://{host}:{port}/api/v1/openapi.json）")
+    waitress_serve(app, host=host, port=port, threads=threads, ident="bdd")
+
+
+@main.command("fire-timers")
+def fire_timers() -> None:
+    """Fire every timer that is due now (the scheduler does this on its own)."""
+    from .services.timers import fire_due_timers
+
+    click.echo(f"已触发 {fire_due_timers(_system())} 个计时器。")
+
+
+@main.command("show-config")
+def show_config() -> None:
+    """Print the effective settings (secrets hidden)."""
+    settings = Settings.from_env()
+    values = {k: str(v) for k, v in vars(settings).items() if k != "secret_key"}
+    click.echo(json.dumps(values, ensure_ascii=False, indent=2))

@@ -1,0 +1,77 @@
+"""Domain errors -> HTTP status codes, in one place. No stack trace ever reaches a client."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, request
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from ..errors import DefinitionInvalid, DomainError, FormInvalid
+
+log = logging.getLogger(__name__)
+
+HTTP_MESSAGES = {
+    400: "请求格式不正确。", 401: "请先登录。", 403: "您无权进行此操作。", 404: "请求的地址不存在。",
+    405: "不支持这种请求方法。", 413: "上传的文件太大。", 415: "不支持的内容类型，请发送 JSON。",
+}
+
+
+def _flatten(messages, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested messages -> {"data.applicant_phone": ["..."]}."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, dict):
+                flat.update(_flatten(value, name))
+            else:
+                flat[name] = [_translate(m) for m in (value if isinstance(value, list) else [value])]
+    else:
+        flat[prefix or "_request"] = [_translate(m) for m in (messages if isinstance(messages, list) else [messages])]
+    return flat
+
+
+def _translate(message) -> str:
+    text = str(message)
+    return {
+        "Missing data for required field.": "此项为必填项。",
+        "Unknown field.": "不认识的字段。",
+        "Not a valid string.": "应为文本。",
+        "Not a valid integer.": "应为整数。",
+        "Not a valid mapping type.": "应为一个对象（JSON object）。",
+        "Field may not be null.": "不能为空（null）。",
+        "Invalid input type.": "输入类型不正确。",
+    }.get(text, text)
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        body = {"error": exc.code, "message": exc.message}
+        if isinstance(exc, FormInvalid):
+            body["errors"] = exc.errors
+        if isinstance(exc, DefinitionInvalid):
+            body["element"] = exc.element
+            body["problems"] = exc.problems
+        response = jsonify(body)
+        response.status_code = exc.status
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="bdd"'
+        return response
+
+    @app.errorhandler(ValidationError)
+    def validation_error(exc: ValidationError):
+        errors = _flatten(exc.messages)
+        return jsonify({"error": "invalid_request", "message": "请求数据有误，请按提示修改。", "errors": errors}), 422
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        message = HTTP_MESSAGES.get(exc.code or 500, exc.description or "请求失败。")
+        return jsonify({"error": exc.name.lower().replace(" ", "_"), "message": message}), exc.code
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return jsonify({"error": "internal_error", "message": "服务器内部错误，已记录，请稍后再试或联系管理员。"}), 500

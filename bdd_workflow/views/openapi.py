@@ -1,0 +1,68 @@
+"""The OpenAPI document, generated from the same marshmallow schemas the views use."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+from .. import __version__
+from .. import schemas as s
+
+ERR = {"content": {"application/json": {"schema": "ErrorResponse"}}}
+
+# (path, method, summary, request schema, success status, response schema, error statuses, query schema)
+ROUTES = [
+    ("/auth/token", "post", "获取访问令牌", s.TokenRequest, 200, s.TokenResponse, (401, 422), None),
+    ("/processes", "get", "已部署的流程及版本", None, 200, s.ProcessSchema(many=True), (401,), None),
+    ("/processes", "post", "部署 BPMN/DMN 文件（管理员）", "multipart", 201, s.DeployResponse, (401, 403, 413, 422), None),
+    ("/cases", "post", "发起办件", s.StartCaseRequest, 201, s.CaseSchema, (401, 403, 404, 422), None),
+    ("/cases", "get", "可见的办件", None, 200, s.CasePage, (401, 422), s.CaseQuery),
+    ("/cases/{case_id}", "get", "办件详情：待办、已办、计时器、历史、关联办件", None, 200, s.CaseSchema, (401, 403, 404), None),
+    ("/tasks", "get", "待办箱（我的 / 本组）", None, 200, s.TaskPage, (401, 422), s.TaskQuery),
+    ("/tasks/{task_id}", "get", "任务详情：表单与一次性告知", None, 200, s.TaskDetailSchema, (401, 403, 404), None),
+    ("/tasks/{task_id}/claim", "post", "认领任务", None, 200, s.TaskSchema, (401, 403, 404, 409), None),
+    ("/tasks/{task_id}/complete", "post", "办理（提交表单）", s.CompleteTaskRequest, 200, s.CompleteTaskResponse,
+     (401, 403, 404, 409, 422), None),
+    ("/units", "get", "组织机构树（县/乡镇/村）", None, 200, s.UnitSchema(many=True), (401,), None),
+    ("/matters", "get", "事项清单与一次性告知", None, 200, s.MatterSchema(many=True), (401,), None),
+    ("/ledger", "get", "台账", None, 200, s.LedgerPage, (401, 422), s.LedgerQuery),
+]
+
+
+@lru_cache(maxsize=1)
+def spec() -> dict:
+    doc = APISpec(
+        title="成安县政务服务帮办代办上门办 API", version=__version__, openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin()],
+        info={"description": "Bearer 令牌见 POST /auth/token。时间均为带时区偏移的 ISO 8601。"},
+        servers=[{"url": "/api/v1"}],
+    )
+    doc.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    doc.components.schema("ErrorResponse", schema=s.ErrorResponse)
+    paths: dict[str, dict] = {}
+    for path, method, summary, request, status, response, errors, query in ROUTES:
+        operation: dict = {"summary": summary, "responses": {str(status): {
+            "description": "OK", "content": {"application/json": {"schema": response}}}}}
+        for code in errors:
+            operation["responses"][str(code)] = {"description": {
+                401: "未登录或令牌无效", 403: "无权操作", 404: "不存在", 409: "冲突：任务已不是待办或被并发修改",
+                413: "文件过大", 422: "数据无效（errors 给出每个字段的原因）"}[code], **ERR}
+        if path != "/auth/token":
+            operation["security"] = [{"bearer": []}]
+        if request == "multipart":
+            operation["requestBody"] = {"content": {"multipart/form-data": {"schema": {
+                "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}}
+        elif request is not None:
+            operation["requestBody"] = {"content": {"application/json": {"schema": request}}}
+        parameters = [{"in": "path", "name": name, "required": True, "schema": {"type": "integer" if name == "case_id" else "string"}}
+                      for name in ("case_id", "task_id") if "{" + name + "}" in path]
+        if query is not None:
+            parameters.append({"in": "query", "schema": query})
+        if parameters:
+            operation["parameters"] = parameters
+        paths.setdefault(path, {})[method] = operation
+    for path, operations in paths.items():
+        doc.path(path=path, operations=operations)
+    return doc.to_dict()
