@@ -67,8 +67,7 @@ class Database:
             yield session
             if write:
                 session.commit()
-            else:
-                session.rollback()
+            # A read ends with close(): its transaction is released and loaded objects stay readable.
         except StaleDataError:
             session.rollback()
             raise Conflict("这个办件刚刚被他人修改，请刷新后再试。") from None

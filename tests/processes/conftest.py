@@ -1,0 +1,55 @@
+"""Valid submissions for every form, so scenarios state only the decision that matters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+HAND_OVER = {"handed_over_documents": ["审批决定书", "全部申请材料原件"], "all_handed_over": True}
+ACK = {"acknowledged": True, "measures_taken": "已电话督促承办人立即处理，并记录在案。"}
+
+VALID: dict[str, dict[str, Any]] = {
+    "record_consultation": {"question": "办理低保需要哪些材料？"},
+    "give_one_time_notice": {"notice_text": "请携带户口簿、身份证和收入证明。", "notice_complete": True, "result": "已一次性告知"},
+    "dispatch_work_order": {"dispatch_unit": "CA-MZ", "work_order_summary": "咨询低保政策细节，需民政局帮办员答复"},
+    "contact_applicant": {"contacted": True, "contact_method": "phone", "contact_note": "已电话联系并约定到窗口办理"},
+    "resolve_work_order": {"reply_to_applicant": "您好，已为您核实政策，请按告知单准备材料。", "work_order_result": "已解答"},
+    "escalate_contact_breach": ACK,
+    "guide_materials": {"guidance": "您好，请按一次性告知单准备材料。"},
+    "list_missing_materials": {"missing_materials": [{"name": "收入证明", "how_to_obtain": "到所在村委会开具"}]},
+    "accompany_submission": {"submitted": True, "approval_department": "成安县民政局", "submission_date": "2025-10-10"},
+    "track_approval": {"tracking_notes": "已与审批科室沟通，材料在审核中。"},
+    "hand_over_results": HAND_OVER,
+    "record_entrustment": {"entrustment_signed": True, "entrustment_number": "WT-2025-001", "entrustment_signed_date": "2025-10-09"},
+    "submit_on_behalf": {"submitted": True, "approval_department": "成安县行政审批局", "submission_date": "2025-10-10"},
+    "contact_for_correction": {"correction_notice": "您好，请补充营业场所证明。", "applicant_contacted": True,
+                               "corrected_materials_received": True},
+    "accept_relay": {"relay_accepted": True, "handover_note": "已接收全部材料和委托书复印件"},
+    "sign_completion_receipt": {"receipt_number": "BJ-2025-001"},
+    "visit_applicant": {"visit_date": "2025-10-10", "visit_note": "已上门核验材料"},
+    "complete_on_site": {"completed_on_site": True, "result_note": "当场办结"},
+    "accept_with_deficiencies": {"accepted_with_deficiencies": True, "review_note": "主要材料齐全",
+                                 "materials_to_supply": [{"name": "收入证明", "how_to_obtain": "村委会开具"}],
+                                 "deficiency_notice": "您好，请在承诺期限内补交收入证明。"},
+    "complete_within_deadline": {"supplied_materials_received": True, "result_note": "已补齐并办结"},
+    "escalate_deadline_breach": ACK,
+    "make_callback": {f"score_{d}": 5 for d in ("attitude", "quality", "efficiency", "integrity", "standard",
+                                                "openness", "timeliness", "one_time_notice")},
+    "submit_explanation": {"written_explanation": "窗口人员解释不清，已批评教育。", "rectification_measures": "组织业务培训"},
+    "review_rectification": {"review_opinion": "整改到位"},
+    "escalate_rectification_breach": ACK,
+    "record_complaint": {"complaint_text": "窗口人员态度生硬"},
+    "handle_complaint": {"investigation": "调取录像核实", "complaint_substantiated": True, "handling_result": "已约谈当事人"},
+    "reply_to_complainant": {"reply_method": "phone", "reply_text": "您好，您反映的问题已核实处理，感谢监督。"},
+    "escalate_complaint_breach": ACK,
+}
+
+
+def valid(name: str, **decisions: Any) -> dict[str, Any]:
+    return {**VALID[name], **decisions}
+
+
+@pytest.fixture
+def form():
+    return valid

@@ -1,0 +1,76 @@
+"""回访与评价 (R-10.1, R-10.2): every completed case is called back; a bad rating owes a rectification."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+import time_machine
+
+from bdd_workflow.services.timers import fire_due_timers
+
+T0 = datetime(2025, 11, 3, 1, 0, tzinfo=timezone.utc)
+
+
+def completed_assist(desk, form):
+    case = desk.start("assist", by="gaohongxia", matter_code="GR-002")
+    desk.do(case["id"], "guide_materials", form("guide_materials", materials_complete=True))
+    desk.do(case["id"], "accompany_submission", form("accompany_submission"))
+    desk.do(case["id"], "track_approval", form("track_approval", applicant_informed=True, approval_result="准予"))
+    desk.do(case["id"], "hand_over_results", form("hand_over_results"))
+    return case, desk.linked(case["id"], "callback")
+
+
+def test_r_10_1_callback_records_the_eight_dimensions(desk, form):
+    """R-10.1: the consultant records attitude, quality, efficiency, integrity, standard service, openness,
+    completion in time and one-time notice; a good rating archives the case (R-10.2)."""
+    case, callback = completed_assist(desk, form)
+    assert callback["applicant_phone"] == "13812345678"  # the consultant needs the number to call
+    result = desk.do(callback["id"], "make_callback", form("make_callback", satisfaction="satisfied"))
+    assert result["case"]["status"] == "completed"
+    recorded = [h for h in desk.case(callback["id"])["history"] if h["action"] == "task_completed"][0]["detail"]["data"]
+    assert {k for k in recorded if k.startswith("score_")} == {
+        "score_attitude", "score_quality", "score_efficiency", "score_integrity", "score_standard",
+        "score_openness", "score_timeliness", "score_one_time_notice"}
+    assert not [c for c in desk.case(callback["id"])["linked_cases"] if c["relation"] == "rectification"]
+
+
+@pytest.mark.parametrize("grade", ["dissatisfied", "very_dissatisfied"])
+def test_r_10_2_bad_rating_opens_a_rectification_for_the_responsible_unit(desk, form, grade):
+    """R-10.2: a bad rating -> the responsible unit owes a written explanation and a fix."""
+    _case, callback = completed_assist(desk, form)
+    desk.do(callback["id"], "make_callback", form("make_callback", satisfaction=grade, issues_found="等待时间过长"))
+    rectification = desk.linked(callback["id"], "rectification")
+    assert rectification["process"] == "rectification"
+    task = rectification["tasks"][0]
+    assert (task["name"], task["role"], task["unit"]) == ("submit_explanation", "chief_officer", "CA-MZ")
+    assert task["due_at"] is not None
+
+
+def test_r_10_2_rejected_rectification_goes_back_then_accepted_ends(desk, form):
+    """R-10.2: the centre office reviews the explanation; not accepted goes back to the unit."""
+    _case, callback = completed_assist(desk, form)
+    desk.do(callback["id"], "make_callback", form("make_callback", satisfaction="dissatisfied"))
+    rectification = desk.linked(callback["id"], "rectification")
+    desk.do(rectification["id"], "submit_explanation", form("submit_explanation"))
+    review = desk.task(rectification["id"], "review_rectification")
+    assert review.role == "supervisor"
+    desk.do(rectification["id"], "review_rectification", form("review_rectification", accepted=False))
+    assert desk.ready_names(rectification["id"]) == ["submit_explanation"]
+    desk.do(rectification["id"], "submit_explanation", form("submit_explanation"))
+    result = desk.do(rectification["id"], "review_rectification", form("review_rectification", accepted=True))
+    assert result["case"]["status"] == "completed"
+
+
+def test_r_10_2_missed_rectification_deadline_escalates_to_the_centre_office(desk, form):
+    """R-10.2: no explanation by the deadline (10 working days by default) -> escalation, breach counted."""
+    with time_machine.travel(T0, tick=False):
+        _case, callback = completed_assist(desk, form)
+        desk.do(callback["id"], "make_callback", form("make_callback", satisfaction="very_dissatisfied"))
+        rectification = desk.linked(callback["id"], "rectification")
+    due = desk.task(rectification["id"], "submit_explanation").due_at
+    assert due.astimezone(desk.system.calendar.tz).isoformat() == "2025-11-17T17:30:00+08:00"
+    with time_machine.travel(due.replace(minute=31), tick=False):
+        assert fire_due_timers(desk.system) == 1
+    assert desk.ready_names(rectification["id"]) == ["escalate_rectification_breach", "submit_explanation"]
+    assert desk.case(rectification["id"])["breaches"] == 1

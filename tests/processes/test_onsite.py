@@ -1,0 +1,88 @@
+"""上门办 (R-9.3): on-the-spot completion, or acceptance with deficiencies within the promised deadline."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import time_machine
+
+from bdd_workflow.services.timers import fire_due_timers
+
+ADDRESS = "成安县商城镇西庄村18号"
+
+
+def start_onsite(desk, matter="GR-007"):
+    return desk.start("onsite", by="gaohongxia", matter_code=matter, address=ADDRESS)
+
+
+def test_r_9_3_1_onsite_application_needs_an_address(desk):
+    """R-9.3.1: an onsite application carries the address to visit."""
+    import pytest
+
+    from bdd_workflow.errors import FormInvalid
+
+    with pytest.raises(FormInvalid) as refused:
+        desk.start("onsite", by="gaohongxia", matter_code="GR-007")
+    assert "address" in refused.value.errors
+    case = start_onsite(desk)
+    assert [t["name"] for t in case["tasks"]] == ["visit_applicant"]
+
+
+def test_r_9_3_2_1_complete_materials_completed_on_the_spot(desk, form):
+    """R-9.3.2.1, R-9.3.3: complete materials are completed on the spot, handed over, and called back."""
+    case = start_onsite(desk)
+    desk.do(case["id"], "visit_applicant", form("visit_applicant", materials_complete=True, fixable_on_site=False))
+    assert desk.ready_names(case["id"]) == ["complete_on_site"]
+    desk.do(case["id"], "complete_on_site", form("complete_on_site"))
+    result = desk.do(case["id"], "hand_over_results", form("hand_over_results"))
+    assert result["case"]["status"] == "completed"
+    assert desk.linked(case["id"], "callback")["tasks"][0]["name"] == "make_callback"
+
+
+def test_r_9_3_2_1_fixable_on_the_spot_is_also_completed_there(desk, form):
+    """R-9.3.2.1: materials that can be fixed on the spot do not need 容缺."""
+    case = start_onsite(desk)
+    desk.do(case["id"], "visit_applicant", form("visit_applicant", materials_complete=False, fixable_on_site=True))
+    assert desk.ready_names(case["id"]) == ["complete_on_site"]
+
+
+def test_r_9_3_2_2_accept_with_deficiencies_is_due_by_the_promised_working_days(desk, form):
+    """R-9.3.2.2: accepted on 2025-09-30 with 10 promised working days, the case is due at the close of 2025-10-21.
+
+    1–8 October 2025 were holidays and Saturday 11 October a make-up working day: the working days
+    after acceptance are 9, 10, 11, 13, 14, 15, 16, 17, 20 and 21 October."""
+    with time_machine.travel(datetime(2025, 9, 30, 2, 0, tzinfo=timezone.utc), tick=False):
+        case = desk.start("onsite", by="gaohongxia", matter_code="GR-007", address=ADDRESS)
+        desk.do(case["id"], "visit_applicant", form("visit_applicant", materials_complete=False, fixable_on_site=False))
+        desk.do(case["id"], "accept_with_deficiencies", form("accept_with_deficiencies"))
+    # GR-007 promises 10 working days; the deadline counts working days only.
+    task = desk.task(case["id"], "complete_within_deadline")
+    due_local = task.due_at.astimezone(desk.system.calendar.tz)
+    expected, _ = desk.system.calendar.add_working_days(datetime(2025, 9, 30, 2, 0, tzinfo=timezone.utc), 10)
+    assert due_local == expected
+    assert due_local.isoformat() == "2025-10-21T17:30:00+08:00"
+    timers = desk.case(case["id"])["timers"]
+    assert [(t["task"], t["attached_to"]) for t in timers] == [("deadline_overdue", "complete_within_deadline")]
+    assert timers[0]["due_at"] == task.due_at
+
+
+def test_r_9_3_2_2_missed_promised_deadline_escalates_and_the_task_stays_open(desk, form):
+    """R-9.3.2.2: past the promised deadline the chief officer gets an escalation; the work stays open."""
+    with time_machine.travel(datetime(2025, 9, 30, 2, 0, tzinfo=timezone.utc), tick=False):
+        case = start_onsite(desk)
+        desk.do(case["id"], "visit_applicant", form("visit_applicant", materials_complete=False, fixable_on_site=False))
+        desk.do(case["id"], "accept_with_deficiencies", form("accept_with_deficiencies"))
+        assert fire_due_timers(desk.system) == 0
+    with time_machine.travel(datetime(2025, 10, 23, 2, 0, tzinfo=timezone.utc), tick=False):
+        assert fire_due_timers(desk.system) == 1
+        assert fire_due_timers(desk.system) == 0  # firing again does nothing again
+    assert desk.ready_names(case["id"]) == ["complete_within_deadline", "escalate_deadline_breach"]
+    escalation = desk.task(case["id"], "escalate_deadline_breach")
+    assert escalation.role == "chief_officer" and escalation.unit_code == "CA-MZ"
+    view = desk.case(case["id"])
+    assert view["breaches"] == 1 and view["timers"] == []
+    assert [h["element"] for h in view["history"] if h["action"] == "timer_fired"] == ["deadline_overdue"]
+    desk.do(case["id"], "escalate_deadline_breach", form("escalate_deadline_breach"))
+    desk.do(case["id"], "complete_within_deadline", form("complete_within_deadline"))
+    result = desk.do(case["id"], "hand_over_results", form("hand_over_results"))
+    assert result["case"]["status"] == "completed"

@@ -1,0 +1,90 @@
+"""代办 (R-9.2): entrustment first, correction loop, cross-level relay, signed receipt, callback."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bdd_workflow.db.models import LedgerEntry
+
+
+def start_proxy(desk, by="xuzhiqiang", matter="GR-002", **data):
+    return desk.start("proxy", by=by, matter_code=matter, **data)
+
+
+def through_submission(desk, form, case_id):
+    desk.do(case_id, "record_entrustment", form("record_entrustment"))
+    desk.do(case_id, "submit_on_behalf", form("submit_on_behalf"))
+
+
+def test_r_9_2_1_proxy_starts_with_the_signed_entrustment_and_opens_a_ledger(desk, form, system):
+    """R-9.2.1: nothing is done on the applicant's behalf before the entrustment; a ledger entry is opened."""
+    case = start_proxy(desk)
+    assert [t["name"] for t in case["tasks"]] == ["record_entrustment"]
+    with system.db.unit_of_work(write=False) as session:
+        steps = session.scalars(select(LedgerEntry.step).where(LedgerEntry.case_id == case["id"])).all()
+    assert steps == ["opened"]
+    desk.do(case["id"], "record_entrustment", form("record_entrustment"))
+    assert desk.ready_names(case["id"]) == ["submit_on_behalf"]
+
+
+def test_r_9_2_1_an_unsigned_entrustment_is_refused(desk, form):
+    """R-9.2.1: the entrustment must be signed; an unsigned one changes nothing."""
+    import pytest
+
+    from bdd_workflow.errors import FormInvalid
+
+    case = start_proxy(desk)
+    with pytest.raises(FormInvalid) as refused:
+        desk.do(case["id"], "record_entrustment", form("record_entrustment", entrustment_signed=False))
+    assert "entrustment_signed" in refused.value.errors
+    assert desk.ready_names(case["id"]) == ["record_entrustment"]
+
+
+def test_r_9_2_2_2_correction_loop_returns_to_submission(desk, form):
+    """R-9.2.2.2: when materials must be corrected, the agent contacts the applicant and resubmits."""
+    case = start_proxy(desk)
+    through_submission(desk, form, case["id"])
+    desk.do(case["id"], "track_approval", form("track_approval", needs_correction=True, correction_items="补充收入证明"))
+    assert desk.ready_names(case["id"]) == ["contact_for_correction"]
+    desk.do(case["id"], "contact_for_correction", form("contact_for_correction"))
+    assert desk.ready_names(case["id"]) == ["submit_on_behalf"]
+
+
+def test_r_6_4_3_relay_moves_the_case_between_levels_and_the_ledger_records_both_sides(desk, form, system):
+    """R-6.4.3, R-9.2.2.3: a township agent relays a proxy case to the county department, which accepts it."""
+    case = start_proxy(desk)
+    through_submission(desk, form, case["id"])
+    desk.do(case["id"], "track_approval", form("track_approval", needs_correction=False, relay_to_unit="CA-T01",
+                                               relay_reason="需乡镇核实家庭情况"))
+    relay = desk.task(case["id"], "accept_relay")
+    assert relay.unit_code == "CA-T01" and relay.role == "proxy_agent"
+    assert desk.case(case["id"])["unit"] == "CA-T01"
+    desk.do(case["id"], "accept_relay", form("accept_relay"), by="zhanglei")
+    track = desk.task(case["id"], "track_approval")
+    assert track.unit_code == "CA-T01"
+    with system.db.unit_of_work(write=False) as session:
+        entries = session.scalars(select(LedgerEntry).where(LedgerEntry.case_id == case["id"]).order_by(LedgerEntry.id)).all()
+    sides = [(e.step, e.unit_code, e.actor) for e in entries if e.step in ("track_approval", "accept_relay")]
+    assert sides == [("track_approval", "CA-MZ", "xuzhiqiang"), ("accept_relay", "CA-T01", "zhanglei")]
+
+
+def test_r_9_2_3_case_cannot_end_without_the_signed_completion_receipt(desk, form):
+    """R-9.2.3: an unsigned receipt keeps the case open; the signed one ends it and starts the callback."""
+    case = start_proxy(desk)
+    through_submission(desk, form, case["id"])
+    desk.do(case["id"], "track_approval", form("track_approval", needs_correction=False))
+    desk.do(case["id"], "hand_over_results", form("hand_over_results"))
+    desk.do(case["id"], "sign_completion_receipt", {"receipt_signed": False, "not_signed_reason": "服务对象外出"})
+    assert desk.ready_names(case["id"]) == ["sign_completion_receipt"]
+    assert desk.case(case["id"])["status"] == "running"
+    result = desk.do(case["id"], "sign_completion_receipt", form("sign_completion_receipt", receipt_signed=True))
+    assert result["case"]["status"] == "completed"
+    callback = desk.linked(case["id"], "callback")
+    assert [t["name"] for t in callback["tasks"]] == ["make_callback"]
+
+
+def test_r_1_enterprise_proxy_is_handled_by_the_approval_bureau(desk, form):
+    """R-1: the 行政审批局 proxies enterprise matters end to end."""
+    case = start_proxy(desk, by="yangfan", matter="QY-004", applicant_type="enterprise")
+    assert case["unit"] == "CA-SPJ"
+    assert desk.task(case["id"], "record_entrustment").unit_code == "CA-SPJ"
