@@ -56,6 +56,7 @@ class System:
         self._specs: dict[int, tuple[Any, dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self._org: OrgDirectory | None = None
+        self.actor_cache: dict[int, tuple[Any, Any]] = {}
 
     # --- org directory -------------------------------------------------------------------------
     def org(self, session) -> OrgDirectory:
@@ -73,6 +74,7 @@ class System:
 
     def org_changed(self) -> None:
         self._org = None
+        self.actor_cache.clear()
 
     # --- engine ----------------------------------------------------------------------------------
     def run_context(self, session) -> RunContext:
@@ -96,15 +98,16 @@ class System:
             max_bytes=self.settings.max_upload_bytes,
         )
 
-    def spec_for(self, definition: ProcessDefinition) -> tuple[Any, dict[str, Any]]:
+    def spec_for(self, session, definition_id: int) -> tuple[Any, dict[str, Any]]:
         """The deserialized spec of a deployed version, cached: versions never change."""
-        cached = self._specs.get(definition.id)
+        cached = self._specs.get(definition_id)
         if cached is None:
             with self._lock:
-                cached = self._specs.get(definition.id)
+                cached = self._specs.get(definition_id)
                 if cached is None:
-                    cached = self.serializer.load_spec(definition.spec_json)
-                    self._specs[definition.id] = cached
+                    spec_json = session.scalar(select(ProcessDefinition.spec_json).where(ProcessDefinition.id == definition_id))
+                    cached = self.serializer.load_spec(spec_json)
+                    self._specs[definition_id] = cached
         return cached
 
 

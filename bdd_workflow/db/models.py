@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 
@@ -123,8 +123,9 @@ class ProcessDefinition(Base):
     name: Mapped[str] = mapped_column(String(200))
     filename: Mapped[str] = mapped_column(String(200))
     checksum: Mapped[str] = mapped_column(String(64))
-    bpmn_xml: Mapped[str] = mapped_column(Text)
-    spec_json: Mapped[str] = mapped_column(Text)
+    # Large and rarely needed: loaded on access only (the spec is cached per process anyway).
+    bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)
     starter_roles: Mapped[list[Any]]
     requirement_ids: Mapped[list[Any]]
     user_tasks: Mapped[list[Any]]
@@ -180,9 +181,8 @@ class Case(Base):
     provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     breaches: Mapped[int] = mapped_column(Integer, default=0)
 
-    definition: Mapped[ProcessDefinition] = relationship(lazy="joined")
-
-    __mapper_args__ = {"version_id_col": lock_version}
+    definition: Mapped[ProcessDefinition] = relationship(lazy="raise")
+    # lock_version is checked by services.cases.save_case: UPDATE ... WHERE lock_version = <read>.
 
 
 class HumanTask(Base):

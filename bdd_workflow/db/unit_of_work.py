@@ -46,8 +46,9 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
-        self._writer = sessionmaker(bind=self.engine.execution_options(bdd_write=True), expire_on_commit=False)
-        self._reader = sessionmaker(bind=self.engine, expire_on_commit=False)
+        # Services flush where they need ids; autoflush before every query only cost time.
+        self._writer = sessionmaker(bind=self.engine.execution_options(bdd_write=True), expire_on_commit=False, autoflush=False)
+        self._reader = sessionmaker(bind=self.engine, expire_on_commit=False, autoflush=False)
 
     @property
     def is_sqlite(self) -> bool:

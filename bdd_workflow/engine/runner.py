@@ -141,13 +141,21 @@ class Runner:
         return result
 
     @staticmethod
-    def _waiting_timers(workflow: BpmnWorkflow):
-        return [task for task in workflow.get_tasks(state=TaskState.WAITING)
-                if isinstance(task.task_spec, CatchingEvent)
+    def _all_tasks(workflow: BpmnWorkflow):
+        # The flat task maps, not a tree walk: cheaper, and subprocesses included.
+        yield from workflow.tasks.values()
+        for subprocess in workflow.subprocesses.values():
+            yield from subprocess.tasks.values()
+
+    @classmethod
+    def _waiting_timers(cls, workflow: BpmnWorkflow):
+        return [task for task in cls._all_tasks(workflow)
+                if task.state == TaskState.WAITING and isinstance(task.task_spec, CatchingEvent)
                 and isinstance(task.task_spec.event_definition, TimerEventDefinition)]
 
     def _describe(self, workflow: BpmnWorkflow, ctx: RunContext) -> RunResult:
-        ready = [self._ready_view(task) for task in workflow.get_tasks(state=TaskState.READY, manual=True)]
+        ready = [self._ready_view(task) for task in self._all_tasks(workflow)
+                 if task.state == TaskState.READY and task.task_spec.manual]
         timers = [self._timer_view(task) for task in self._waiting_timers(workflow)]
         last = workflow.last_task
         data = dict(workflow.data)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from types import SimpleNamespace
+
+from sqlalchemy import bindparam, delete, exists, func, insert, or_, select, update
 
 from ..db.models import AuditEvent, Case, CaseLink, HumanTask, LedgerEntry, Matter, PendingTimer, ProcessDefinition
 from ..engine.runner import CompletedStep, RunResult
-from ..errors import DomainError, Forbidden, FormInvalid, NotFound
+from ..errors import Conflict, DomainError, Forbidden, FormInvalid, NotFound
 from ..system import System
 from .audit import audit
 from .definitions import latest_definition
@@ -24,6 +26,22 @@ SERVICE_PROCESSES = ("assist", "proxy", "onsite")
 LEDGER_PROCESSES = frozenset(SERVICE_PROCESSES)
 APPLICANT_FIELDS = ("applicant_name", "applicant_phone", "applicant_type", "channel", "address")
 MAX_LINK_DEPTH = 5
+# The hot path writes with SQLAlchemy Core: a task completion costs a handful of statements and no
+# ORM unit-of-work bookkeeping. Reads stay ORM.
+CASE = Case.__table__
+TASK = HumanTask.__table__
+TIMER = PendingTimer.__table__
+WRITABLE = ("number", "status", "state_json", "unit_code", "updated_at", "completed_at", "provisional", "breaches")
+# Statements built once; parameters travel separately (statement construction was the hot spot).
+_SAVE_CASE = (update(CASE).where(CASE.c.id == bindparam("case_id"), CASE.c.lock_version == bindparam("expected"))
+              .values(lock_version=bindparam("new_version"), **{c: bindparam(c) for c in WRITABLE}))
+_OPEN_TASKS = select(TASK.c.id).where(TASK.c.case_id == bindparam("case_id"), TASK.c.status == "ready")
+_CANCEL_TASKS = (update(TASK).where(TASK.c.id.in_(bindparam("ids", expanding=True)))
+                 .values(status="cancelled", completed_at=bindparam("now")))
+_CASE_TIMERS = select(TIMER.c.id).where(TIMER.c.case_id == bindparam("case_id"))
+_DELETE_TIMERS = delete(TIMER).where(TIMER.c.id.in_(bindparam("ids", expanding=True)))
+_INSERT_LEDGER = insert(LedgerEntry.__table__)
+_SELECT_CASE = select(CASE).where(CASE.c.id == bindparam("case_id"))
 
 
 def _matter_data(matter: Matter) -> dict[str, Any]:
@@ -64,7 +82,7 @@ def start_case(system: System, actor: Actor, process_id: str, data: dict[str, An
 
 
 def _start(system: System, session, actor: Actor, definition: ProcessDefinition, data: dict[str, Any],
-           now: datetime, source: Case | None = None, relation: str | None = None, depth: int = 0) -> Case:
+           now: datetime, source: CaseRecord | None = None, relation: str | None = None, depth: int = 0) -> CaseRecord:
     if depth > MAX_LINK_DEPTH:
         raise DomainError("关联办件嵌套过深，请检查流程图中的 start_case 服务任务。")
     matter = _check_start(session, definition, actor, data)
@@ -74,25 +92,25 @@ def _start(system: System, session, actor: Actor, definition: ProcessDefinition,
         seed.update(_matter_data(matter))
     seed.setdefault("started_unit", actor.unit_code)
     seed.setdefault("handling_unit", actor.unit_code)
-    spec, subprocess_specs = system.spec_for(definition)
-    ctx = system.run_context(session)
-    result = system.runner.start(spec, subprocess_specs, seed, ctx)
-    case = Case(
+    spec, subprocess_specs = system.spec_for(session, definition.id)
+    result = system.runner.start(spec, subprocess_specs, seed, system.run_context(session))
+    columns = dict(
         process_id=definition.process_id, definition_id=definition.id, version=definition.version,
-        status="running", state_json="", unit_code=seed.get("handling_unit"), started_unit=seed.get("started_unit"),
-        matter_code=seed.get("matter_code"), applicant_name=seed.get("applicant_name"),
-        applicant_phone=seed.get("applicant_phone"), applicant_type=seed.get("applicant_type"),
-        channel=seed.get("channel"), started_by=actor.username, started_at=now, updated_at=now,
-        provisional=False, breaches=0,
+        status="running", state_json="", lock_version=1, unit_code=seed.get("handling_unit"),
+        started_unit=seed.get("started_unit"), matter_code=seed.get("matter_code"),
+        applicant_name=seed.get("applicant_name"), applicant_phone=seed.get("applicant_phone"),
+        applicant_type=seed.get("applicant_type"), channel=seed.get("channel"), started_by=actor.username,
+        started_at=now, updated_at=now, completed_at=None, provisional=False, breaches=0,
     )
-    session.add(case)
-    session.flush()
-    case.number = f"{NUMBER_PREFIX.get(definition.process_id, 'AJ')}{now.astimezone(system.calendar.tz):%Y%m%d}{case.id:06d}"
+    case_id = session.execute(insert(CASE).values(**columns).returning(CASE.c.id)).scalar_one()
+    case = CaseRecord(id=case_id, **columns)
+    case.number = f"{NUMBER_PREFIX.get(definition.process_id, 'AJ')}{now.astimezone(system.calendar.tz):%Y%m%d}{case_id:06d}"
     audit(session, now, actor.username, "case_started", case_id=case.id,
           detail={"process": definition.process_id, "version": definition.version, "data": data,
                   "source_case": source.number if source else None, "relation": relation})
     if source is not None:
-        session.add(CaseLink(from_case_id=source.id, to_case_id=case.id, relation=relation or "linked", created_at=now))
+        session.execute(insert(CaseLink.__table__).values(
+            from_case_id=source.id, to_case_id=case.id, relation=relation or "linked", created_at=now))
     if case.process_id in LEDGER_PROCESSES:
         _ledger(session, case, "opened", "受理登记", actor, now, {"channel": seed.get("channel"), "source": source.number if source else None},
                 unit=seed.get("started_unit") or seed.get("handling_unit"))
@@ -100,7 +118,26 @@ def _start(system: System, session, actor: Actor, definition: ProcessDefinition,
     return case
 
 
-def sync(system: System, session, case: Case, result: RunResult, actor: Actor, now: datetime,
+class CaseRecord(SimpleNamespace):
+    """A case row as plain attributes; written back with an optimistic-lock check (``save_case``)."""
+
+
+def load_case(session, case_id: int) -> CaseRecord | None:
+    row = session.execute(_SELECT_CASE, {"case_id": case_id}).first()
+    return CaseRecord(**row._mapping) if row is not None else None
+
+
+def save_case(session, case: CaseRecord) -> None:
+    """Write the case back; a concurrent change since it was read is a Conflict, never a lost update."""
+    values = {column: getattr(case, column) for column in WRITABLE}
+    result = session.execute(_SAVE_CASE, {"case_id": case.id, "expected": case.lock_version,
+                                          "new_version": case.lock_version + 1, **values})
+    if result.rowcount != 1:
+        raise Conflict("这个办件刚刚被他人修改，请刷新后再试。")
+    case.lock_version += 1
+
+
+def sync(system: System, session, case: CaseRecord, result: RunResult, actor: Actor, now: datetime,
          step: CompletedStep | None = None, depth: int = 0) -> None:
     """Bring the case row and its derived rows in line with the workflow, in the same transaction."""
     case.state_json = system.serializer.dump_state(result.workflow)
@@ -113,27 +150,28 @@ def sync(system: System, session, case: Case, result: RunResult, actor: Actor, n
         case.status = "running" if result.ready else "waiting"
 
     ready_ids = {t.id for t in result.ready}
-    open_rows = {t.id: t for t in session.scalars(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status == "ready"))}
-    for task_id, row in open_rows.items():
-        if task_id not in ready_ids and (step is None or task_id != step.id):
-            row.status, row.completed_at = "cancelled", now
-    for ready in result.ready:
-        if ready.id not in open_rows:
-            session.add(HumanTask(
-                id=ready.id, case_id=case.id, process_id=case.process_id, name=ready.name, title=ready.title,
-                role=ready.role, unit_code=ready.unit or case.unit_code, form=ready.form,
-                instructions=ready.instructions, status="ready", due_at=ready.due_at, created_at=now,
-            ))
+    open_ids = set(session.scalars(_OPEN_TASKS, {"case_id": case.id}))
+    gone = [t for t in open_ids if t not in ready_ids and (step is None or t != step.id)]
+    if gone:
+        session.execute(_CANCEL_TASKS, {"ids": gone, "now": now})
+    new_tasks = [dict(
+        id=ready.id, case_id=case.id, process_id=case.process_id, name=ready.name, title=ready.title,
+        role=ready.role, unit_code=ready.unit or case.unit_code, form=ready.form, instructions=ready.instructions,
+        assignee=None, status="ready", due_at=ready.due_at, created_at=now, claimed_at=None, completed_at=None,
+        completed_by=None) for ready in result.ready if ready.id not in open_ids]
+    if new_tasks:
+        session.execute(insert(TASK), new_tasks)
 
     timer_ids = {t.id for t in result.timers}
-    pending = {t.id: t for t in session.scalars(select(PendingTimer).where(PendingTimer.case_id == case.id))}
-    for timer_id, row in pending.items():
-        if timer_id not in timer_ids:
-            session.delete(row)
-    for timer in result.timers:
-        if timer.id not in pending:
-            session.add(PendingTimer(id=timer.id, case_id=case.id, name=timer.name, title=timer.title,
-                                     attached_to=timer.attached_to, due_at=timer.due_at, created_at=now))
+    pending = set(session.scalars(_CASE_TIMERS, {"case_id": case.id}))
+    stale = [t for t in pending if t not in timer_ids]
+    if stale:
+        session.execute(_DELETE_TIMERS, {"ids": stale})
+    new_timers = [dict(id=t.id, case_id=case.id, name=t.name, title=t.title, attached_to=t.attached_to,
+                       due_at=t.due_at, created_at=now) for t in result.timers if t.id not in pending]
+    if new_timers:
+        session.execute(insert(TIMER), new_timers)
+
     for fired in result.fired:
         case.breaches += 1
         audit(session, now, SYSTEM.username, "timer_fired", case_id=case.id, task_id=fired.id, element=fired.name,
@@ -142,10 +180,9 @@ def sync(system: System, session, case: Case, result: RunResult, actor: Actor, n
         if case.process_id in LEDGER_PROCESSES:
             _ledger(session, case, fired.name, f"超时: {fired.title}", SYSTEM, now,
                     {"due_at": fired.due_at.isoformat() if fired.due_at else None}, unit=case.unit_code)
-
     if result.completed:
         audit(session, now, actor.username, "case_completed", case_id=case.id)
-    session.flush()
+    save_case(session, case)
     for call in result.service_calls:
         target = latest_definition(session, call["process"])
         linked_data = {k: v for k, v in result.data.items() if k in APPLICANT_FIELDS or k in (
@@ -155,16 +192,16 @@ def sync(system: System, session, case: Case, result: RunResult, actor: Actor, n
         _start(system, session, SYSTEM, target, linked_data, now, source=case, relation=call.get("relation"), depth=depth + 1)
 
 
-def _ledger(session, case: Case, step: str, title: str, actor: Actor, now: datetime, data: dict[str, Any],
+def _ledger(session, case: CaseRecord, step: str, title: str, actor: Actor, now: datetime, data: dict[str, Any],
             unit: str | None = None) -> None:
-    session.add(LedgerEntry(
+    session.execute(_INSERT_LEDGER, dict(
         case_id=case.id, case_number=case.number or "", process_id=case.process_id, unit_code=unit or case.unit_code,
         matter_code=case.matter_code, applicant_name=case.applicant_name, step=step, title=title,
         actor=actor.username, actor_role=actor.role if actor is not SYSTEM else None, at=now, data=data,
     ))
 
 
-def record_step(session, case: Case, row: HumanTask, step: CompletedStep, actor: Actor, now: datetime) -> None:
+def record_step(session, case: CaseRecord, row, step: CompletedStep, actor: Actor, now: datetime) -> None:
     audit(session, now, actor.username, "task_completed", case_id=case.id, task_id=step.id, element=step.name,
           detail={"title": step.title, "data": step.data})
     if case.process_id in LEDGER_PROCESSES:

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..db.models import Staff
@@ -16,6 +17,8 @@ from ..system import System
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
+# A deactivated account or a changed role takes effect within this time on tokens already issued.
+ACTOR_CACHE_TTL = timedelta(seconds=30)
 SYSTEM_ACTOR = "system"
 
 
@@ -101,11 +104,18 @@ def actor_from_token(system: System, token: str) -> Actor:
 
 
 def actor_by_id(system: System, staff_id: int | None) -> Actor:
+    """The staff member behind a token; remembered briefly so a busy client costs no extra query."""
+    now = system.clock.now()
+    cached = system.actor_cache.get(staff_id)
+    if cached is not None and cached[1] > now:
+        return cached[0]
     with system.db.unit_of_work(write=False) as session:
-        staff = session.get(Staff, staff_id) if staff_id else None
+        staff = session.scalars(select(Staff).options(joinedload(Staff.unit)).where(Staff.id == staff_id)).first() if staff_id else None
         if staff is None or not staff.active:
             raise AuthenticationRequired("账户不存在或已停用。")
-        return actor_of(staff)
+        actor = actor_of(staff)
+    system.actor_cache[staff_id] = (actor, now + ACTOR_CACHE_TTL)
+    return actor
 
 
 def visible_units(system: System, session, actor: Actor) -> set[str] | None:

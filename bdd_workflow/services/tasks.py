@@ -5,15 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import func, select
+from types import SimpleNamespace
 
-from ..db.models import Case, HumanTask, Matter
+from sqlalchemy import bindparam, func, select, update
+
+from ..db.models import HumanTask, Matter
 from ..errors import Conflict, Forbidden, NotFound, TaskNotReady
 from ..system import System
 from .audit import audit
-from .cases import case_summary, load_visible_case, record_step, sync, task_view
+from .cases import TASK, case_summary, load_case, load_visible_case, record_step, sync, task_view
 from .identity import Actor, visible_units
 from .org import ref_exists
+
+
+_SELECT_TASK = select(TASK).where(TASK.c.id == bindparam("task_id"))
+_COMPLETE_TASK = (update(TASK).where(TASK.c.id == bindparam("task_id"))
+                  .values(status="completed", completed_at=bindparam("completed_at"),
+                          completed_by=bindparam("completed_by"), assignee=bindparam("assignee")))
 
 
 def _may_work_on(system: System, session, actor: Actor, row: HumanTask) -> None:
@@ -99,7 +107,10 @@ def complete_task(system: System, actor: Actor, task_id: str, data: dict[str, An
     """Validate against the task's form, run the engine, sync derived rows, audit; all or nothing."""
     now = system.clock.now()
     with system.db.unit_of_work() as session:
-        row = _load(session, task_id)
+        found = session.execute(_SELECT_TASK, {"task_id": task_id}).first()
+        if found is None:
+            raise NotFound(f"任务 {task_id} 不存在。")
+        row = SimpleNamespace(**found._mapping)
         _may_work_on(system, session, actor, row)
         if row.status != "ready":
             raise TaskNotReady("这个任务已经办理过了（或已取消），请刷新后再试。")
@@ -107,14 +118,16 @@ def complete_task(system: System, actor: Actor, task_id: str, data: dict[str, An
             raise Conflict(f"这个任务已被 {row.assignee} 认领，只有认领人可以办理。")
         if row.form:
             system.forms.validate(row.form, data, lambda kind, value: ref_exists(session, kind, value))
-        case = session.get(Case, row.case_id)
+        case = load_case(session, row.case_id)
         if case is None or case.status in ("completed", "cancelled"):
             raise TaskNotReady("这个办件已经结束。")
-        spec, subprocess_specs = system.spec_for(case.definition)
+        spec, subprocess_specs = system.spec_for(session, case.definition_id)
         workflow = system.serializer.load_state(case.state_json, spec, subprocess_specs)
         result, step = system.runner.complete(workflow, task_id, data, system.run_context(session))
         row.status, row.completed_at, row.completed_by = "completed", now, actor.username
         row.assignee = row.assignee or actor.username
+        session.execute(_COMPLETE_TASK, {"task_id": row.id, "completed_at": now, "completed_by": actor.username,
+                                         "assignee": row.assignee})
         record_step(session, case, row, step, actor, now)
         sync(system, session, case, result, actor, now, step=step)
         return {"task": task_view(row, now), "case": case_summary(system, case),

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from ..db.models import Case, PendingTimer
+from ..db.models import PendingTimer
 from ..system import System
-from .cases import sync
+from .cases import load_case, sync
 from .identity import SYSTEM
 
 
@@ -29,7 +29,7 @@ def fire_case_timers(system: System, case_id: int, timer_ids: list[str] | None =
     """Fire the given (or all due) timers of one case in one unit of work; returns how many fired."""
     now = system.clock.now()
     with system.db.unit_of_work() as session:
-        case = session.get(Case, case_id)
+        case = load_case(session, case_id)
         if case is None or case.status in ("completed", "cancelled"):
             return 0
         query = select(PendingTimer.id).where(PendingTimer.case_id == case_id, PendingTimer.due_at <= now)
@@ -37,7 +37,7 @@ def fire_case_timers(system: System, case_id: int, timer_ids: list[str] | None =
         ids = [t for t in (timer_ids or list(due)) if t in due]
         if not ids:
             return 0
-        spec, subprocess_specs = system.spec_for(case.definition)
+        spec, subprocess_specs = system.spec_for(session, case.definition_id)
         workflow = system.serializer.load_state(case.state_json, spec, subprocess_specs)
         result = system.runner.fire(workflow, ids, system.run_context(session))
         sync(system, session, case, result, SYSTEM, now)

@@ -1,0 +1,148 @@
+"""Task completions per second: raw SpiffWorkflow cycle vs. the same work through the HTTP API.
+
+Both sides do the same four assist steps per case (guide_materials, accompany_submission,
+track_approval, hand_over_results; the last one also starts the callback case). The raw side
+deserializes, completes, runs engine steps and serializes between every step, in memory. The API
+side is one keep-alive HTTP client against `bdd serve` (waitress, one process) on a fresh SQLite
+database: token auth, marshmallow, form validation, the engine, derived rows, commit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bdd_workflow.clock import Clock  # noqa: E402
+from bdd_workflow.engine.parser import DiagramParser  # noqa: E402
+from bdd_workflow.engine.runner import Runner  # noqa: E402
+from bdd_workflow.engine.scripting import RunContext  # noqa: E402
+from bdd_workflow.engine.serializer import Serializer  # noqa: E402
+from bdd_workflow.workdays import WorkingCalendar  # noqa: E402
+
+HAND_OVER = {"handed_over_documents": ["审批决定书"], "all_handed_over": True}
+STEPS = [
+    ("guide_materials", {"guidance": "请按告知单准备材料。", "materials_complete": True}),
+    ("accompany_submission", {"submitted": True, "approval_department": "成安县民政局", "submission_date": "2025-10-10"}),
+    ("track_approval", {"tracking_notes": "审核中", "applicant_informed": True, "approval_result": "准予"}),
+    ("hand_over_results", HAND_OVER),
+]
+START = {"applicant_name": "王芳", "applicant_phone": "13812345678", "applicant_type": "personal",
+         "matter_code": "GR-002", "channel": "walk_in"}
+
+
+def raw_cycle(cases: int) -> float:
+    calendar = WorkingCalendar.load("Asia/Shanghai", "17:30")
+    units = {"consultation_centre": "CA-ZX", "approval_bureau": "CA-SPJ", "county_centre": "CA"}
+
+    def ctx() -> RunContext:
+        return RunContext(Clock(), calendar, {"contact": "PT30M", "complaint_days": 5, "rectification_days": 10}, units)
+
+    parser = DiagramParser(ctx)
+    dmn = (ROOT / "processes" / "handling_unit_routing.dmn").read_bytes()
+    parsed = parser.parse((ROOT / "processes" / "assist.bpmn").read_bytes(), "assist.bpmn", [dmn]).processes[0]
+    serializer, runner = Serializer(), Runner()
+    spec, subs = serializer.load_spec(serializer.dump_spec(parsed.spec, parsed.subprocess_specs))
+    seed = dict(START, matter_kind="personal", responsible_unit="CA-MZ", promised_days=20, handling_unit="CA-MZ",
+                started_unit="CA-MZ", matter_name="最低生活保障申请", matter_department="成安县民政局")
+    states = [serializer.dump_state(runner.start(spec, subs, seed, ctx()).workflow) for _ in range(cases)]
+    done = 0
+    began = time.perf_counter()
+    for state in states:
+        for name, data in STEPS:
+            workflow = serializer.load_state(state, spec, subs)
+            ready = runner.view(workflow, ctx()).ready
+            task = next(t for t in ready if t.name == name)
+            runner.complete(workflow, task.id, data, ctx())
+            state = serializer.dump_state(workflow)
+            done += 1
+    return done / (time.perf_counter() - began)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Client:
+    def __init__(self, port: int) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.headers = {"Content-Type": "application/json"}
+
+    def call(self, method: str, path: str, body: dict | None = None, expect: int = 200) -> dict:
+        self.conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=self.headers)
+        response = self.conn.getresponse()
+        payload = json.loads(response.read() or b"{}")
+        if response.status != expect:
+            raise RuntimeError(f"{method} {path}: {response.status} {payload}")
+        return payload
+
+    def login(self, username: str) -> None:
+        token = self.call("POST", "/api/v1/auth/token", {"username": username, "password": "demo1234"})["token"]
+        self.headers["Authorization"] = f"Bearer {token}"
+
+
+def api_cycle(cases: int) -> tuple[float, float]:
+    instance = Path(tempfile.mkdtemp(prefix="bdd-bench-"))
+    env = dict(os.environ, BDD_INSTANCE_DIR=str(instance))
+    bdd = str(ROOT / ".venv" / "bin" / "bdd") if (ROOT / ".venv" / "bin" / "bdd").exists() else "bdd"
+    for command in (["init"], ["load-demo"], ["deploy", str(ROOT / "processes")]):
+        subprocess.run([bdd, *command], env=env, check=True, stdout=subprocess.DEVNULL)
+    port = free_port()
+    server = subprocess.Popen([bdd, "serve", "--port", str(port), "--threads", "4"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        client = Client(port)
+        client.login("gaohongxia")
+        first = [client.call("POST", "/api/v1/cases", {"process": "assist", "data": START}, 201)["tasks"][0]["id"]
+                 for _ in range(cases)]
+        done = 0
+        began = time.perf_counter()
+        for task_id in first:
+            for name, data in STEPS:
+                result = client.call("POST", f"/api/v1/tasks/{task_id}/complete", {"data": data})
+                done += 1
+                following = [t for t in result["next_tasks"]]
+                task_id = following[0]["id"] if following else None
+        elapsed = time.perf_counter() - began
+        return done / elapsed, elapsed / done * 1000
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=10)
+        shutil.rmtree(instance, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=300, help="assist cases; each completes 4 tasks")
+    args = parser.parse_args()
+    raw = raw_cycle(args.cases)
+    api, ms = api_cycle(args.cases)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}")
+    print(f"raw SpiffWorkflow cycle: {raw:8.1f} task completions/s ({1000 / raw:.2f} ms each)")
+    print(f"through the API:         {api:8.1f} task completions/s ({ms:.2f} ms each, HTTP + auth + DB)")
+    print(f"ratio API / raw:         {api / raw:8.2f}  (targets: >= 300/s and >= 0.25)")
+
+
+if __name__ == "__main__":
+    main()
