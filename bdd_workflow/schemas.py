@@ -59,21 +59,21 @@ class CompleteTaskRequest(StrictSchema):
 class CaseQuery(StrictSchema):
     process = fields.String(validate=PROCESS_ID)
     status = fields.String(validate=validate.OneOf(["running", "waiting", "completed", "cancelled"]))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000, error="页码应在 1 到 100000 之间。"))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class TaskQuery(StrictSchema):
     scope = fields.String(load_default="mine", validate=validate.OneOf(["mine", "group"]))
     process = fields.String(validate=PROCESS_ID)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000, error="页码应在 1 到 100000 之间。"))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class LedgerQuery(StrictSchema):
     unit = fields.String(validate=validate.Length(1, 32))
     case_number = fields.String(validate=validate.Length(1, 32))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000, error="页码应在 1 到 100000 之间。"))
     per_page = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 
 

@@ -24,6 +24,8 @@ from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.specs.ExclusiveChoice import ExclusiveChoice
 from SpiffWorkflow.specs.MultiChoice import MultiChoice
+from SpiffWorkflow.bpmn.parser.util import full_tag
+from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, IntermediateCatchEvent, StartEvent
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.mixins.service_task import ServiceTask
 
@@ -31,7 +33,19 @@ from ..errors import DefinitionInvalid, ScriptError
 from ..requirements import Requirements, cited
 from ..roles import role_of_lane
 from .scripting import RestrictedEnvironment, RunContext, check_expression, check_script
+from .timers import ClockedBoundaryEventParser, ClockedIntermediateCatchEventParser, ClockedStartEventParser
 from .xmlsafe import kind_of, parse_xml
+
+
+class ClockedBpmnParser(SpiffBpmnParser):
+    """SpiffWorkflow's parser, building timer events that read the one clock (engine/timers.py)."""
+
+    OVERRIDE_PARSER_CLASSES = {
+        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("startEvent"): (ClockedStartEventParser, StartEvent),
+        full_tag("boundaryEvent"): (ClockedBoundaryEventParser, BoundaryEvent),
+        full_tag("intermediateCatchEvent"): (ClockedIntermediateCatchEventParser, IntermediateCatchEvent),
+    }
 
 SERVICE_OPERATIONS = {"start_case"}
 
@@ -100,7 +114,7 @@ class DiagramParser:
     def parse(self, data: bytes, filename: str, decisions: Iterable[bytes] = ()) -> ParseResult:
         root = parse_xml(data, filename, self.max_bytes)
         kind = kind_of(root)
-        parser = SpiffBpmnParser()
+        parser = ClockedBpmnParser()
         try:
             for dmn in decisions:
                 parser.add_dmn_xml(parse_xml(dmn, "decision.dmn", self.max_bytes))
@@ -123,12 +137,46 @@ class DiagramParser:
             except ValidationException as exc:
                 problem = _validation_message(exc)
                 raise DefinitionInvalid(problem["message"], problem["element"]) from None
+            except DefinitionInvalid:
+                raise
             except Exception as exc:  # DMN parser raises plain exceptions for bad tables
                 raise DefinitionInvalid(f"决策 {decision_id} 无法解析: {exc}", decision_id) from None
+            self._check_decision(dmn_parser.decision)
             result.decisions.append(ParsedDecision(decision_id, dmn_parser.get_name()))
         if not result.decisions:
             raise DefinitionInvalid(f"{filename} 中没有决策（decision）。")
         return result
+
+    @staticmethod
+    def _check_decision(decision) -> None:
+        """Every expression of a decision table runs in the sandbox too: check them at deploy."""
+        problems = []
+
+        def check(element: str, what: str, expression: str | None, prefix: str = "") -> None:
+            text = (expression or "").strip()
+            if not text or text == "-":
+                return
+            # Input entries may begin with an operator ("!= 'enterprise'"): test them as a comparison.
+            candidate = f"dmn_input_value {text}" if prefix and re.match(r"^(==|!=|<=|>=|<|>|in\b|not\b)", text) else text
+            try:
+                check_expression(candidate)
+            except ScriptError as exc:
+                problems.append({"element": element, "message": f"元素 {element}: {what} `{text}` 不被允许: {exc.message}"})
+            except SyntaxError as exc:
+                problems.append({"element": element, "message": f"元素 {element}: {what} `{text}` 有语法错误: {exc.msg}"})
+
+        for table in decision.decisionTables:
+            for column in table.inputs:
+                check(column.id, "输入表达式", column.expression)
+            for rule in table.rules:
+                for entry in rule.inputEntries:
+                    for lhs in entry.lhs:
+                        check(entry.id, "输入条件", lhs, prefix="input")
+                for entry in rule.outputEntries:
+                    check(entry.id, "输出表达式", entry.text)
+        if problems:
+            first = problems[0]
+            raise DefinitionInvalid(first["message"], first["element"], problems)
 
     def _processes(self, parser, root, filename) -> ParseResult:
         result = ParseResult(kind="bpmn")

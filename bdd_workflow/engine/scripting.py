@@ -17,7 +17,9 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from RestrictedPython import compile_restricted_eval, compile_restricted_exec, limited_builtins, safe_builtins
+import ast
+
+from RestrictedPython import RestrictingNodeTransformer, compile_restricted_eval, compile_restricted_exec, limited_builtins, safe_builtins
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
 from RestrictedPython.Guards import (
     full_write_guard,
@@ -33,11 +35,18 @@ from ..errors import ScriptError
 from ..workdays import WorkingCalendar
 
 MAX_RANGE = 100_000
+MAX_SEQUENCE = 1_000_000  # items a multiplication may build
+MAX_BITS = 100_000  # size of an integer a power, product or shift may build
 BAD_RATINGS = frozenset({"dissatisfied", "very_dissatisfied"})
 
 
-class ScriptTimeout(Exception):
-    pass
+class ScriptTimeout(ScriptError):
+    """A diagram's script or expression ran past its deadline and was stopped."""
+
+
+class _Deadline_Passed(BaseException):
+    """Raised inside the script. A BaseException: ``except Exception`` does not catch it, and
+    the policy refuses bare ``except:``, ``except BaseException`` and ``finally`` in diagrams."""
 
 
 def _guarded_range(*args: int) -> range:
@@ -47,8 +56,73 @@ def _guarded_range(*args: int) -> range:
     return r
 
 
+def _too_big(message: str) -> ValueError:
+    return ValueError(f"{message}：图中的表达式不能进行如此大的计算")
+
+
+def _guarded_pow(base, exponent):
+    if isinstance(base, int) and isinstance(exponent, int) and exponent > 0 and abs(base) > 1:
+        if base.bit_length() * exponent > MAX_BITS:
+            raise _too_big("乘方结果过大")
+    return base ** exponent
+
+
+def _guarded_mul(left, right):
+    for seq, times in ((left, right), (right, left)):
+        if isinstance(seq, (str, bytes, list, tuple)) and isinstance(times, int) and len(seq) * times > MAX_SEQUENCE:
+            raise _too_big("重复的序列过长")
+    if isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > MAX_BITS:
+        raise _too_big("乘积过大")
+    return left * right
+
+
+def _guarded_lshift(value, shift):
+    if isinstance(value, int) and isinstance(shift, int) and shift > MAX_BITS:
+        raise _too_big("移位过大")
+    return value << shift
+
+
+class DiagramPolicy(RestrictingNodeTransformer):
+    """RestrictedPython's policy, plus: no imports at all, and bounded ``**``, ``*`` and ``<<``.
+
+    A deadline cannot interrupt one C-level operation such as ``9 ** 9 ** 8``; so those
+    operators are rewritten into calls that refuse results too large to be meant.
+    """
+
+    GUARDED = {ast.Pow: "_bdd_pow_", ast.Mult: "_bdd_mul_", ast.LShift: "_bdd_lshift_"}
+
+    def visit_Import(self, node):
+        self.error(node, "不允许 import：图中的脚本不能导入模块")
+        return node
+
+    visit_ImportFrom = visit_Import
+
+    def visit_BinOp(self, node):
+        node = self.node_contents_visit(node)
+        guard = self.GUARDED.get(type(node.op))
+        if guard is None:
+            return node
+        call = ast.Call(func=ast.Name(id=guard, ctx=ast.Load()), args=[node.left, node.right], keywords=[])
+        return ast.fix_missing_locations(ast.copy_location(call, node))
+
+    def visit_ExceptHandler(self, node):
+        # The deadline is a BaseException; a handler that could catch it would outlive it.
+        caught = node.type.elts if isinstance(node.type, ast.Tuple) else [node.type]
+        if any(c is None or (isinstance(c, ast.Name) and c.id == "BaseException") for c in caught):
+            self.error(node, "不允许 except: 或 except BaseException：请写明要捕获的异常，例如 except ValueError")
+        return self.node_contents_visit(node)
+
+    def visit_Try(self, node):
+        if node.finalbody:
+            self.error(node, "不允许 finally：图中的脚本不能在 finally 中继续运行")
+        return self.node_contents_visit(node)
+
+    visit_TryStar = visit_Try
+
+
 _INPLACE = {
-    "+=": lambda a, b: a + b, "-=": lambda a, b: a - b, "*=": lambda a, b: a * b,
+    "+=": lambda a, b: a + b, "-=": lambda a, b: a - b, "*=": _guarded_mul, "**=": _guarded_pow,
+    "<<=": _guarded_lshift,
     "/=": lambda a, b: a / b, "//=": lambda a, b: a // b, "%=": lambda a, b: a % b,
     "|=": lambda a, b: a | b, "&=": lambda a, b: a & b,
 }
@@ -82,6 +156,9 @@ GUARDS = {
     "_unpack_sequence_": guarded_unpack_sequence,
     "_write_": full_write_guard,
     "_inplacevar_": _inplacevar,
+    "_bdd_pow_": _guarded_pow,
+    "_bdd_mul_": _guarded_mul,
+    "_bdd_lshift_": _guarded_lshift,
     "__name__": "diagram_script",
     "__metaclass__": type,
 }
@@ -89,7 +166,7 @@ GUARDS = {
 
 @lru_cache(maxsize=4096)
 def _compile_eval(expression: str):
-    result = compile_restricted_eval(expression.strip())
+    result = compile_restricted_eval(expression.strip(), policy=DiagramPolicy)
     if result.errors:
         raise ScriptError("表达式被拒绝: " + "; ".join(result.errors), expression=expression)
     return result.code
@@ -97,7 +174,7 @@ def _compile_eval(expression: str):
 
 @lru_cache(maxsize=1024)
 def _compile_exec(script: str):
-    result = compile_restricted_exec(script)
+    result = compile_restricted_exec(script, policy=DiagramPolicy)
     if result.errors:
         raise ScriptError("脚本被拒绝: " + "; ".join(result.errors), script=script)
     return result.code
@@ -181,14 +258,19 @@ def script_functions(ctx: RunContext) -> dict[str, Callable[..., Any]]:
 
 
 class _Deadline:
-    """A trace function that stops Python code running past its deadline."""
+    """A trace function that stops Python code running past its deadline.
+
+    It traces opcodes, not lines, so a one-line loop is stopped too.
+    """
 
     def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
         self.deadline = time.monotonic() + seconds
 
     def __call__(self, frame, event, arg):
+        frame.f_trace_opcodes = True
         if time.monotonic() > self.deadline:
-            raise ScriptTimeout("脚本运行超时")
+            raise _Deadline_Passed()
         return self
 
 
@@ -205,6 +287,8 @@ class RestrictedEnvironment(TaskDataEnvironment):
         sys.settrace(_Deadline(self.timeout_seconds))
         try:
             return eval(code, namespace) if mode == "eval" else exec(code, namespace)  # noqa: S307 - restricted code
+        except _Deadline_Passed:
+            raise ScriptTimeout(f"脚本运行超过 {self.timeout_seconds:g} 秒，已被终止。") from None
         finally:
             sys.settrace(previous)
 

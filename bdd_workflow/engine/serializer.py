@@ -13,7 +13,11 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
+from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+from .timers import CLOCKED
 
 STATE_FORMAT = 1
 
@@ -41,8 +45,14 @@ class Serializer:
     """Spec <-> JSON (once per deployed version) and workflow state <-> JSON (every request)."""
 
     def __init__(self) -> None:
-        self.registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+        config = dict(SPIFF_CONFIG)
+        config.update({clocked: TimerConditionalEventDefinitionConverter for clocked in CLOCKED.values()})
+        self.registry = BpmnWorkflowSerializer.configure(config)
+        # A script may leave a set in the case data; it is kept as one.
+        self.registry.register(set, lambda v: {"items": sorted(v, key=repr)}, lambda v: set(v["items"]), "set")
         self.instances = InstanceConverter(BpmnWorkflow, self.registry)
+        # As SpiffWorkflow's own serialize_json: task data deltas may hold datetimes, timedeltas, sets.
+        self._encoder = create_encoder(self.registry)
 
     def dump_spec(self, spec, subprocess_specs) -> str:
         return json.dumps({
@@ -57,9 +67,17 @@ class Serializer:
         return spec, subprocess_specs
 
     def dump_state(self, workflow: BpmnWorkflow) -> str:
-        dct = self.instances.to_dict(workflow)
-        dct["format"] = STATE_FORMAT
-        return json.dumps(dct, ensure_ascii=False, separators=(",", ":"))
+        self.registry._encoder_mode = True
+        try:
+            dct = self.instances.to_dict(workflow)
+            dct["format"] = STATE_FORMAT
+            return json.dumps(dct, cls=self._encoder, ensure_ascii=False, separators=(",", ":"))
+        finally:
+            self.registry._encoder_mode = False
+
+    def dump_full(self, workflow: BpmnWorkflow) -> str:
+        """SpiffWorkflow's own format, spec included (for export and comparison)."""
+        return BpmnWorkflowSerializer(self.registry).serialize_json(workflow)
 
     def load_state(self, state_json: str, spec, subprocess_specs) -> BpmnWorkflow:
         dct = json.loads(state_json)

@@ -219,7 +219,7 @@ def _visible(system: System, session, actor: Actor):
 
 
 def load_visible_case(system: System, session, actor: Actor, case_id: int) -> Case:
-    case = session.get(Case, case_id)
+    case = session.get(Case, case_id) if 0 < case_id < 2**63 else None
     if case is None:
         raise NotFound(f"办件 {case_id} 不存在。")
     condition = _visible(system, session, actor)

@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
 from sqlalchemy import func, select
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 
@@ -82,8 +83,11 @@ def deploy(system: System, actor: Actor, xml: bytes, filename: str) -> dict[str,
     """Deploy one BPMN or DMN file. Administrators only; audited; all or nothing."""
     require_role(actor, ADMINISTRATOR)
     now = system.clock.now()
+    root = parse_xml(xml, filename, system.settings.max_upload_bytes)
+    kind = kind_of(root)
+    # Stored as UTF-8 whatever the file's declared encoding (the MIWG files are ISO-8859-1).
+    xml = etree.tostring(root.getroottree(), encoding="UTF-8", xml_declaration=True)
     with system.db.unit_of_work() as session:
-        kind = kind_of(parse_xml(xml, filename, system.settings.max_upload_bytes))
         if kind == "bpmn":
             return {"kind": "bpmn", "processes": _store_processes(system, session, actor, xml, filename, now)}
         return _store_decision(system, session, actor, xml, filename, now)

@@ -14,7 +14,7 @@ from ..errors import Conflict, Forbidden, NotFound, TaskNotReady
 from ..system import System
 from .audit import audit
 from .cases import TASK, case_summary, load_case, load_visible_case, record_step, sync, task_view
-from .identity import Actor, visible_units
+from .identity import Actor
 from .org import ref_exists
 
 
@@ -53,11 +53,10 @@ def list_tasks(system: System, actor: Actor, scope: str = "mine", process: str |
             query = query.where(HumanTask.assignee == actor.username)
         else:
             query = query.where(HumanTask.role == actor.role)
-            units = visible_units(system, session, actor) if actor.sees_all and actor.unit_code else None
-            if actor.sees_all:
-                if units is not None:
-                    query = query.where(HumanTask.unit_code.in_(units))
-            else:
+            if actor.sees_all and actor.unit_code:
+                # A chief officer's group is every task of the role in the units they direct.
+                query = query.where(HumanTask.unit_code.in_(system.org(session).subtree(actor.unit_code)))
+            elif not actor.sees_all:
                 query = query.where(HumanTask.unit_code == actor.unit_code)
         if process:
             query = query.where(HumanTask.process_id == process)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import schemas as s
 from ..errors import AuthenticationRequired, DomainError
@@ -68,6 +69,8 @@ def deploy():
     if upload is None or not upload.filename:
         raise DomainError("请以 multipart/form-data 上传 BPMN 或 DMN 文件（字段名 file）。")
     data = upload.read(system().settings.max_upload_bytes + 1)
+    if len(data) > system().settings.max_upload_bytes:
+        raise RequestEntityTooLarge()
     result = definitions.deploy(system(), g.actor, data, upload.filename)
     return s.DeployResponse().dump(result), 201
 

@@ -69,7 +69,14 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         message = HTTP_MESSAGES.get(exc.code or 500, exc.description or "请求失败。")
-        return jsonify({"error": exc.name.lower().replace(" ", "_"), "message": message}), exc.code
+        allowed = getattr(exc, "valid_methods", None)
+        if allowed:
+            message = f"{message}（可用: {', '.join(sorted(allowed))}）"
+        response = jsonify({"error": exc.name.lower().replace(" ", "_"), "message": message})
+        response.status_code = exc.code or 500
+        if allowed:
+            response.headers["Allow"] = ", ".join(sorted(allowed))
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
