@@ -6,7 +6,7 @@ import re
 
 # (number in 6.3.2, the phrase as the 规范 writes it, a pattern that finds it in ordinary writing)
 FORBIDDEN_PHRASES: list[tuple[int, str, str]] = [
-    (1, "我不知道，你去问 xxx", r"不知道.{0,2}(你|您)(自己)?(去|再去)?问"),
+    (1, "我不知道，你去问 xxx", r"不知道[，,。！!；;\s]*(你|您)?(自己)?再?去问"),
     (2, "不归我管，问别人去", r"不归我管"),
     (3, "你问我，我问谁", r"你问我.{0,2}我问谁"),
     (4, "不知道、不清楚、不行、不能办", r"(不知道|不清楚)[、，,。.！!；;\s]*(不清楚|不行|不能办)|不行[、，,。.！!；;\s]*不能办"),

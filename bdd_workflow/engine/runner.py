@@ -62,6 +62,9 @@ class RunResult:
     service_calls: list[dict[str, Any]] = field(default_factory=list)
     provisional: bool = False
     fired: list[WaitingTimer] = field(default_factory=list)
+    # What was ready / waiting before this run: exactly the inbox and timer rows already stored.
+    previously_ready: set[str] = field(default_factory=set)
+    previously_waiting: set[str] = field(default_factory=set)
 
 
 def _props(task_spec) -> dict[str, str]:
@@ -102,6 +105,7 @@ class Runner:
         task = workflow.get_task_from_id(UUID(task_id))
         if task is None or not isinstance(task.task_spec, UserTask) or task.state != TaskState.READY:
             raise TaskNotReady("这个任务已经不是待办状态（可能已被他人办理），请刷新后再试。")
+        before = self._before(workflow)
         task.task_spec.add_data_from_form(task, data) if hasattr(task.task_spec, "add_data_from_form") else task.data.update(data)
         step = CompletedStep(str(task.id), task.task_spec.bpmn_id, task.task_spec.bpmn_name or task.task_spec.bpmn_id,
                              role_of_lane(task.task_spec.lane), dict(data))
@@ -109,24 +113,34 @@ class Runner:
             task.run()
         except SpiffWorkflowException as exc:
             raise _element_error(exc) from None
-        return self._advance(workflow, ctx), step
+        return self._advance(workflow, ctx, before), step
 
     def fire(self, workflow: BpmnWorkflow, timer_ids: list[str], ctx: RunContext) -> RunResult:
         """Fire the given waiting timers (the caller decided they are due by the one clock)."""
         self._attach(workflow, ctx)
+        before = self._before(workflow)
         for timer_id in timer_ids:
             task = workflow.get_task_from_id(UUID(timer_id))
             if task is None or task.state != TaskState.WAITING:
                 continue  # completed or cancelled meanwhile: nothing to do
             task._set_internal_data(event_fired=True)
-        return self._advance(workflow, ctx)
+        return self._advance(workflow, ctx, before)
 
     def view(self, workflow: BpmnWorkflow, ctx: RunContext) -> RunResult:
         """Describe a workflow without running it."""
         self._attach(workflow, ctx)
         return self._describe(workflow, ctx)
 
-    def _advance(self, workflow: BpmnWorkflow, ctx: RunContext) -> RunResult:
+    def _before(self, workflow: BpmnWorkflow) -> tuple[set[str], set[str]]:
+        ready, waiting = set(), set()
+        for task in self._all_tasks(workflow):
+            if task.state == TaskState.READY and task.task_spec.manual:
+                ready.add(str(task.id))
+            elif self._is_waiting_timer(task):
+                waiting.add(str(task.id))
+        return ready, waiting
+
+    def _advance(self, workflow: BpmnWorkflow, ctx: RunContext, before: tuple[set[str], set[str]] | None = None) -> RunResult:
         waiting = {task.id: self._timer_view(task) for task in self._waiting_timers(workflow)}
         try:
             workflow.do_engine_steps()
@@ -138,6 +152,8 @@ class Runner:
         # Whatever fired in this run, asked for or found due on the way, is reported once.
         result.fired = [view for task_id, view in waiting.items()
                         if (task := workflow.get_task_from_id(task_id)) is not None and task.state == TaskState.COMPLETED]
+        if before is not None:
+            result.previously_ready, result.previously_waiting = before
         return result
 
     @staticmethod
@@ -147,11 +163,14 @@ class Runner:
         for subprocess in workflow.subprocesses.values():
             yield from subprocess.tasks.values()
 
+    @staticmethod
+    def _is_waiting_timer(task) -> bool:
+        return (task.state == TaskState.WAITING and isinstance(task.task_spec, CatchingEvent)
+                and isinstance(task.task_spec.event_definition, TimerEventDefinition))
+
     @classmethod
     def _waiting_timers(cls, workflow: BpmnWorkflow):
-        return [task for task in cls._all_tasks(workflow)
-                if task.state == TaskState.WAITING and isinstance(task.task_spec, CatchingEvent)
-                and isinstance(task.task_spec.event_definition, TimerEventDefinition)]
+        return [task for task in cls._all_tasks(workflow) if cls._is_waiting_timer(task)]
 
     def _describe(self, workflow: BpmnWorkflow, ctx: RunContext) -> RunResult:
         ready = [self._ready_view(task) for task in self._all_tasks(workflow)

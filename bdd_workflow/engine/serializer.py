@@ -45,14 +45,21 @@ class Serializer:
     """Spec <-> JSON (once per deployed version) and workflow state <-> JSON (every request)."""
 
     def __init__(self) -> None:
-        config = dict(SPIFF_CONFIG)
-        config.update({clocked: TimerConditionalEventDefinitionConverter for clocked in CLOCKED.values()})
-        self.registry = BpmnWorkflowSerializer.configure(config)
-        # A script may leave a set in the case data; it is kept as one.
-        self.registry.register(set, lambda v: {"items": sorted(v, key=repr)}, lambda v: set(v["items"]), "set")
+        self.registry = self._registry()
         self.instances = InstanceConverter(BpmnWorkflow, self.registry)
+        # SpiffWorkflow's own format (spec included) needs the stock workflow converter.
+        self._full = BpmnWorkflowSerializer(self._registry())
         # As SpiffWorkflow's own serialize_json: task data deltas may hold datetimes, timedeltas, sets.
         self._encoder = create_encoder(self.registry)
+
+    @staticmethod
+    def _registry():
+        config = dict(SPIFF_CONFIG)
+        config.update({clocked: TimerConditionalEventDefinitionConverter for clocked in CLOCKED.values()})
+        registry = BpmnWorkflowSerializer.configure(config)
+        # A script may leave a set in the case data; it is kept as one.
+        registry.register(set, lambda v: {"items": sorted(v, key=repr)}, lambda v: set(v["items"]), "set")
+        return registry
 
     def dump_spec(self, spec, subprocess_specs) -> str:
         return json.dumps({
@@ -77,7 +84,10 @@ class Serializer:
 
     def dump_full(self, workflow: BpmnWorkflow) -> str:
         """SpiffWorkflow's own format, spec included (for export and comparison)."""
-        return BpmnWorkflowSerializer(self.registry).serialize_json(workflow)
+        return self._full.serialize_json(workflow)
+
+    def load_full(self, serialized: str) -> BpmnWorkflow:
+        return self._full.deserialize_json(serialized)
 
     def load_state(self, state_json: str, spec, subprocess_specs) -> BpmnWorkflow:
         dct = json.loads(state_json)

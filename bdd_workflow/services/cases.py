@@ -35,10 +35,8 @@ WRITABLE = ("number", "status", "state_json", "unit_code", "updated_at", "comple
 # Statements built once; parameters travel separately (statement construction was the hot spot).
 _SAVE_CASE = (update(CASE).where(CASE.c.id == bindparam("case_id"), CASE.c.lock_version == bindparam("expected"))
               .values(lock_version=bindparam("new_version"), **{c: bindparam(c) for c in WRITABLE}))
-_OPEN_TASKS = select(TASK.c.id).where(TASK.c.case_id == bindparam("case_id"), TASK.c.status == "ready")
 _CANCEL_TASKS = (update(TASK).where(TASK.c.id.in_(bindparam("ids", expanding=True)))
                  .values(status="cancelled", completed_at=bindparam("now")))
-_CASE_TIMERS = select(TIMER.c.id).where(TIMER.c.case_id == bindparam("case_id"))
 _DELETE_TIMERS = delete(TIMER).where(TIMER.c.id.in_(bindparam("ids", expanding=True)))
 _INSERT_LEDGER = insert(LedgerEntry.__table__)
 _SELECT_CASE = select(CASE).where(CASE.c.id == bindparam("case_id"))
@@ -150,7 +148,7 @@ def sync(system: System, session, case: CaseRecord, result: RunResult, actor: Ac
         case.status = "running" if result.ready else "waiting"
 
     ready_ids = {t.id for t in result.ready}
-    open_ids = set(session.scalars(_OPEN_TASKS, {"case_id": case.id}))
+    open_ids = result.previously_ready  # the inbox rows stored after the previous run
     gone = [t for t in open_ids if t not in ready_ids and (step is None or t != step.id)]
     if gone:
         session.execute(_CANCEL_TASKS, {"ids": gone, "now": now})
@@ -163,7 +161,7 @@ def sync(system: System, session, case: CaseRecord, result: RunResult, actor: Ac
         session.execute(insert(TASK), new_tasks)
 
     timer_ids = {t.id for t in result.timers}
-    pending = set(session.scalars(_CASE_TIMERS, {"case_id": case.id}))
+    pending = result.previously_waiting  # the timer rows stored after the previous run
     stale = [t for t in pending if t not in timer_ids]
     if stale:
         session.execute(_DELETE_TIMERS, {"ids": stale})

@@ -1,0 +1,338 @@
+"""Every procedure walked through the engine alone (parser + runner + serializer, no database).
+
+Each walk runs twice, as SpiffWorkflow's own tests do: plainly, and with the case saved
+(Serializer.dump_state) and restored (load_state, on a spec read back from dump_spec) between
+every step. Both must show the same ready tasks at every step and end the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from bdd_workflow.clock import FixedClock
+from bdd_workflow.errors import TaskNotReady
+from bdd_workflow.roles import ASSISTANT, CHIEF_OFFICER, CONSULTANT, PROXY_AGENT, SUPERVISOR
+
+from .support import CALENDAR, UNITS_BY_KIND, Walk
+
+CALLBACK = {"operation": "start_case", "process": "callback", "relation": "callback"}
+TO_PROXY = {"operation": "start_case", "process": "proxy", "relation": "converted_to_proxy"}
+RECTIFY = {"operation": "start_case", "process": "rectification", "relation": "rectification"}
+
+# (process, [(action, argument, decisions, ready task names afterwards)], service calls)
+SCENARIOS = {
+    "consultation_answered": ("consultation", [
+        ("start", None, {}, ["record_consultation"]),
+        ("do", "record_consultation", {"answerable": True}, ["give_one_time_notice"]),
+        ("do", "give_one_time_notice", {}, []),
+    ], []),
+    "consultation_work_order": ("consultation", [
+        ("start", None, {}, ["record_consultation"]),
+        ("do", "record_consultation", {"answerable": False}, ["dispatch_work_order"]),
+        ("do", "dispatch_work_order", {}, ["contact_applicant"]),
+        ("do", "contact_applicant", {}, ["resolve_work_order"]),
+        ("do", "resolve_work_order", {}, []),
+    ], []),
+    "consultation_contact_breach": ("consultation", [
+        ("start", None, {}, ["record_consultation"]),
+        ("do", "record_consultation", {"answerable": False}, ["dispatch_work_order"]),
+        ("do", "dispatch_work_order", {}, ["contact_applicant"]),
+        ("fire", "contact_overdue", {}, ["contact_applicant", "escalate_contact_breach"]),
+        ("do", "escalate_contact_breach", {}, ["contact_applicant"]),
+        ("do", "contact_applicant", {}, ["resolve_work_order"]),
+        ("do", "resolve_work_order", {}, []),
+    ], []),
+    "assist_complete": ("assist", [
+        ("start", None, {}, ["guide_materials"]),
+        ("do", "guide_materials", {"materials_complete": True}, ["accompany_submission"]),
+        ("do", "accompany_submission", {}, ["track_approval"]),
+        ("do", "track_approval", {}, ["hand_over_results"]),
+        ("do", "hand_over_results", {}, []),
+    ], [CALLBACK]),
+    "assist_missing_then_complete": ("assist", [
+        ("start", None, {}, ["guide_materials"]),
+        ("do", "guide_materials", {"materials_complete": False}, ["list_missing_materials"]),
+        ("do", "list_missing_materials", {"convert_to_proxy": False}, ["guide_materials"]),
+        ("do", "guide_materials", {"materials_complete": True}, ["accompany_submission"]),
+        ("do", "accompany_submission", {}, ["track_approval"]),
+        ("do", "track_approval", {}, ["hand_over_results"]),
+        ("do", "hand_over_results", {}, []),
+    ], [CALLBACK]),
+    "assist_converted_to_proxy": ("assist", [
+        ("start", None, {}, ["guide_materials"]),
+        ("do", "guide_materials", {"materials_complete": False}, ["list_missing_materials"]),
+        ("do", "list_missing_materials", {"convert_to_proxy": True, "difficulty_reason": "年事已高，往返不便"}, []),
+    ], [TO_PROXY]),
+    "proxy_plain": ("proxy", [
+        ("start", None, {}, ["record_entrustment"]),
+        ("do", "record_entrustment", {}, ["submit_on_behalf"]),
+        ("do", "submit_on_behalf", {}, ["track_approval"]),
+        ("do", "track_approval", {"needs_correction": False}, ["hand_over_results"]),
+        ("do", "hand_over_results", {}, ["sign_completion_receipt"]),
+        ("do", "sign_completion_receipt", {"receipt_signed": True}, []),
+    ], [CALLBACK]),
+    "proxy_correction_relay_unsigned": ("proxy", [
+        ("start", None, {}, ["record_entrustment"]),
+        ("do", "record_entrustment", {}, ["submit_on_behalf"]),
+        ("do", "submit_on_behalf", {}, ["track_approval"]),
+        ("do", "track_approval", {"needs_correction": True, "correction_items": "营业场所证明"}, ["contact_for_correction"]),
+        ("do", "contact_for_correction", {}, ["submit_on_behalf"]),
+        ("do", "submit_on_behalf", {}, ["track_approval"]),
+        ("do", "track_approval", {"needs_correction": False, "relay_to_unit": "CA-XZ-BGZ", "relay_reason": "需乡镇办理"},
+         ["accept_relay"]),
+        ("do", "accept_relay", {}, ["track_approval"]),
+        ("do", "track_approval", {"needs_correction": False}, ["hand_over_results"]),
+        ("do", "hand_over_results", {}, ["sign_completion_receipt"]),
+        ("do", "sign_completion_receipt", {"receipt_signed": False, "not_signed_reason": "本人外出"}, ["sign_completion_receipt"]),
+        ("do", "sign_completion_receipt", {"receipt_signed": True}, []),
+    ], [CALLBACK]),
+    "onsite_on_the_spot": ("onsite", [
+        ("start", None, {}, ["visit_applicant"]),
+        ("do", "visit_applicant", {"materials_complete": True, "fixable_on_site": False}, ["complete_on_site"]),
+        ("do", "complete_on_site", {}, ["hand_over_results"]),
+        ("do", "hand_over_results", {}, []),
+    ], [CALLBACK]),
+    "onsite_fixable_on_the_spot": ("onsite", [
+        ("start", None, {}, ["visit_applicant"]),
+        ("do", "visit_applicant", {"materials_complete": False, "fixable_on_site": True}, ["complete_on_site"]),
+        ("do", "complete_on_site", {"on_site_fixes": "当场补填申请表"}, ["hand_over_results"]),
+        ("do", "hand_over_results", {}, []),
+    ], [CALLBACK]),
+    "onsite_with_deficiencies": ("onsite", [
+        ("start", None, {}, ["visit_applicant"]),
+        ("do", "visit_applicant", {"materials_complete": False, "fixable_on_site": False}, ["accept_with_deficiencies"]),
+        ("do", "accept_with_deficiencies", {}, ["complete_within_deadline"]),
+        ("do", "complete_within_deadline", {}, ["hand_over_results"]),
+        ("do", "hand_over_results", {}, []),
+    ], [CALLBACK]),
+    "onsite_deadline_breach": ("onsite", [
+        ("start", None, {}, ["visit_applicant"]),
+        ("do", "visit_applicant", {"materials_complete": False, "fixable_on_site": False}, ["accept_with_deficiencies"]),
+        ("do", "accept_with_deficiencies", {}, ["complete_within_deadline"]),
+        ("fire", "deadline_overdue", {}, ["complete_within_deadline", "escalate_deadline_breach"]),
+        ("do", "escalate_deadline_breach", {}, ["complete_within_deadline"]),
+        ("do", "complete_within_deadline", {}, ["hand_over_results"]),
+        ("do", "hand_over_results", {}, []),
+    ], [CALLBACK]),
+    "callback_good_rating": ("callback", [
+        ("start", None, {}, ["make_callback"]),
+        ("do", "make_callback", {"satisfaction": "basically_satisfied"}, []),
+    ], []),
+    "callback_bad_rating": ("callback", [
+        ("start", None, {}, ["make_callback"]),
+        ("do", "make_callback", {"satisfaction": "very_dissatisfied", "issues_found": "等候时间过长"}, []),
+    ], [RECTIFY]),
+    "rectification_accepted": ("rectification", [
+        ("start", None, {}, ["submit_explanation"]),
+        ("do", "submit_explanation", {}, ["review_rectification"]),
+        ("do", "review_rectification", {"accepted": True}, []),
+    ], []),
+    "rectification_redone": ("rectification", [
+        ("start", None, {}, ["submit_explanation"]),
+        ("do", "submit_explanation", {}, ["review_rectification"]),
+        ("do", "review_rectification", {"accepted": False, "review_opinion": "整改措施不具体"}, ["submit_explanation"]),
+        ("do", "submit_explanation", {}, ["review_rectification"]),
+        ("do", "review_rectification", {"accepted": True}, []),
+    ], []),
+    "rectification_breach": ("rectification", [
+        ("start", None, {}, ["submit_explanation"]),
+        ("fire", "rectification_overdue", {}, ["escalate_rectification_breach", "submit_explanation"]),
+        ("do", "escalate_rectification_breach", {}, ["submit_explanation"]),
+        ("do", "submit_explanation", {}, ["review_rectification"]),
+        ("do", "review_rectification", {"accepted": True}, []),
+    ], []),
+    "complaint_in_time": ("complaint", [
+        ("start", None, {}, ["record_complaint"]),
+        ("do", "record_complaint", {}, ["handle_complaint"]),
+        ("do", "handle_complaint", {}, ["reply_to_complainant"]),
+        ("do", "reply_to_complainant", {}, []),
+    ], []),
+    "complaint_breach": ("complaint", [
+        ("start", None, {}, ["record_complaint"]),
+        ("do", "record_complaint", {}, ["handle_complaint"]),
+        ("fire", "complaint_overdue", {}, ["escalate_complaint_breach", "handle_complaint"]),
+        ("do", "escalate_complaint_breach", {}, ["handle_complaint"]),
+        ("do", "handle_complaint", {}, ["reply_to_complainant"]),
+        ("do", "reply_to_complainant", {}, []),
+    ], []),
+}
+
+
+def now_clock() -> FixedClock:
+    """The one clock standing at the machine's present, so that no timer is due unless fired."""
+    return FixedClock(datetime.now(timezone.utc).replace(microsecond=0))
+
+
+def walk_scenario(parsed, forms, name: str, roundtrip: bool) -> Walk:
+    process_id, steps, _ = SCENARIOS[name]
+    walk = Walk(parsed[process_id], forms, now_clock(), roundtrip)
+    for action, argument, decisions, expected in steps:
+        if action == "start":
+            walk.start(**decisions)
+        elif action == "do":
+            walk.do(argument, **decisions)
+        else:
+            walk.fire(argument)
+        assert walk.ready_names == sorted(expected), f"after {action} {argument or ''}"
+    return walk
+
+
+@pytest.mark.parametrize("roundtrip", [False, True], ids=["plain", "roundtrip"])
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_walk(parsed, forms, name, roundtrip):
+    _, steps, service_calls = SCENARIOS[name]
+    walk = walk_scenario(parsed, forms, name, roundtrip)
+    assert walk.ready_history == [sorted(expected) for *_, expected in steps]
+    assert walk.result.completed, f"{name} did not complete; ready: {walk.ready_names}"
+    assert walk.result.timers == []
+    assert walk.service_calls == service_calls
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_roundtrip_changes_nothing(parsed, forms, name):
+    plain = walk_scenario(parsed, forms, name, roundtrip=False)
+    saved = walk_scenario(parsed, forms, name, roundtrip=True)
+    assert plain.ready_history == saved.ready_history
+    assert plain.service_calls == saved.service_calls
+    assert plain.result.data == saved.result.data
+
+
+def test_every_user_task_is_reached_by_some_walk(parsed):
+    reached = {(SCENARIOS[n][0], argument) for n in SCENARIOS for action, argument, *_ in SCENARIOS[n][1] if action == "do"}
+    every = {(pid, task["name"]) for pid, process in parsed.items() for task in process.user_tasks}
+    assert every - reached == set()
+
+
+# --- what the walks leave behind --------------------------------------------------------------------
+
+@pytest.mark.parametrize("roundtrip", [False, True], ids=["plain", "roundtrip"])
+def test_contact_timer_is_waiting_with_its_due_time_and_fires_non_interrupting(parsed, forms, roundtrip):
+    """R-9.1.1.2: the assistant must contact the applicant within 30 minutes; a breach escalates to
+    the chief officer while the contact task stays open (non-interrupting, R-6.4.1)."""
+    clock = now_clock()
+    walk = Walk(parsed["consultation"], forms, clock, roundtrip)
+    walk.start()
+    walk.do("record_consultation", answerable=False)
+    walk.do("dispatch_work_order")
+    contact = walk.task("contact_applicant")
+    timer = walk.timer("contact_overdue")
+    assert timer.due_at == clock.now() + timedelta(minutes=30)
+    assert contact.due_at == timer.due_at, "the task's due time and the timer guarding it agree"
+    assert timer.attached_to == "contact_applicant"
+    assert contact.unit == "CA-MZ" and contact.role == ASSISTANT and contact.form == "consultation_contact_applicant"
+
+    walk.fire("contact_overdue")
+    assert walk.ready_names == ["contact_applicant", "escalate_contact_breach"]
+    assert walk.task("contact_applicant").id == contact.id, "the original task is the same, still open"
+    escalation = walk.task("escalate_contact_breach")
+    assert escalation.role == CHIEF_OFFICER and escalation.unit == "CA-MZ"
+    assert [f.name for f in walk.result.fired] == ["contact_overdue"]
+    assert walk.result.timers == []
+
+
+def test_firing_a_timer_reports_it_once(parsed, forms):
+    walk = Walk(parsed["complaint"], forms, now_clock(), roundtrip=False)
+    walk.start()
+    walk.do("record_complaint")
+    timer = walk.timer("complaint_overdue")
+    fired = walk.runner.fire(walk.result.workflow, [timer.id], walk.ctx())
+    assert [t.name for t in fired.fired] == ["complaint_overdue"]
+    again = walk.runner.fire(walk.result.workflow, [timer.id], walk.ctx())
+    assert again.fired == [] and sorted(t.name for t in again.ready) == ["escalate_complaint_breach", "handle_complaint"]
+
+
+@pytest.mark.parametrize(("process", "before", "timer", "task", "days"), [
+    ("onsite", [("visit_applicant", {"materials_complete": False, "fixable_on_site": False}),
+                ("accept_with_deficiencies", {})], "deadline_overdue", "complete_within_deadline", 3),
+    ("complaint", [("record_complaint", {})], "complaint_overdue", "handle_complaint", 5),
+    ("rectification", [], "rectification_overdue", "submit_explanation", 10),
+])
+def test_working_day_timers_follow_the_calendar(parsed, forms, process, before, timer, task, days):
+    """R-9.3.2.2 promised deadline, R-4.c complaints, R-10.2 rectification: due at a working day's close."""
+    clock = now_clock()
+    walk = Walk(parsed[process], forms, clock, roundtrip=False)
+    walk.start()
+    for name, decisions in before:
+        walk.do(name, **decisions)
+    expected, _ = CALENDAR.add_working_days(clock.now(), days)
+    waiting = walk.timer(timer)
+    assert waiting.due_at == expected
+    assert walk.task(task).due_at == expected
+    assert waiting.attached_to == task
+
+
+def test_completion_requests_a_callback_case(parsed, forms):
+    """R-10.1: every completed assist case asks for a callback case (service task start_case)."""
+    walk = walk_scenario(parsed, forms, "assist_complete", roundtrip=False)
+    assert walk.result.service_calls == [CALLBACK], "reported by the run that completed the last task"
+    assert walk.service_calls == [CALLBACK], "and by no other run"
+    assert walk.result.data["callback_request"]
+
+
+@pytest.mark.parametrize(("matter_kind", "unit"), [("enterprise", "CA-SPJ"), ("personal", "CA-MZ"), ("other", "CA-MZ")])
+def test_routing_decides_the_handling_unit(parsed, forms, matter_kind, unit):
+    """R-1: enterprise matters go to the approval bureau, the others to the matter's responsible unit."""
+    data = {"matter_kind": matter_kind, "responsible_unit": "CA-MZ"}
+    for process_id in ("assist", "proxy", "onsite"):
+        walk = Walk(parsed[process_id], forms, now_clock(), roundtrip=True)
+        result = walk.start(**data)
+        assert result.data["handling_unit"] == unit
+        (ready,) = result.ready
+        assert ready.unit == unit
+
+
+def test_relay_moves_the_case_to_the_relay_unit(parsed, forms):
+    """R-6.4.3 / R-9.2.2.1–3: a cross-level relay hands the proxy case to the other unit's agent."""
+    walk = Walk(parsed["proxy"], forms, now_clock(), roundtrip=True)
+    walk.start(matter_kind="enterprise")
+    walk.do("record_entrustment")
+    walk.do("submit_on_behalf")
+    walk.do("track_approval", needs_correction=False, relay_to_unit="CA-XZ-BGZ")
+    accept = walk.task("accept_relay")
+    assert accept.unit == "CA-XZ-BGZ" and accept.role == PROXY_AGENT
+    assert walk.result.data["relay_from_unit"] == "CA-SPJ"
+    assert walk.result.data["relay_to_unit"] == ""
+    walk.do("accept_relay")
+    assert walk.task("track_approval").unit == "CA-XZ-BGZ"
+
+
+@pytest.mark.parametrize(("process", "before", "task", "role", "unit"), [
+    ("callback", [], "make_callback", CONSULTANT, UNITS_BY_KIND["consultation_centre"]),
+    ("complaint", [], "record_complaint", CONSULTANT, "CA-ZX"),
+    ("complaint", [("record_complaint", {})], "handle_complaint", CHIEF_OFFICER, "CA-MZ"),
+    ("rectification", [("submit_explanation", {})], "review_rectification", SUPERVISOR, UNITS_BY_KIND["county_centre"]),
+])
+def test_tasks_go_to_the_right_role_and_unit(parsed, forms, process, before, task, role, unit):
+    walk = Walk(parsed[process], forms, now_clock(), roundtrip=False)
+    walk.start()
+    for name, decisions in before:
+        walk.do(name, **decisions)
+    ready = walk.task(task)
+    assert (ready.role, ready.unit) == (role, unit)
+
+
+def test_completing_a_task_that_is_no_longer_ready_is_refused(parsed, forms):
+    walk = Walk(parsed["callback"], forms, now_clock(), roundtrip=False)
+    walk.start()
+    task = walk.task("make_callback")
+    walk.do("make_callback", satisfaction="satisfied")
+    with pytest.raises(TaskNotReady):
+        walk.runner.complete(walk.result.workflow, task.id, {"satisfaction": "satisfied"}, walk.ctx())
+
+
+# --- timers are due by the one clock ------------------------------------------------------------------
+
+def test_timer_is_not_due_before_its_time_by_the_one_clock(parsed, forms):
+    """clock.py: "Nothing else in the code base reads the wall clock". With the one clock at
+    Monday 15 Sep 2025 09:00, the 30-minute contact timer (due 09:30) must still be waiting after
+    the work order is dispatched; the escalation must not be ready yet."""
+    clock = FixedClock(datetime(2025, 9, 15, 1, 0, tzinfo=timezone.utc))
+    walk = Walk(parsed["consultation"], forms, clock, roundtrip=False)
+    walk.start()
+    walk.do("record_consultation", answerable=False)
+    walk.do("dispatch_work_order")
+    assert walk.ready_names == ["contact_applicant"]
+    assert [(t.name, t.due_at) for t in walk.result.timers] == [
+        ("contact_overdue", datetime(2025, 9, 15, 1, 30, tzinfo=timezone.utc))]

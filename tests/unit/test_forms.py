@@ -1,0 +1,192 @@
+"""forms/*.json: every form loads, every user task names one, and submissions are checked field by field."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from lxml import etree
+
+from bdd_workflow.errors import FormInvalid
+from bdd_workflow.forms import FormRegistry
+
+from .support import FORMS, PROCESSES, VALID, ref_exists
+
+NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+      "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def user_task_forms() -> list[tuple[str, str, str | None]]:
+    found = []
+    for path in sorted(PROCESSES.glob("*.bpmn")):
+        root = etree.parse(str(path)).getroot()
+        for task in root.iterfind(".//bpmn:userTask", NS):
+            forms = task.xpath(".//spiffworkflow:property[@name='form']/@value", namespaces=NS)
+            found.append((path.name, task.get("id"), forms[0] if forms else None))
+    return found
+
+
+def errors_of(forms: FormRegistry, name: str, data, ref=ref_exists) -> dict[str, list[str]]:
+    with pytest.raises(FormInvalid) as caught:
+        forms.validate(name, data, ref)
+    errors = caught.value.errors
+    for field, messages in errors.items():
+        assert messages, field
+        for message in messages:
+            assert CJK.search(message), f"{field}: message {message!r} is not in Chinese"
+    return errors
+
+
+def test_every_form_loads(forms):
+    assert forms.problems == {}
+    assert len(forms.forms) == len(list(FORMS.glob("*.json")))
+
+
+def test_every_form_forbids_fields_it_does_not_ask_for(forms):
+    """forms/README.md: additionalProperties false on every form."""
+    assert [name for name, form in forms.forms.items() if form.schema.get("additionalProperties") is not False] == []
+
+
+@pytest.mark.parametrize(("diagram", "task", "form"), user_task_forms(), ids=lambda v: str(v))
+def test_every_user_task_names_an_existing_form(forms, diagram, task, form):
+    assert form, f"{diagram}: user task {task} has no form property"
+    assert forms.exists(form), f"{diagram}: user task {task} names forms/{form}.json, which does not exist"
+
+
+def test_every_diagram_has_user_tasks():
+    assert {d for d, _, _ in user_task_forms()} == {p.name for p in PROCESSES.glob("*.bpmn")}
+
+
+def test_valid_submission_passes(forms):
+    data = dict(VALID[("consultation", "record_consultation")], answerable=True, related_matter="MZ-001")
+    assert forms.validate("consultation_record", data, ref_exists) == data
+
+
+DECISIONS = {
+    ("consultation", "record_consultation"): {"answerable": True},
+    ("assist", "guide_materials"): {"materials_complete": True},
+    ("assist", "list_missing_materials"): {"convert_to_proxy": False},
+    ("proxy", "track_approval"): {"needs_correction": False},
+    ("proxy", "sign_completion_receipt"): {"receipt_signed": True},
+    ("onsite", "visit_applicant"): {"materials_complete": True, "fixable_on_site": False},
+    ("callback", "make_callback"): {"satisfaction": "satisfied"},
+    ("rectification", "review_rectification"): {"accepted": True},
+}
+
+
+def test_every_user_task_has_a_valid_sample_submission(forms):
+    """The samples the engine walks submit cover every user task and are valid for its form."""
+    tasks = {(d.removesuffix(".bpmn"), t): f for d, t, f in user_task_forms()}
+    assert set(VALID) == set(tasks)
+    for key, data in VALID.items():
+        forms.validate(tasks[key], {**data, **DECISIONS.get(key, {})}, ref_exists)
+
+
+def test_required_field_missing_is_reported_on_that_field(forms):
+    errors = errors_of(forms, "consultation_record", {"question": "低保怎么办？"})
+    assert errors == {"answerable": ["此项为必填项。"]}
+
+
+def test_const_true_must_be_confirmed(forms):
+    data = {"submitted": False, "approval_department": "成安县民政局", "submission_date": "2025-10-10"}
+    errors = errors_of(forms, "assist_accompany_submission", data)
+    assert list(errors) == ["submitted"]
+    assert errors["submitted"] == ["必须确认此项后才能提交。"]
+
+
+def test_choice_outside_the_options_is_refused(forms):
+    data = {**VALID[("complaint", "reply_to_complainant")], "reply_method": "carrier_pigeon"}
+    errors = errors_of(forms, "complaint_reply", data)
+    assert list(errors) == ["reply_method"]
+    assert "请从给定的选项中选择。" in errors["reply_method"]
+
+
+def test_enum_outside_the_list_is_refused(tmp_path):
+    (tmp_path / "pick_channel.json").write_text(
+        '{"title": "渠道", "schema": {"type": "object", "properties": {"channel": {"type": "string",'
+        ' "enum": ["phone", "walk_in", "online"]}}, "required": ["channel"], "additionalProperties": false}}',
+        encoding="utf-8")
+    registry = FormRegistry(tmp_path)
+    assert registry.problems == {}
+    assert registry.validate("pick_channel", {"channel": "phone"}, ref_exists) == {"channel": "phone"}
+    assert errors_of(registry, "pick_channel", {"channel": "fax"}) == {"channel": ["请从给定的选项中选择。"]}
+
+
+def test_wrong_type_is_reported_on_that_field(forms):
+    data = {"guidance": "您好，请准备材料。", "materials_complete": "yes"}
+    errors = errors_of(forms, "assist_guide_materials", data)
+    assert errors == {"materials_complete": ["应为是/否。"]}
+
+
+def test_field_the_form_does_not_ask_for_is_refused(forms):
+    data = {**VALID[("consultation", "record_consultation")], "answerable": True, "handling_unit": "CA-SPJ"}
+    errors = errors_of(forms, "consultation_record", data)
+    assert errors == {"handling_unit": ["表单中没有这个字段。"]}
+
+
+def test_several_errors_are_reported_together(forms):
+    errors = errors_of(forms, "proxy_record_entrustment", {"entrustment_signed": False, "entrustment_signed_date": "昨天"})
+    assert set(errors) == {"entrustment_signed", "entrustment_number", "entrustment_signed_date"}
+
+
+def test_error_inside_an_array_item_names_the_item(forms):
+    data = {"missing_materials": [{"name": "收入证明"}], "convert_to_proxy": False}
+    errors = errors_of(forms, "assist_list_missing_materials", data)
+    assert errors == {"missing_materials.0.how_to_obtain": ["此项为必填项。"]}
+
+
+def test_submission_that_is_not_an_object_is_refused(forms):
+    assert errors_of(forms, "consultation_record", ["answerable"]) == {"_form": ["提交的数据应为一个对象（JSON object）。"]}
+
+
+def test_forbidden_phrase_in_applicant_text_is_refused_naming_it(forms):
+    """R-6.3.2: text staff write to an applicant is checked; the phrase is named."""
+    data = {"guidance": "我不知道，你去问民政局吧。", "materials_complete": True}
+    errors = errors_of(forms, "assist_guide_materials", data)
+    assert list(errors) == ["guidance"]
+    (message,) = errors["guidance"]
+    assert "第1条" in message and "我不知道，你去问 xxx" in message and "R-6.3.2" in message
+
+
+def test_forbidden_phrase_inside_an_array_is_refused(forms):
+    """R-6.3.2: missing_materials[].how_to_obtain of assist_list_missing_materials is applicant text too."""
+    data = {"missing_materials": [{"name": "户口簿", "how_to_obtain": "派出所开具"},
+                                  {"name": "收入证明", "how_to_obtain": "不归我管，问别人去"}],
+            "convert_to_proxy": False}
+    errors = errors_of(forms, "assist_list_missing_materials", data)
+    assert list(errors) == ["missing_materials.1.how_to_obtain"]
+    assert "不归我管" in errors["missing_materials.1.how_to_obtain"][0]
+    assert "第2条" in errors["missing_materials.1.how_to_obtain"][0]
+
+
+def test_forbidden_phrase_in_ordinary_internal_notes_is_not_checked(forms):
+    """Only x-applicant-text fields are applicant text; an internal note quoting a complaint is fine."""
+    data = {"complaint_text": "服务对象反映窗口人员说“不归我管，问别人去”。"}
+    assert forms.validate("complaint_record", data, ref_exists) == data
+
+
+def test_x_ref_uses_the_callback_and_refuses_an_unknown_unit(forms):
+    asked = []
+
+    def ref(kind, value):
+        asked.append((kind, value))
+        return value == "CA-MZ"
+
+    good = {"dispatch_unit": "CA-MZ", "work_order_summary": "低保政策咨询"}
+    assert forms.validate("consultation_dispatch_work_order", good, ref) == good
+    assert asked == [("unit", "CA-MZ")]
+    errors = errors_of(forms, "consultation_dispatch_work_order", {**good, "dispatch_unit": "CA-NOWHERE"}, ref)
+    assert errors == {"dispatch_unit": ["单位编码 CA-NOWHERE 不存在。"]}
+
+
+def test_x_ref_staff_and_matter(forms):
+    errors = errors_of(forms, "complaint_record", {"complaint_text": "态度生硬", "about_staff": "nobody"})
+    assert errors == {"about_staff": ["工作人员编码 nobody 不存在。"]}
+    errors = errors_of(forms, "consultation_record", {"question": "？", "answerable": True, "related_matter": "XX-999"})
+    assert errors == {"related_matter": ["事项编码 XX-999 不存在。"]}
+
+
+def test_empty_optional_x_ref_is_allowed(forms):
+    data = {"tracking_notes": "审核中", "needs_correction": False, "relay_to_unit": ""}
+    assert forms.validate("proxy_track_approval", data, lambda kind, value: False) == data
