@@ -1,0 +1,75 @@
+"""Whatever goes wrong, an API client gets JSON with a message: never an HTML page or a stack trace."""
+
+from __future__ import annotations
+
+import pytest
+from webhelpers import API
+
+
+def assert_json(response, status: int) -> dict:
+    assert response.status_code == status
+    assert response.mimetype == "application/json"
+    text = response.get_data(as_text=True)
+    assert "<html" not in text.lower() and "Traceback" not in text
+    body = response.get_json()
+    assert body["error"] and body["message"]
+    return body
+
+
+@pytest.mark.parametrize("path", ["/nothing-here", "/cases/abc", "/tasks/x/y/z", "/cases/1/delete", ""])
+def test_unknown_url_under_the_api_is_404_json(client, auth, path):
+    assert_json(client.get(f"{API}{path}", headers=auth("zhangwei")), 404)
+
+
+def test_unknown_url_without_a_token_is_still_404_json(client):
+    assert_json(client.get(f"{API}/nothing-here"), 404)
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("delete", "/cases"), ("put", "/cases/1"), ("get", "/auth/token"), ("get", "/tasks/x/complete"),
+    ("patch", "/processes"), ("delete", "/units"), ("post", "/openapi.json"),
+])
+def test_wrong_method_is_405_json(client, auth, method, path):
+    response = getattr(client, method)(f"{API}{path}", headers=auth("zhangwei"))
+    body = assert_json(response, 405)
+    assert body["error"] == "method_not_allowed"
+
+
+def test_405_says_which_methods_are_allowed(client, auth):
+    """RFC 9110 15.5.6: a 405 response MUST carry an Allow header listing the supported methods."""
+    response = client.delete(f"{API}/cases", headers=auth("zhangwei"))
+    assert response.status_code == 405
+    assert {"GET", "POST"} <= {m.strip() for m in response.headers.get("Allow", "").split(",")}
+
+
+def test_an_unexpected_failure_is_a_500_json_without_internals(app, client, auth, monkeypatch):
+    from bdd_workflow.services import org
+
+    def broken(_system):
+        raise RuntimeError("secret internal detail /work/main/bdd_workflow")
+
+    monkeypatch.setattr(org, "list_matters", broken)
+    response = client.get(f"{API}/matters", headers=auth("zhangwei"))
+    body = assert_json(response, 500)
+    assert "secret internal detail" not in response.get_data(as_text=True)
+    assert body["error"] == "internal_error"
+
+
+def test_a_json_body_over_the_size_limit_is_413_json(client, auth, system):
+    note = "x" * (system.settings.max_upload_bytes + 128 * 1024)
+    response = client.post(f"{API}/cases", json={"process": "assist", "data": {"note": note}}, headers=auth("zhangwei"))
+    assert_json(response, 413)
+
+
+def test_a_case_number_beyond_any_case_is_404_not_a_crash(client, auth):
+    assert_json(client.get(f"{API}/cases/123456789", headers=auth("zhangwei")), 404)
+    assert_json(client.get(f"{API}/cases/99999999999999999999999", headers=auth("zhangwei")), 404)
+
+
+@pytest.mark.parametrize("path", ["/cases", "/tasks", "/ledger"])
+def test_an_absurd_page_number_is_refused_not_a_crash(client, auth, path):
+    response = client.get(f"{API}{path}?page=100000000000000000000", headers=auth("zhangwei"))
+    assert response.status_code in (200, 422), response.get_data(as_text=True)
+    assert response.mimetype == "application/json"
+    if response.status_code == 200:
+        assert response.get_json()["items"] == []

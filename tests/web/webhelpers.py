@@ -1,0 +1,130 @@
+"""Helpers shared by the web tests (plain functions; the fixtures are in conftest.py)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from bdd_workflow.config import PROJECT_ROOT
+
+PASSWORD = "demo1234"  # the demo password, as in tests/conftest.py
+API = "/api/v1"
+FORMS_DIR = PROJECT_ROOT / "forms"
+PROCESSES_DIR = PROJECT_ROOT / "processes"
+CATALOG = json.loads((PROJECT_ROOT / "bdd_workflow" / "demo" / "catalog.json").read_text(encoding="utf-8"))
+SEVEN_PROCESSES = {"assist", "callback", "complaint", "consultation", "onsite", "proxy", "rectification"}
+
+BASE_APPLICANT = {"applicant_name": "王芳", "applicant_phone": "13812345678", "applicant_type": "personal",
+                  "channel": "walk_in"}
+
+
+def login(client, username: str, password: str = PASSWORD):
+    return client.post(f"{API}/auth/token", json={"username": username, "password": password})
+
+
+def staff_of(role: str, unit: str | None) -> str:
+    """A demo staff member of ``role`` in ``unit``, or in the nearest unit above it."""
+    parents = {u["code"]: u.get("parent") for u in CATALOG["units"]}
+    code = unit
+    while True:
+        for person in CATALOG["staff"]:
+            if person["role"] == role and (code is None or person.get("unit") == code):
+                return person["username"]
+        if code is None or parents.get(code) is None:
+            raise LookupError(f"no {role} at or above {unit}")
+        code = parents[code]
+
+
+def start_body(process: str, **data: Any) -> dict[str, Any]:
+    return {"process": process, "data": {**BASE_APPLICANT, **data}}
+
+
+def read_process(name: str) -> bytes:
+    return (PROCESSES_DIR / name).read_bytes()
+
+
+def upload(data: bytes, filename: str) -> dict[str, Any]:
+    import io
+
+    return {"file": (io.BytesIO(data), filename)}
+
+
+TODAY = date.today().isoformat()
+
+# Valid submissions for every form of forms/, keyed by form name; ``choices`` override gateway variables.
+VALID_DATA: dict[str, dict[str, Any]] = {
+    "assist_guide_materials": {"guidance": "请携带户口簿、身份证和收入证明原件。", "materials_complete": True},
+    "assist_list_missing_materials": {
+        "missing_materials": [{"name": "收入证明", "how_to_obtain": "到所在村委会开具"}], "convert_to_proxy": False},
+    "assist_accompany_submission": {"submitted": True, "approval_department": "成安县民政局", "submission_date": TODAY},
+    "assist_track_approval": {"tracking_notes": "已与审批科室沟通，审批已通过。", "applicant_informed": True,
+                              "approval_result": "准予办理"},
+    "assist_hand_over_results": {"handed_over_documents": ["审批决定书"], "all_handed_over": True},
+    "proxy_record_entrustment": {"entrustment_signed": True, "entrustment_number": "WT-2025-001",
+                                 "entrustment_signed_date": TODAY},
+    "proxy_submit_on_behalf": {"submitted": True, "approval_department": "成安县民政局", "submission_date": TODAY},
+    "proxy_track_approval": {"tracking_notes": "审批已办结。", "needs_correction": False, "relay_to_unit": ""},
+    "proxy_contact_for_correction": {"correction_notice": "请补交收入证明。", "applicant_contacted": True,
+                                     "corrected_materials_received": True},
+    "proxy_accept_relay": {"relay_accepted": True, "handover_note": "已接收全部材料。"},
+    "proxy_hand_over_results": {"handed_over_documents": ["审批决定书"], "all_handed_over": True},
+    "proxy_sign_completion_receipt": {"receipt_signed": True, "receipt_number": "BJ-001"},
+    "onsite_visit_applicant": {"visit_date": TODAY, "visit_note": "已上门核对材料。", "materials_complete": True,
+                               "fixable_on_site": False},
+    "onsite_complete_on_site": {"completed_on_site": True, "result_note": "当场办结。"},
+    "onsite_accept_with_deficiencies": {
+        "accepted_with_deficiencies": True, "review_note": "先行受理。",
+        "materials_to_supply": [{"name": "收入证明", "how_to_obtain": "到所在村委会开具"}],
+        "deficiency_notice": "请在三个工作日内补交收入证明。"},
+    "onsite_complete_within_deadline": {"supplied_materials_received": True, "result_note": "已办结。"},
+    "onsite_hand_over_results": {"handed_over_documents": ["审批决定书"], "all_handed_over": True},
+    "callback_make_callback": {**{f"score_{k}": 5 for k in (
+        "attitude", "quality", "efficiency", "integrity", "standard", "openness", "timeliness", "one_time_notice")},
+        "satisfaction": "very_satisfied"},
+    "consultation_record": {"question": "低保怎么申请？", "answerable": True},
+    "consultation_one_time_notice": {"notice_text": "请携带户口簿、身份证到民政局窗口申请。", "notice_complete": True,
+                                     "result": "已一次性告知"},
+    "consultation_dispatch_work_order": {"dispatch_unit": "CA-MZ", "work_order_summary": "咨询低保政策细节"},
+    "consultation_contact_applicant": {"contacted": True, "contact_method": "phone", "contact_note": "已电话联系。"},
+    "consultation_resolve_work_order": {"reply_to_applicant": "您的问题已答复，请按告知准备材料。",
+                                        "work_order_result": "已解答"},
+    "complaint_record": {"complaint_text": "窗口人员态度不好。"},
+    "complaint_handle": {"investigation": "已调查核实。", "complaint_substantiated": True,
+                         "handling_result": "已批评教育相关人员。"},
+    "complaint_reply": {"reply_method": "phone", "reply_text": "您反映的问题已核实处理，感谢您的监督。"},
+    "rectification_submit_explanation": {"written_explanation": "情况说明。", "rectification_measures": "加强培训。"},
+    "rectification_review": {"accepted": True, "review_opinion": "整改到位。"},
+    **{name: {"acknowledged": True, "measures_taken": "已督促承办人员当日办结。"} for name in (
+        "onsite_escalate_deadline_breach", "consultation_escalate_contact_breach", "complaint_escalate_breach",
+        "rectification_escalate_breach")},
+}
+
+
+def get_case(client, auth, case_id: int, user: str = "zhangwei") -> dict[str, Any]:
+    response = client.get(f"{API}/cases/{case_id}", headers=auth(user))
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def start(client, auth, user: str, process: str, **data: Any) -> dict[str, Any]:
+    response = client.post(f"{API}/cases", json=start_body(process, **data), headers=auth(user))
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def ready_task(case: dict[str, Any], name: str) -> dict[str, Any]:
+    matches = [t for t in case["tasks"] if t["name"] == name]
+    assert matches, f"{name} is not ready; ready: {[t['name'] for t in case['tasks']]}"
+    return matches[0]
+
+
+def data_for(task: dict[str, Any], **override: Any) -> dict[str, Any]:
+    return {**VALID_DATA[task["form"]], **override}
+
+
+def complete(client, auth, task: dict[str, Any], data: dict[str, Any] | None = None, user: str | None = None):
+    """Submit a task's form as ``user`` (default: a staff member of the task's role and unit)."""
+    user = user or staff_of(task["role"], task["unit"])
+    payload = data if data is not None else data_for(task)
+    return client.post(f"{API}/tasks/{task['id']}/complete", json={"data": payload}, headers=auth(user))
