@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -69,9 +69,10 @@ class Database:
             if write:
                 session.commit()
             # A read ends with close(): its transaction is released and loaded objects stay readable.
-        except StaleDataError:
+        except (StaleDataError, IntegrityError):
+            # A concurrent writer got there first (or a unique key was taken meanwhile).
             session.rollback()
-            raise Conflict("这个办件刚刚被他人修改，请刷新后再试。") from None
+            raise Conflict("这条记录刚刚被他人修改，请刷新后再试。") from None
         except OperationalError as exc:
             session.rollback()
             if "locked" in str(exc).lower():

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import case as sql_case
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from ..db.models import HumanTask, Matter
 from ..errors import Conflict, Forbidden, NotFound, TaskNotReady
@@ -19,9 +19,14 @@ from .org import ref_exists
 
 
 _SELECT_TASK = select(TASK).where(TASK.c.id == bindparam("task_id"))
-_COMPLETE_TASK = (update(TASK).where(TASK.c.id == bindparam("task_id"))
+# Both writes are conditional on the row still being ready: a concurrent completion that got
+# there first makes them match nothing, which is a 409, not a second completion.
+_COMPLETE_TASK = (update(TASK).where(TASK.c.id == bindparam("task_id"), TASK.c.status == "ready")
                   .values(status="completed", completed_at=bindparam("completed_at"),
                           completed_by=bindparam("completed_by"), assignee=bindparam("assignee")))
+_CLAIM_TASK = (update(TASK).where(TASK.c.id == bindparam("task_id"), TASK.c.status == "ready",
+                                  or_(TASK.c.assignee.is_(None), TASK.c.assignee == bindparam("me")))
+               .values(assignee=bindparam("me"), claimed_at=bindparam("now")))
 
 
 def _may_work_on(system: System, session, actor: Actor, row: HumanTask) -> None:
@@ -97,6 +102,10 @@ def claim_task(system: System, actor: Actor, task_id: str) -> dict[str, Any]:
             raise TaskNotReady("这个任务已经不是待办状态，请刷新后再试。")
         if row.assignee and row.assignee != actor.username:
             raise Conflict(f"这个任务已被 {row.assignee} 认领。")
+        # Conditional: of two claims at once (PostgreSQL runs them side by side) only one matches.
+        claimed = session.execute(_CLAIM_TASK, {"task_id": row.id, "me": actor.username, "now": now})
+        if claimed.rowcount != 1:
+            raise Conflict("这个任务刚刚被他人认领或办理，请刷新后再试。")
         row.assignee, row.claimed_at = actor.username, now
         audit(session, now, actor.username, "task_claimed", case_id=row.case_id, task_id=row.id, element=row.name)
         return task_view(row, now)
@@ -117,16 +126,20 @@ def complete_task(system: System, actor: Actor, task_id: str, data: dict[str, An
             raise Conflict(f"这个任务已被 {row.assignee} 认领，只有认领人可以办理。")
         if row.form:
             system.forms.validate(row.form, data, lambda kind, value: ref_exists(session, kind, value))
+        # Take the task first: a second completion waits here for the first to commit, then matches
+        # nothing and gets a 409, before any engine work.
+        assignee = row.assignee or actor.username
+        completed = session.execute(_COMPLETE_TASK, {"task_id": row.id, "completed_at": now,
+                                                     "completed_by": actor.username, "assignee": assignee})
+        if completed.rowcount != 1:
+            raise TaskNotReady("这个任务刚刚被他人办理，请刷新后再试。")
+        row.status, row.completed_at, row.completed_by, row.assignee = "completed", now, actor.username, assignee
         case = load_case(session, row.case_id)
         if case is None or case.status in ("completed", "cancelled"):
             raise TaskNotReady("这个办件已经结束。")
         spec, subprocess_specs = system.spec_for(session, case.definition_id)
         workflow = system.serializer.load_state(case.state_json, spec, subprocess_specs)
         result, step = system.runner.complete(workflow, task_id, data, system.run_context(session))
-        row.status, row.completed_at, row.completed_by = "completed", now, actor.username
-        row.assignee = row.assignee or actor.username
-        session.execute(_COMPLETE_TASK, {"task_id": row.id, "completed_at": now, "completed_by": actor.username,
-                                         "assignee": row.assignee})
         record_step(session, case, row, step, actor, now)
         sync(system, session, case, result, actor, now, step=step)
         return {"task": task_view(row, now), "case": case_summary(system, case),
