@@ -27,4 +27,10 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     app.extensions["bdd"] = system
     app.register_blueprint(api)
     register_error_handlers(app)
+
+    @app.get("/")
+    def index():
+        return {"name": "成安县政务服务帮办代办上门办", "api": "/api/v1",
+                "openapi": "/api/v1/openapi.json", "token": "POST /api/v1/auth/token"}
+
     return app

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 from sqlalchemy import bindparam, delete, exists, func, insert, or_, select, update
 
-from ..db.models import AuditEvent, Case, CaseLink, HumanTask, LedgerEntry, Matter, PendingTimer, ProcessDefinition
+from ..db.models import AuditEvent, Case, CaseLink, HumanTask, LedgerEntry, Matter, PendingTimer
 from ..engine.runner import CompletedStep, RunResult
 from ..errors import Conflict, DomainError, Forbidden, FormInvalid, NotFound
 from ..system import System
@@ -40,9 +40,10 @@ _CANCEL_TASKS = (update(TASK).where(TASK.c.id.in_(bindparam("ids", expanding=Tru
 _DELETE_TIMERS = delete(TIMER).where(TIMER.c.id.in_(bindparam("ids", expanding=True)))
 _INSERT_LEDGER = insert(LedgerEntry.__table__)
 _SELECT_CASE = select(CASE).where(CASE.c.id == bindparam("case_id"))
+_MATTER = select(Matter.__table__).where(Matter.code == bindparam("code"), Matter.active)
 
 
-def _matter_data(matter: Matter) -> dict[str, Any]:
+def _matter_data(matter) -> dict[str, Any]:
     return {
         "matter_code": matter.code, "matter_name": matter.name, "matter_kind": matter.kind,
         "matter_department": matter.department, "responsible_unit": matter.responsible_unit,
@@ -50,7 +51,7 @@ def _matter_data(matter: Matter) -> dict[str, Any]:
     }
 
 
-def _check_start(session, definition: ProcessDefinition, actor: Actor, data: dict[str, Any]) -> Matter | None:
+def _check_start(session, definition, actor: Actor, data: dict[str, Any]):
     if actor is not SYSTEM and actor.role not in definition.starter_roles:
         raise Forbidden(f"您的角色无权发起“{definition.name}”（可发起: {', '.join(definition.starter_roles)}）。")
     code = data.get("matter_code")
@@ -58,7 +59,7 @@ def _check_start(session, definition: ProcessDefinition, actor: Actor, data: dic
         if definition.process_id in SERVICE_PROCESSES:
             raise FormInvalid({"matter_code": ["请选择办理的事项。"]})
         return None
-    matter = session.scalars(select(Matter).where(Matter.code == code, Matter.active)).first()
+    matter = session.execute(_MATTER, {"code": code}).first()
     if matter is None:
         raise FormInvalid({"matter_code": [f"事项 {code} 不在事项清单中。"]})
     if definition.process_id in SERVICE_PROCESSES and definition.process_id not in matter.service_types:
@@ -79,7 +80,7 @@ def start_case(system: System, actor: Actor, process_id: str, data: dict[str, An
         return case_view(system, session, case, actor)
 
 
-def _start(system: System, session, actor: Actor, definition: ProcessDefinition, data: dict[str, Any],
+def _start(system: System, session, actor: Actor, definition, data: dict[str, Any],
            now: datetime, source: CaseRecord | None = None, relation: str | None = None, depth: int = 0) -> CaseRecord:
     if depth > MAX_LINK_DEPTH:
         raise DomainError("关联办件嵌套过深，请检查流程图中的 start_case 服务任务。")

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 
 from ..db.models import DecisionDefinition, ProcessDefinition
@@ -34,9 +34,15 @@ def latest_definitions(session) -> list[ProcessDefinition]:
         .order_by(ProcessDefinition.process_id)))
 
 
-def latest_definition(session, process_id: str) -> ProcessDefinition:
-    definition = session.scalars(select(ProcessDefinition).where(ProcessDefinition.process_id == process_id)
-                                 .order_by(ProcessDefinition.version.desc()).limit(1)).first()
+_LATEST = (select(ProcessDefinition.id, ProcessDefinition.process_id, ProcessDefinition.version,
+                  ProcessDefinition.name, ProcessDefinition.starter_roles)
+           .where(ProcessDefinition.process_id == bindparam("process_id"))
+           .order_by(ProcessDefinition.version.desc()).limit(1))
+
+
+def latest_definition(session, process_id: str):
+    """The newest version's id, process, version, name and starter roles (a light row, every start needs it)."""
+    definition = session.execute(_LATEST, {"process_id": process_id}).first()
     if definition is None:
         raise ProcessNotFound(f"流程 {process_id} 不存在或尚未部署。")
     return definition
