@@ -121,11 +121,31 @@ def check() -> None:
         except DomainError as exc:
             for problem in getattr(exc, "problems", None) or [{"message": exc.message}]:
                 problems.append(f"{path.name}: {problem['message']}")
+    for warning in calendar_warnings(system):
+        click.echo(f"提醒 {warning}", err=True)
     for problem in problems:
         click.echo(f"问题 {problem}", err=True)
     if problems:
         sys.exit(1)
     click.echo(f"全部通过: {checked} 个文件, {len(system.forms.forms)} 个表单。")
+
+
+def calendar_warnings(system: System) -> list[str]:
+    """Deadlines past the last year whose holidays are known are provisional (weekends only)."""
+    from .services.timers import provisional_counts
+
+    last = system.calendar.last_known_year()
+    year = system.clock.now().astimezone(system.calendar.tz).year
+    warnings = []
+    if year + 1 > last:
+        warnings.append(
+            f"节假日日历只到 {last} 年：{last + 1} 年的期限暂按周末计算并标为“暂定”。国务院公布 {last + 1} 年安排后，"
+            f"请在 {system.settings.instance_dir / 'calendar_overrides.json'} 中加入 {{\"years\": [{last + 1}], "
+            "\"holidays\": [...], \"workdays\": [...]}（或升级 chinesecalendar）。")
+    counts = provisional_counts(system)
+    if counts["cases"]:
+        warnings.append(f"有 {counts['cases']} 个办件、{counts['tasks']} 个待办的期限是暂定的。")
+    return warnings
 
 
 @main.command()
@@ -137,10 +157,43 @@ def serve(host: str, port: int, threads: int) -> None:
     from waitress import serve as waitress_serve
 
     from .app import create_app
+    from .scheduler import TimerScheduler
 
-    app = create_app(system=_system())
+    system = _system()
+    app = create_app(system=system)
+    scheduler = None
+    if system.settings.embedded_scheduler:
+        scheduler = TimerScheduler(system, poll_seconds=system.settings.scheduler_poll_seconds)
+        scheduler.start()
+        click.echo("计时器调度已在本进程内运行（多进程部署请设 BDD_EMBEDDED_SCHEDULER=0 并单独运行 bdd scheduler）。")
     click.echo(f"服务已启动: http://{host}:{port}/  （API: http://{host}:{port}/api/v1/openapi.json）")
-    waitress_serve(app, host=host, port=port, threads=threads, ident="bdd")
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads, ident="bdd")
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown()
+
+
+@main.command()
+@click.option("--poll", "poll_seconds", default=None, type=float, help="seconds between polls (default BDD_SCHEDULER_POLL_SECONDS, 1)")
+def scheduler(poll_seconds: float | None) -> None:
+    """Run the timer scheduler as its own process (several may run: none fires a timer twice)."""
+    import logging
+    import signal
+
+    from .scheduler import TimerScheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    system = _system()
+    runner = TimerScheduler(system, poll_seconds=poll_seconds or system.settings.scheduler_poll_seconds, blocking=True)
+
+    def stop(*_args) -> None:
+        runner.scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    click.echo(f"计时器调度已启动（每 {runner.poll_seconds:g} 秒检查一次，到期即触发）。")
+    runner.start()
 
 
 @main.command("fire-timers")
@@ -157,3 +210,7 @@ def show_config() -> None:
     settings = Settings.from_env()
     values = {k: str(v) for k, v in vars(settings).items() if k != "secret_key"}
     click.echo(json.dumps(values, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()

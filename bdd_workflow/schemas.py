@@ -106,6 +106,7 @@ class TaskSchema(Schema):
     form = fields.String(allow_none=True)
     due_at = LocalDateTime(allow_none=True)
     overdue = fields.Boolean()
+    provisional = fields.Boolean(metadata={"description": "the due date lies past the known holiday calendar"})
     created_at = LocalDateTime()
     completed_at = LocalDateTime(allow_none=True)
     completed_by = fields.String(allow_none=True)

@@ -207,6 +207,7 @@ class HumanTask(Base):
     assignee: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))  # ready | completed | cancelled
     due_at: Mapped[datetime | None]
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False)  # due date past the known calendar
     created_at: Mapped[datetime]
     claimed_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
@@ -227,6 +228,23 @@ class PendingTimer(Base):
     attached_to: Mapped[str | None] = mapped_column(String(100))
     due_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime]
+
+
+class Breach(Base):
+    """A deadline that passed before its task was done: the timer fired (R-4.a, R-4.c, R-9.1.1.2, R-10.2)."""
+
+    __tablename__ = "breach"
+    __table_args__ = (Index("ix_breach_unit_fired", "unit_code", "fired_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    process_id: Mapped[str] = mapped_column(String(100))
+    timer: Mapped[str] = mapped_column(String(100))  # the timer event's BPMN id: the kind of breach
+    title: Mapped[str] = mapped_column(String(200))
+    attached_to: Mapped[str | None] = mapped_column(String(100))
+    unit_code: Mapped[str | None] = mapped_column(String(32))
+    due_at: Mapped[datetime | None]
+    fired_at: Mapped[datetime]
 
 
 class CaseLink(Base):

@@ -30,6 +30,7 @@ class ReadyTask:
     due_at: datetime | None
     instructions: str | None
     documentation: str | None
+    provisional: bool = False
 
 
 @dataclass
@@ -191,13 +192,16 @@ class Runner:
         engine = task.workflow.script_engine
         # Unit and due time are decided once, when the task becomes ready, and kept with it.
         if task._get_internal_data("bdd_evaluated") is None:
+            ctx = engine.ctx
+            provisional_before, ctx.provisional = ctx.provisional, False
             try:
                 unit = engine.evaluate(task, props.get("unit", "handling_unit")) if (
                     "unit" in props or "handling_unit" in task.data) else None
                 due = engine.evaluate(task, props["dueDate"]) if props.get("dueDate") else None
             except SpiffWorkflowException as exc:
                 raise _element_error(exc) from None
-            task._set_internal_data(bdd_evaluated=True, bdd_unit=unit, bdd_due=due)
+            task._set_internal_data(bdd_evaluated=True, bdd_unit=unit, bdd_due=due, bdd_provisional=ctx.provisional)
+            ctx.provisional = ctx.provisional or provisional_before
         due_raw = task._get_internal_data("bdd_due")
         extensions = getattr(spec, "extensions", None) or {}
         return ReadyTask(
@@ -205,6 +209,7 @@ class Runner:
             role=role_of_lane(spec.lane), unit=task._get_internal_data("bdd_unit"), form=props.get("form"),
             due_at=datetime.fromisoformat(due_raw) if due_raw else None,
             instructions=extensions.get("instructionsForEndUser"), documentation=spec.documentation,
+            provisional=bool(task._get_internal_data("bdd_provisional")),
         )
 
     @staticmethod

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 from sqlalchemy import bindparam, delete, exists, func, insert, or_, select, update
 
-from ..db.models import AuditEvent, Case, CaseLink, HumanTask, LedgerEntry, Matter, PendingTimer
+from ..db.models import AuditEvent, Breach, Case, CaseLink, HumanTask, LedgerEntry, Matter, PendingTimer
 from ..engine.runner import CompletedStep, RunResult
 from ..errors import Conflict, DomainError, Forbidden, FormInvalid, NotFound
 from ..system import System
@@ -39,6 +39,7 @@ _CANCEL_TASKS = (update(TASK).where(TASK.c.id.in_(bindparam("ids", expanding=Tru
                  .values(status="cancelled", completed_at=bindparam("now")))
 _DELETE_TIMERS = delete(TIMER).where(TIMER.c.id.in_(bindparam("ids", expanding=True)))
 _INSERT_LEDGER = insert(LedgerEntry.__table__)
+_INSERT_BREACH = insert(Breach.__table__)
 _SELECT_CASE = select(CASE).where(CASE.c.id == bindparam("case_id"))
 _MATTER = select(Matter.__table__).where(Matter.code == bindparam("code"), Matter.active)
 
@@ -121,8 +122,10 @@ class CaseRecord(SimpleNamespace):
     """A case row as plain attributes; written back with an optimistic-lock check (``save_case``)."""
 
 
-def load_case(session, case_id: int) -> CaseRecord | None:
-    row = session.execute(_SELECT_CASE, {"case_id": case_id}).first()
+def load_case(session, case_id: int, skip_locked: bool = False) -> CaseRecord | None:
+    """The case row; with ``skip_locked`` (PostgreSQL) None when another worker holds it."""
+    statement = _SELECT_CASE.with_for_update(skip_locked=True) if skip_locked else _SELECT_CASE
+    row = session.execute(statement, {"case_id": case_id}).first()
     return CaseRecord(**row._mapping) if row is not None else None
 
 
@@ -156,8 +159,8 @@ def sync(system: System, session, case: CaseRecord, result: RunResult, actor: Ac
     new_tasks = [dict(
         id=ready.id, case_id=case.id, process_id=case.process_id, name=ready.name, title=ready.title,
         role=ready.role, unit_code=ready.unit or case.unit_code, form=ready.form, instructions=ready.instructions,
-        assignee=None, status="ready", due_at=ready.due_at, created_at=now, claimed_at=None, completed_at=None,
-        completed_by=None) for ready in result.ready if ready.id not in open_ids]
+        assignee=None, status="ready", due_at=ready.due_at, provisional=ready.provisional, created_at=now,
+        claimed_at=None, completed_at=None, completed_by=None) for ready in result.ready if ready.id not in open_ids]
     if new_tasks:
         session.execute(insert(TASK), new_tasks)
 
@@ -172,13 +175,17 @@ def sync(system: System, session, case: CaseRecord, result: RunResult, actor: Ac
         session.execute(insert(TIMER), new_timers)
 
     for fired in result.fired:
+        # A fired deadline is a breach: counted on the case, kept for the figures, and in the ledger.
         case.breaches += 1
+        session.execute(_INSERT_BREACH, dict(
+            case_id=case.id, process_id=case.process_id, timer=fired.name, title=fired.title,
+            attached_to=fired.attached_to, unit_code=case.unit_code, due_at=fired.due_at, fired_at=now))
         audit(session, now, SYSTEM.username, "timer_fired", case_id=case.id, task_id=fired.id, element=fired.name,
               detail={"title": fired.title, "due_at": fired.due_at.isoformat() if fired.due_at else None,
                       "attached_to": fired.attached_to})
-        if case.process_id in LEDGER_PROCESSES:
-            _ledger(session, case, fired.name, f"超时: {fired.title}", SYSTEM, now,
-                    {"due_at": fired.due_at.isoformat() if fired.due_at else None}, unit=case.unit_code)
+        _ledger(session, case, fired.name, f"超时: {fired.title}", SYSTEM, now,
+                {"due_at": fired.due_at.isoformat() if fired.due_at else None, "attached_to": fired.attached_to},
+                unit=case.unit_code)
     if result.completed:
         audit(session, now, actor.username, "case_completed", case_id=case.id)
     save_case(session, case)
@@ -244,6 +251,7 @@ def task_view(row: HumanTask, now: datetime | None = None) -> dict[str, Any]:
         "form": row.form, "due_at": row.due_at, "created_at": row.created_at, "completed_at": row.completed_at,
         "completed_by": row.completed_by,
         "overdue": bool(now and row.status == "ready" and row.due_at and row.due_at < now),
+        "provisional": bool(getattr(row, "provisional", False)),
     }
 
 
