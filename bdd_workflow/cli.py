@@ -31,10 +31,15 @@ def main() -> None:
 
 @main.command()
 def init() -> None:
-    """Create the database tables (idempotent)."""
+    """Create or upgrade the database schema (Alembic migrations; safe to run again)."""
+    from .db.migrate import NotOurDatabase, upgrade
+
     system = _system()
-    system.db.create_all()
-    click.echo(f"数据库已就绪: {system.settings.database_url}")
+    try:
+        revision = upgrade(system.db)
+    except NotOurDatabase as exc:
+        _fail(str(exc))
+    click.echo(f"数据库已就绪（结构版本 {revision}）: {system.db.engine.url.render_as_string(hide_password=True)}")
 
 
 @main.command()

@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from bdd_workflow.config import Settings  # noqa: E402
+from bdd_workflow.db.migrate import upgrade  # noqa: E402
 from bdd_workflow.db.models import Breach, Case, HumanTask, PendingTimer  # noqa: E402
 from bdd_workflow.services import definitions, org  # noqa: E402
 from bdd_workflow.services.cases import start_case  # noqa: E402
@@ -93,7 +94,7 @@ def main() -> None:
     settings = Settings(instance_dir=instance, processes_dir=ROOT / "processes", forms_dir=ROOT / "forms")
     system = System(settings)
     try:
-        system.db.create_all()
+        upgrade(system.db)
         org.load_demo(system, "demo1234", SYSTEM)
         definitions.deploy_directory(system, SYSTEM, settings.processes_dir)
         template = template_case(system)

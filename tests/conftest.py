@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select, text
 
 from bdd_workflow.config import PROJECT_ROOT, Settings
+from bdd_workflow.db.migrate import upgrade
 from bdd_workflow.db.models import Base, HumanTask, OrgUnit, Staff
 from bdd_workflow.services import definitions, org, tasks
 from bdd_workflow.services.cases import get_case, start_case
@@ -33,7 +34,7 @@ def make_settings(instance: Path, database_url: str | None = None) -> Settings:
 
 
 def populate(system: System) -> None:
-    system.db.create_all()
+    upgrade(system.db)  # the same migrations a county's installation runs
     org.load_demo(system, PASSWORD, SYSTEM)
     definitions.deploy_directory(system, SYSTEM, system.settings.processes_dir)
 
@@ -77,7 +78,7 @@ def system(request, tmp_path, sqlite_template) -> System:
 def empty_system(tmp_path) -> System:
     """A system with tables but no units, staff or processes (SQLite)."""
     built = System(make_settings(tmp_path))
-    built.db.create_all()
+    upgrade(built.db)
     yield built
     built.db.dispose()
 
