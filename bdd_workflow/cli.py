@@ -137,19 +137,18 @@ def check() -> None:
 
 def calendar_warnings(system: System) -> list[str]:
     """Deadlines past the last year whose holidays are known are provisional (weekends only)."""
-    from .services.timers import provisional_counts
+    from .services.timers import calendar_status
 
-    last = system.calendar.last_known_year()
-    year = system.clock.now().astimezone(system.calendar.tz).year
+    status = calendar_status(system)
+    last = status["last_known_year"]
     warnings = []
-    if year + 1 > last:
+    if not status["next_year_known"]:
         warnings.append(
             f"节假日日历只到 {last} 年：{last + 1} 年的期限暂按周末计算并标为“暂定”。国务院公布 {last + 1} 年安排后，"
             f"请在 {system.settings.instance_dir / 'calendar_overrides.json'} 中加入 {{\"years\": [{last + 1}], "
             "\"holidays\": [...], \"workdays\": [...]}（或升级 chinesecalendar）。")
-    counts = provisional_counts(system)
-    if counts["cases"]:
-        warnings.append(f"有 {counts['cases']} 个办件、{counts['tasks']} 个待办的期限是暂定的。")
+    if status["provisional_cases"]:
+        warnings.append(f"有 {status['provisional_cases']} 个办件、{status['provisional_tasks']} 个待办的期限是暂定的。")
     return warnings
 
 

@@ -242,6 +242,15 @@ class LedgerEntrySchema(Schema):
     data = fields.Dict()
 
 
+class CalendarStatus(Schema):
+    timezone = fields.String()
+    workday_end = fields.String()
+    last_known_year = fields.Integer(metadata={"description": "the last year whose holidays are known"})
+    next_year_known = fields.Boolean(metadata={"description": "false: deadlines into next year are provisional"})
+    provisional_cases = fields.Integer()
+    provisional_tasks = fields.Integer()
+
+
 def page_of(item_schema: type[Schema], name: str) -> type[Schema]:
     return Schema.from_dict({
         "items": fields.List(fields.Nested(item_schema)), "total": fields.Integer(),

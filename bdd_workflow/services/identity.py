@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..db.models import Staff
 from ..errors import AuthenticationRequired, Forbidden
-from ..roles import ADMINISTRATOR, CHIEF_OFFICER, SEE_ALL_ROLES
+from ..roles import ADMINISTRATOR, CHIEF_OFFICER, SEE_ALL_ROLES, SUPERVISOR
 from ..system import System
 
 MAX_FAILED_LOGINS = 5
@@ -20,6 +20,7 @@ LOCKOUT = timedelta(minutes=15)
 # A deactivated account or a changed role takes effect within this time on tokens already issued.
 ACTOR_CACHE_TTL = timedelta(seconds=30)
 SYSTEM_ACTOR = "system"
+SUPERVISING_ROLES = (CHIEF_OFFICER, SUPERVISOR, ADMINISTRATOR)
 
 
 @dataclass(frozen=True)

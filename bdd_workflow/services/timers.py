@@ -101,3 +101,15 @@ def fire_due_timers(system: System, now: datetime | None = None, batch: int = 50
             progressed += count
         if progressed == 0 or len(due) < batch:
             return fired
+
+
+def calendar_status(system: System) -> dict:
+    """What supervisors and administrators need to know about the holiday calendar."""
+    last = system.calendar.last_known_year()
+    year = system.clock.now().astimezone(system.calendar.tz).year
+    counts = provisional_counts(system)
+    return {
+        "timezone": system.settings.timezone, "workday_end": system.settings.workday_end,
+        "last_known_year": last, "next_year_known": year + 1 <= last,
+        "provisional_cases": counts["cases"], "provisional_tasks": counts["tasks"],
+    }

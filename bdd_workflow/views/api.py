@@ -9,7 +9,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import schemas as s
 from ..errors import AuthenticationRequired, DomainError
-from ..services import cases, definitions, identity, ledger, org, tasks
+from ..services import cases, definitions, identity, ledger, org, tasks, timers
 from ..system import System
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -33,6 +33,7 @@ TASK_PAGE = s.TaskPage()
 TASK_SCHEMA = s.TaskSchema()
 TOKEN_RESPONSE = s.TokenResponse()
 UNIT_SCHEMA_LIST = s.UnitSchema(many=True)
+CALENDAR_STATUS = s.CalendarStatus()
 
 
 def system() -> System:
@@ -156,6 +157,13 @@ def matters():
 @authenticated
 def ledger_entries():
     return LEDGER_PAGE.dump(ledger.list_ledger(system(), g.actor, **query(LEDGER_QUERY)))
+
+
+@api.get("/calendar")
+@authenticated
+def calendar():
+    identity.require_role(g.actor, *identity.SUPERVISING_ROLES)
+    return CALENDAR_STATUS.dump(timers.calendar_status(system()))
 
 
 @api.get("/openapi.json")

@@ -28,6 +28,7 @@ ROUTES = [
     ("/units", "get", "组织机构树（县/乡镇/村）", None, 200, s.UnitSchema(many=True), (401,), None),
     ("/matters", "get", "事项清单与一次性告知", None, 200, s.MatterSchema(many=True), (401,), None),
     ("/ledger", "get", "台账", None, 200, s.LedgerPage, (401, 422), s.LedgerQuery),
+    ("/calendar", "get", "节假日日历状态与暂定期限（督办人员）", None, 200, s.CalendarStatus, (401, 403), None),
 ]
 
 

@@ -162,3 +162,20 @@ def test_r_9_3_2_2_a_deadline_past_the_known_calendar_is_provisional(desk, syste
     assert desk.case(case["id"])["provisional"] is True
     # An earlier task whose deadline stays inside the known year is not provisional.
     assert not [t for t in desk.case(case["id"])["completed_tasks"] if t["provisional"]]
+
+
+def test_supervisors_see_the_calendar_status_staff_do_not(system):
+    """Administrators and supervisors are warned about provisional deadlines; assistants get 403."""
+    from bdd_workflow.app import create_app
+    from bdd_workflow.services.identity import authenticate, issue_token
+
+    client = create_app(system=system).test_client()
+
+    def get(username):
+        token = issue_token(system, authenticate(system, username, "demo1234"))
+        return client.get("/api/v1/calendar", headers={"Authorization": f"Bearer {token}"})
+
+    body = get("wangxiuying").get_json()
+    assert body["last_known_year"] == system.calendar.last_known_year()
+    assert set(body) >= {"next_year_known", "provisional_cases", "provisional_tasks"}
+    assert get("gaohongxia").status_code == 403
