@@ -81,3 +81,18 @@ def test_r_9_1_3_3_too_hard_converts_to_a_linked_proxy_case(desk, form):
                      "relation": "converted_to_proxy", "direction": "from", "status": "completed"}]
     # A converted case is not finished service: no callback until the proxy case closes.
     assert not [c for c in desk.case(case["id"])["linked_cases"] if c["relation"] == "callback"]
+
+
+def test_r_9_4_the_hand_over_keeps_the_archive_note_in_the_ledger(desk, form, system):
+    """R-9.4: at the end of a case staff note what audio/video and write-up they keep; it stays in the
+    ledger with who and when (the files themselves are attached on the case page)."""
+    case = start_assist(desk)
+    desk.do(case["id"], "guide_materials", form("guide_materials", materials_complete=True))
+    desk.do(case["id"], "accompany_submission", form("accompany_submission"))
+    desk.do(case["id"], "track_approval", form("track_approval", applicant_informed=True, approval_result="准予"))
+    desk.do(case["id"], "hand_over_results", form("hand_over_results", archive_note="留存办理过程录音一段，拟写美篇一篇"))
+    with system.db.unit_of_work(write=False) as session:
+        entry = session.scalars(select(LedgerEntry).where(LedgerEntry.case_id == case["id"],
+                                                          LedgerEntry.step == "hand_over_results")).one()
+    assert entry.data["archive_note"] == "留存办理过程录音一段，拟写美篇一篇"
+    assert entry.actor == "gaohongxia"
