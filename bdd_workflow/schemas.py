@@ -242,6 +242,20 @@ class LedgerEntrySchema(Schema):
     data = fields.Dict()
 
 
+class AttachmentSchema(Schema):
+    id = fields.Integer()
+    case_id = fields.Integer()
+    task_id = fields.String(allow_none=True)
+    kind = fields.String(metadata={"description": "material, signature, photo, audio, video or document"})
+    kind_label = fields.String()
+    filename = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    note = fields.String(allow_none=True)
+    uploaded_by = fields.String()
+    uploaded_at = LocalDateTime()
+
+
 class CalendarStatus(Schema):
     timezone = fields.String()
     workday_end = fields.String()

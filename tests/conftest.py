@@ -14,12 +14,16 @@ from sqlalchemy import select, text
 from bdd_workflow.config import PROJECT_ROOT, Settings
 from bdd_workflow.db.migrate import upgrade
 from bdd_workflow.db.models import Base, HumanTask, OrgUnit, Staff
-from bdd_workflow.services import definitions, org, tasks
+from bdd_workflow.services import attachments, definitions, org, tasks
 from bdd_workflow.services.cases import get_case, start_case
 from bdd_workflow.services.identity import SYSTEM, Actor, actor_of
 from bdd_workflow.system import System
 
 PASSWORD = "demo1234"
+# A 1x1 PNG: what a drawn signature is stored as.
+SIGNATURE_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000200ff9a5d6d0a0000000049454e44ae426082")
 POSTGRES_URL = os.environ.get("BDD_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 SHARED = PROJECT_ROOT.parent / "shared"
@@ -86,6 +90,8 @@ def empty_system(tmp_path) -> System:
 class Desk:
     """Drives cases through the services as the right staff member for each task would."""
 
+    SIGNATURE_PNG = SIGNATURE_PNG
+
     def __init__(self, system: System) -> None:
         self.system = system
 
@@ -128,10 +134,18 @@ class Desk:
         assert matches, f"{name} is not ready; ready: {self.ready_names(case_id)}"
         return matches[0]
 
-    def do(self, case_id: int, name: str, data: dict[str, Any] | None = None, by: str | None = None) -> dict[str, Any]:
+    def do(self, case_id: int, name: str, data: dict[str, Any] | None = None, by: str | None = None,
+           sign: bool = True) -> dict[str, Any]:
+        """Complete the ready task ``name`` as a fitting staff member; forms that need the applicant's
+        signature (x-signature) get one drawn first unless ``sign`` is False."""
         row = self.task(case_id, name)
         actor = self.actor(by) if by else self.staff_for(row.role, row.unit_code)
+        if sign and row.form and self.system.forms.get(row.form).schema.get("x-signature"):
+            self.sign(case_id, row.id, actor)
         return tasks.complete_task(self.system, actor, row.id, data or {})
+
+    def sign(self, case_id: int, task_id: str, actor: Actor) -> None:
+        attachments.add(self.system, actor, case_id, "signature", SIGNATURE_PNG, "签名.png", "image/png", task_id=task_id)
 
     def case(self, case_id: int) -> dict[str, Any]:
         return get_case(self.system, self.actor("zhangwei"), case_id)

@@ -293,3 +293,56 @@ class LedgerEntry(Base):
     actor_role: Mapped[str | None] = mapped_column(String(32))
     at: Mapped[datetime]
     data: Mapped[dict[str, Any]]
+
+
+class Attachment(Base):
+    """A file kept with a case: scanned materials, a signature, photos, audio, video (R-9.2.1, R-9.2.3, R-9.4)."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # material | signature | photo | audio | video | document
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_path: Mapped[str] = mapped_column(String(300))  # relative to instance/uploads
+    note: Mapped[str | None] = mapped_column(String(500))
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime]
+
+
+class Evaluation(Base):
+    """好差评: a rating of a case, by callback (R-10.1), at the window's rating device (R-7.2.1) or online."""
+
+    __tablename__ = "evaluation"
+    __table_args__ = (Index("ix_evaluation_case_source", "case_id", "source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
+    source: Mapped[str] = mapped_column(String(16))  # callback | window | online
+    satisfaction: Mapped[str] = mapped_column(String(32))
+    bad: Mapped[bool] = mapped_column(Boolean)
+    scores: Mapped[dict[str, Any]]
+    comment: Mapped[str | None] = mapped_column(Text)
+    unit_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Publicity(Base):
+    """留档宣传 (R-9.4): a write-up of a case; published on the public page once approved."""
+
+    __tablename__ = "publicity"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # draft | published | withdrawn
+    author: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    approved_at: Mapped[datetime | None]

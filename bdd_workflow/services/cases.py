@@ -15,7 +15,7 @@ from ..errors import Conflict, DomainError, Forbidden, FormInvalid, NotFound
 from ..system import System
 from .audit import audit
 from .definitions import latest_definition
-from .identity import SYSTEM, Actor, visible_units
+from .identity import PUBLIC, SYSTEM, Actor, visible_units
 
 NUMBER_PREFIX = {
     "consultation": "ZX", "assist": "BB", "proxy": "DB", "onsite": "SM",
@@ -53,7 +53,10 @@ def _matter_data(matter) -> dict[str, Any]:
 
 
 def _check_start(session, definition, actor: Actor, data: dict[str, Any]):
-    if actor is not SYSTEM and actor.role not in definition.starter_roles:
+    if actor is PUBLIC:
+        if definition.process_id not in SERVICE_PROCESSES:
+            raise Forbidden("网上只能申请帮办、代办或上门办。")
+    elif actor is not SYSTEM and actor.role not in definition.starter_roles:
         raise Forbidden(f"您的角色无权发起“{definition.name}”（可发起: {', '.join(definition.starter_roles)}）。")
     code = data.get("matter_code")
     if not code:

@@ -48,6 +48,8 @@ class Actor:
 
 
 SYSTEM = Actor(username=SYSTEM_ACTOR, name="系统", role=ADMINISTRATOR, unit_code=None)
+# The applicant applying online: may start assist, proxy and onsite cases, nothing else.
+PUBLIC = Actor(username="applicant", name="服务对象（网上申请）", role="applicant", unit_code=None)
 
 
 def hash_password(password: str) -> str:

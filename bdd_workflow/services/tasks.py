@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import case as sql_case
-from types import SimpleNamespace
-
 from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import case as sql_case
 
-from ..db.models import HumanTask, Matter
-from ..errors import Conflict, Forbidden, NotFound, TaskNotReady
+from ..db.models import HumanTask, Matter, Staff
+from ..errors import Conflict, Forbidden, FormInvalid, NotFound, TaskNotReady
 from ..system import System
+from . import attachments, evaluations
 from .audit import audit
 from .cases import TASK, case_summary, load_case, load_visible_case, record_step, sync, task_view
-from .identity import Actor
+from .identity import Actor, actor_of
 from .org import ref_exists
 
 
@@ -39,6 +39,18 @@ def _may_work_on(system: System, session, actor: Actor, row: HumanTask) -> None:
             raise Forbidden("这个任务不属于您的单位，您无权办理（R-6.2）。")
     elif row.unit_code != actor.unit_code:
         raise Forbidden("这个任务不属于您的单位，您无权办理（R-6.2）。")
+
+
+def _require_signature(system: System, session, row, data: dict[str, Any]) -> None:
+    """A form marked ``x-signature`` needs the applicant's signature on file for this task first
+    (R-9.2.1 the entrustment, R-9.2.3 the completion receipt): ``{"required": true}``, or
+    ``{"when": "<field>"}`` to need it only when that field is true."""
+    rule = system.forms.get(row.form).schema.get("x-signature")
+    if not rule:
+        return
+    needed = rule.get("required", False) or bool(rule.get("when") and data.get(rule["when"]))
+    if needed and not attachments.has_kind(session, row.case_id, "signature", row.id):
+        raise FormInvalid({"signature": ["请先上传或手写服务对象的签名，再提交。"]})
 
 
 def _load(session, task_id: str) -> HumanTask:
@@ -111,6 +123,54 @@ def claim_task(system: System, actor: Actor, task_id: str) -> dict[str, Any]:
         return task_view(row, now)
 
 
+def unclaim_task(system: System, actor: Actor, task_id: str) -> dict[str, Any]:
+    """Give a claimed task back to the group (its holder, or a chief officer directing the unit)."""
+    now = system.clock.now()
+    with system.db.unit_of_work() as session:
+        row = _load(session, task_id)
+        if row.status != "ready":
+            raise TaskNotReady("这个任务已经不是待办状态，请刷新后再试。")
+        if row.assignee != actor.username:
+            if not actor.directs_cases:
+                raise Forbidden("只有认领人或首席服务专员可以退回这个任务。")
+            _may_direct(system, session, actor, row)
+        previous = row.assignee
+        row.assignee, row.claimed_at = None, None
+        audit(session, now, actor.username, "task_unclaimed", case_id=row.case_id, task_id=row.id, element=row.name,
+              detail={"previous": previous})
+        return task_view(row, now)
+
+
+def reassign_task(system: System, actor: Actor, task_id: str, username: str) -> dict[str, Any]:
+    """A chief officer hands a task to a named staff member of its role and unit (R-6.4.1, R-7.1.1)."""
+    now = system.clock.now()
+    with system.db.unit_of_work() as session:
+        row = _load(session, task_id)
+        if not actor.directs_cases:
+            raise Forbidden("只有首席服务专员可以改派任务。")
+        _may_direct(system, session, actor, row)
+        if row.status != "ready":
+            raise TaskNotReady("这个任务已经不是待办状态，请刷新后再试。")
+        staff = session.scalars(select(Staff).where(Staff.username == username, Staff.active)).first()
+        if staff is None:
+            raise FormInvalid({"assignee": [f"工作人员 {username} 不存在或已停用。"]})
+        target = actor_of(staff)
+        try:
+            _may_work_on(system, session, target, row)
+        except Forbidden:
+            raise FormInvalid({"assignee": [f"{staff.name} 的角色或单位不能办理这个任务。"]}) from None
+        previous = row.assignee
+        row.assignee, row.claimed_at = username, now
+        audit(session, now, actor.username, "task_reassigned", case_id=row.case_id, task_id=row.id, element=row.name,
+              detail={"from": previous, "to": username})
+        return task_view(row, now)
+
+
+def _may_direct(system: System, session, actor: Actor, row) -> None:
+    if actor.unit_code and row.unit_code not in system.org(session).subtree(actor.unit_code):
+        raise Forbidden("这个任务不属于您督办的单位。")
+
+
 def complete_task(system: System, actor: Actor, task_id: str, data: dict[str, Any]) -> dict[str, Any]:
     """Validate against the task's form, run the engine, sync derived rows, audit; all or nothing."""
     now = system.clock.now()
@@ -126,6 +186,7 @@ def complete_task(system: System, actor: Actor, task_id: str, data: dict[str, An
             raise Conflict(f"这个任务已被 {row.assignee} 认领，只有认领人可以办理。")
         if row.form:
             system.forms.validate(row.form, data, lambda kind, value: ref_exists(session, kind, value))
+            _require_signature(system, session, row, data)
         # Take the task first: a second completion waits here for the first to commit, then matches
         # nothing and gets a 409, before any engine work.
         assignee = row.assignee or actor.username
@@ -141,6 +202,8 @@ def complete_task(system: System, actor: Actor, task_id: str, data: dict[str, An
         workflow = system.serializer.load_state(case.state_json, spec, subprocess_specs)
         result, step = system.runner.complete(workflow, task_id, data, system.run_context(session))
         record_step(session, case, row, step, actor, now)
+        if "satisfaction" in step.data:
+            evaluations.record_from_step(session, case, {**result.data, **step.data}, actor.username, now)
         sync(system, session, case, result, actor, now, step=step)
         return {"task": task_view(row, now), "case": case_summary(system, case),
                 "next_tasks": [{"id": t.id, "name": t.name, "title": t.title, "role": t.role, "unit": t.unit}

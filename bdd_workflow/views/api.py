@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, current_app, g, jsonify, request
+import io
+
+from flask import Blueprint, current_app, g, jsonify, request, send_file
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import schemas as s
 from ..errors import AuthenticationRequired, DomainError
-from ..services import cases, definitions, identity, ledger, org, tasks, timers
+from ..services import attachments, cases, definitions, identity, ledger, org, tasks, timers
 from ..system import System
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -34,6 +36,8 @@ TASK_SCHEMA = s.TaskSchema()
 TOKEN_RESPONSE = s.TokenResponse()
 UNIT_SCHEMA_LIST = s.UnitSchema(many=True)
 CALENDAR_STATUS = s.CalendarStatus()
+ATTACHMENT = s.AttachmentSchema()
+ATTACHMENT_LIST = s.AttachmentSchema(many=True)
 
 
 def system() -> System:
@@ -157,6 +161,32 @@ def matters():
 @authenticated
 def ledger_entries():
     return LEDGER_PAGE.dump(ledger.list_ledger(system(), g.actor, **query(LEDGER_QUERY)))
+
+
+@api.post("/cases/<int:case_id>/attachments")
+@authenticated
+def add_attachment(case_id: int):
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise DomainError("请以 multipart/form-data 上传文件（字段名 file），并给出 kind。")
+    result = attachments.add(system(), g.actor, case_id, request.form.get("kind", ""), upload.read(),
+                             upload.filename, upload.mimetype, task_id=request.form.get("task_id") or None,
+                             note=request.form.get("note") or None)
+    return ATTACHMENT.dump(result), 201
+
+
+@api.get("/cases/<int:case_id>/attachments")
+@authenticated
+def list_attachments(case_id: int):
+    return jsonify(ATTACHMENT_LIST.dump(attachments.list_for_case(system(), g.actor, case_id)))
+
+
+@api.get("/attachments/<int:attachment_id>")
+@authenticated
+def download_attachment(attachment_id: int):
+    meta, data = attachments.content(system(), g.actor, attachment_id)
+    return send_file(io.BytesIO(data), mimetype=meta["content_type"], as_attachment=True,
+                     download_name=meta["filename"])
 
 
 @api.get("/calendar")

@@ -28,6 +28,10 @@ ROUTES = [
     ("/units", "get", "组织机构树（县/乡镇/村）", None, 200, s.UnitSchema(many=True), (401,), None),
     ("/matters", "get", "事项清单与一次性告知", None, 200, s.MatterSchema(many=True), (401,), None),
     ("/ledger", "get", "台账", None, 200, s.LedgerPage, (401, 422), s.LedgerQuery),
+    ("/cases/{case_id}/attachments", "post", "上传附件：申请材料、签名、照片、录音、视频（multipart: file, kind, task_id, note）",
+     "multipart", 201, s.AttachmentSchema, (401, 403, 404, 413, 422), None),
+    ("/cases/{case_id}/attachments", "get", "办件的附件", None, 200, s.AttachmentSchema(many=True), (401, 403, 404), None),
+    ("/attachments/{attachment_id}", "get", "下载附件", None, 200, s.AttachmentSchema, (401, 403, 404), None),
     ("/calendar", "get", "节假日日历状态与暂定期限（督办人员）", None, 200, s.CalendarStatus, (401, 403), None),
 ]
 
@@ -57,8 +61,9 @@ def spec() -> dict:
                 "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}}
         elif request is not None:
             operation["requestBody"] = {"content": {"application/json": {"schema": request}}}
-        parameters = [{"in": "path", "name": name, "required": True, "schema": {"type": "integer" if name == "case_id" else "string"}}
-                      for name in ("case_id", "task_id") if "{" + name + "}" in path]
+        parameters = [{"in": "path", "name": name, "required": True,
+                       "schema": {"type": "string" if name == "task_id" else "integer"}}
+                      for name in ("case_id", "task_id", "attachment_id") if "{" + name + "}" in path]
         if query is not None:
             parameters.append({"in": "query", "schema": query})
         if parameters:

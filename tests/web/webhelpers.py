@@ -123,8 +123,30 @@ def data_for(task: dict[str, Any], **override: Any) -> dict[str, Any]:
     return {**VALID_DATA[task["form"]], **override}
 
 
-def complete(client, auth, task: dict[str, Any], data: dict[str, Any] | None = None, user: str | None = None):
-    """Submit a task's form as ``user`` (default: a staff member of the task's role and unit)."""
+# A 1x1 PNG, what a drawn signature is stored as.
+SIGNATURE_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000200ff9a5d6d0a0000000049454e44ae426082")
+
+
+def sign(client, auth, task: dict[str, Any], user: str):
+    """Upload the applicant's signature for a task, as staff do before the entrustment or the receipt."""
+    import io
+
+    return client.post(f"{API}/cases/{task['case_id']}/attachments", headers=auth(user),
+                       data={"kind": "signature", "task_id": task["id"],
+                             "file": (io.BytesIO(SIGNATURE_PNG), "signature.png", "image/png")},
+                       content_type="multipart/form-data")
+
+
+def complete(client, auth, task: dict[str, Any], data: dict[str, Any] | None = None, user: str | None = None,
+             signed: bool = True):
+    """Submit a task's form as ``user`` (default: a staff member of the task's role and unit); a form that
+    needs the applicant's signature (x-signature) gets one uploaded first unless ``signed`` is False."""
     user = user or staff_of(task["role"], task["unit"])
     payload = data if data is not None else data_for(task)
+    if signed:
+        detail = client.get(f"{API}/tasks/{task['id']}", headers=auth(user))
+        if detail.status_code == 200 and (detail.get_json().get("form") or {}).get("x-signature"):
+            assert sign(client, auth, task, user).status_code == 201
     return client.post(f"{API}/tasks/{task['id']}/complete", json={"data": payload}, headers=auth(user))
