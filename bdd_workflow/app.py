@@ -2,35 +2,60 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 
 from . import schemas
-from .config import Settings
+from .config import PROJECT_ROOT, Settings
 from .system import System, create_system
 from .views.api import api
 from .views.errors import register_error_handlers
+from .views.public import public
+from .views.staff import staff
+from .views.web_common import register_template_helpers
+
+csrf = CSRFProtect()
 
 
 def create_app(settings: Settings | None = None, system: System | None = None) -> Flask:
     system = system or create_system(settings)
-    app = Flask(__name__, instance_path=str(system.settings.instance_dir), instance_relative_config=False)
+    app = Flask(__name__, instance_path=str(system.settings.instance_dir), instance_relative_config=False,
+                template_folder=str(PROJECT_ROOT / "web" / "templates"),
+                static_folder=str(PROJECT_ROOT / "web" / "static"), static_url_path="/static")
     app.config.update(
         SECRET_KEY=system.settings.secret_key,
+        # Every request body up to the diagram limit; attachment uploads raise it for themselves.
         MAX_CONTENT_LENGTH=system.settings.max_upload_bytes + 64 * 1024,
-        JSON_AS_ASCII=False,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=system.settings.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
     )
     app.json.ensure_ascii = False
     app.json.sort_keys = False
-    from zoneinfo import ZoneInfo
-
     schemas.DISPLAY_TZ = ZoneInfo(system.settings.timezone)
     app.extensions["bdd"] = system
+    csrf.init_app(app)
+    csrf.exempt(api)  # the API authenticates with bearer tokens, never cookies
     app.register_blueprint(api)
+    app.register_blueprint(staff)
+    app.register_blueprint(public)
+    register_template_helpers(app)
     register_error_handlers(app)
 
-    @app.get("/")
-    def index():
-        return {"name": "成安县政务服务帮办代办上门办", "api": "/api/v1",
-                "openapi": "/api/v1/openapi.json", "token": "POST /api/v1/auth/token"}
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self'; frame-ancestors 'none'")
+        return response
 
     return app

@@ -166,6 +166,7 @@ def ledger_entries():
 @api.post("/cases/<int:case_id>/attachments")
 @authenticated
 def add_attachment(case_id: int):
+    request.max_content_length = attachments.MAX_BYTES + 64 * 1024  # scans and video are larger than diagrams
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise DomainError("请以 multipart/form-data 上传文件（字段名 file），并给出 kind。")

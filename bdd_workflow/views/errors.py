@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -46,9 +47,29 @@ def _translate(message) -> str:
     }.get(text, text)
 
 
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _page(status: int, message: str, title: str | None = None):
+    titles = {400: "请求有误", 401: "请先登录", 403: "无权访问", 404: "页面不存在", 405: "请求方法不对",
+              409: "数据已变化", 413: "文件太大", 422: "提交的数据有误", 500: "服务器内部错误"}
+    return render_template("error.html", status=status, title=title or titles.get(status, "出错了"),
+                           message=message), status
+
+
 def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        message = "页面已过期或来源不明（CSRF 校验未通过），请刷新页面后重新提交。"
+        if _wants_json():
+            return jsonify({"error": "csrf_failed", "message": message}), 400
+        return _page(400, message, "请刷新后重试")
+
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
+        if not _wants_json():
+            return _page(exc.status, exc.message)
         body = {"error": exc.code, "message": exc.message}
         if isinstance(exc, FormInvalid):
             body["errors"] = exc.errors
@@ -64,11 +85,15 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ValidationError)
     def validation_error(exc: ValidationError):
         errors = _flatten(exc.messages)
+        if not _wants_json():
+            return _page(422, "；".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
         return jsonify({"error": "invalid_request", "message": "请求数据有误，请按提示修改。", "errors": errors}), 422
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         message = HTTP_MESSAGES.get(exc.code or 500, exc.description or "请求失败。")
+        if not _wants_json():
+            return _page(exc.code or 500, message)
         allowed = getattr(exc, "valid_methods", None)
         if allowed:
             message = f"{message}（可用: {', '.join(sorted(allowed))}）"
@@ -81,4 +106,6 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
+        if not _wants_json():
+            return _page(500, "服务器内部错误，已记录，请稍后再试或联系管理员。")
         return jsonify({"error": "internal_error", "message": "服务器内部错误，已记录，请稍后再试或联系管理员。"}), 500

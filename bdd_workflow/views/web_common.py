@@ -1,0 +1,74 @@
+"""What the staff and public pages share: the session's actor, role guards, and helpers for templates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import wraps
+from zoneinfo import ZoneInfo
+
+from flask import current_app, g, redirect, request, session, url_for
+
+from ..errors import AuthenticationRequired, Forbidden
+from ..roles import ROLE_TITLES
+from ..services import identity
+from ..system import System
+
+
+def system() -> System:
+    return current_app.extensions["bdd"]
+
+
+def current_actor() -> identity.Actor | None:
+    """The staff member of this browser session, or None."""
+    if "actor" not in g:
+        staff_id = session.get("staff_id")
+        actor = None
+        if staff_id is not None:
+            try:
+                actor = identity.actor_by_id(system(), staff_id)
+            except AuthenticationRequired:
+                session.clear()
+        g.actor = actor
+    return g.actor
+
+
+def login_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if current_actor() is None:
+            return redirect(url_for("staff.login", next=request.full_path if request.method == "GET" else None))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def roles_required(*roles: str):
+    """Only these roles; anyone else gets a 403 page (not an empty one)."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapper(*args, **kwargs):
+            if g.actor.role not in roles:
+                raise Forbidden("您的角色无权访问这个页面。")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(system().settings.timezone)).strftime(fmt)
+
+
+def register_template_helpers(app) -> None:
+    @app.context_processor
+    def inject():
+        return {"actor": current_actor(), "ROLE_TITLES": ROLE_TITLES, "now": system().clock.now(),
+                "has_endpoint": lambda name: name in app.view_functions}
+
+    app.jinja_env.filters["local"] = local_time
+    app.jinja_env.filters["iso"] = lambda v: v.isoformat() if v else ""
