@@ -1,0 +1,117 @@
+"""End-to-end: a real server (`bdd serve`, waitress, embedded scheduler) on a fresh database, driven by
+Debian's Chromium through Playwright. Screenshots of every page visited go to
+test-artifacts/screenshots/ (see the README). Without Chromium these tests skip and say how to install it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bdd_workflow.config import PROJECT_ROOT
+
+CHROMIUM = os.environ.get("BDD_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
+LAUNCH_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM}: install Debian's package (apt-get install chromium) "
+                    "or point BDD_CHROMIUM at a Chromium binary; .ci/run installs it.")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, chromium_path) -> str:
+    """`bdd serve` on a free port with the demo county; yields its base URL."""
+    instance = tmp_path_factory.mktemp("e2e-instance")
+    env = dict(os.environ, BDD_INSTANCE_DIR=str(instance), BDD_SECRET_KEY="e2e-secret",
+               BDD_DATABASE_URL=f"sqlite:///{instance / 'bdd.sqlite3'}", BDD_SCHEDULER_POLL_SECONDS="0.5")
+    env.pop("BDD_TEST_DATABASE_URL", None)
+    cli = [sys.executable, "-m", "bdd_workflow.cli"]
+    for command in (["init"], ["load-demo"], ["deploy", str(PROJECT_ROOT / "processes")]):
+        subprocess.run(cli + command, env=env, check=True, stdout=subprocess.DEVNULL)
+    port = _free_port()
+    log = open(instance / "server.log", "w")
+    process = subprocess.Popen(cli + ["serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError((instance / "server.log").read_text())
+            time.sleep(0.1)
+    yield url
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=LAUNCH_FLAGS)
+        yield browser
+        browser.close()
+
+
+class Person:
+    """One person at one browser: a fresh context (own cookies), Chinese locale, screenshots by name."""
+
+    def __init__(self, browser, base_url: str, name: str) -> None:
+        self.context = browser.new_context(base_url=base_url, locale="zh-CN", viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(15_000)
+        self.name = name
+
+    def shot(self, label: str) -> Path:
+        path = SCREENSHOTS / f"{label}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def login(self, username: str, password: str = "demo1234") -> None:
+        self.page.goto("/login")
+        self.page.fill("input[name=username]", username)
+        self.page.fill("input[name=password]", password)
+        self.page.click("button[type=submit]")
+        self.page.wait_for_url(lambda url: "/login" not in url)
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def person(browser, server):
+    people: list[Person] = []
+
+    def make(name: str) -> Person:
+        people.append(Person(browser, server, name))
+        return people[-1]
+
+    yield make
+    for p in people:
+        p.close()
