@@ -13,6 +13,7 @@ from .config import PROJECT_ROOT, Settings
 from .system import System, create_system
 from .views.api import api
 from .views.errors import register_error_handlers
+from .views.documents import documents
 from .views.public import public
 from .views.staff import staff
 from .views.web_common import register_template_helpers
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     app.register_blueprint(api)
     app.register_blueprint(staff)
     app.register_blueprint(public)
+    app.register_blueprint(documents)
     register_template_helpers(app)
     register_error_handlers(app)
 

@@ -190,8 +190,10 @@ class HumanTask(Base):
 
     __tablename__ = "task"
     __table_args__ = (
-        Index("ix_task_group", "status", "role", "unit_code", "due_at"),
-        Index("ix_task_assignee", "assignee", "status"),
+        # The inbox sorts by due time, then creation: both in the index so a page is read in order.
+        Index("ix_task_group", "status", "role", "unit_code", "due_at", "created_at"),
+        Index("ix_task_assignee", "assignee", "status", "due_at", "created_at"),
+        Index("ix_task_status_due", "status", "due_at", "created_at"),
         Index("ix_task_case", "case_id", "status"),
     )
 

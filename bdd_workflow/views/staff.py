@@ -3,21 +3,105 @@ Each view parses the request, calls one service, renders a template."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+import base64
+import binascii
+import io
+import re
+from datetime import datetime
 
-from ..errors import AuthenticationRequired
-from ..services import identity
-from .web_common import current_actor, login_required, system
+from flask import Blueprint, flash, g, redirect, render_template, request, send_file, session, url_for
+from marshmallow import ValidationError
+
+from .. import formrender, schemas
+from ..errors import AuthenticationRequired, Conflict, Forbidden, FormInvalid
+from ..roles import CHIEF_OFFICER, CONSULTANT, SUPERVISOR
+from ..services import attachments, cases, identity, tasks
+from ..services import inbox as desk
+from .web_common import current_actor, login_required, roles_required, system
 
 staff = Blueprint("staff", __name__)
+
+START_DATA = schemas.StartData()
+INTAKE_FIELDS = ("applicant_name", "applicant_phone", "applicant_type", "matter_code", "channel", "address",
+                 "question", "complaint_text", "about_case", "note")
+# Which of the optional intake fields each procedure asks for; the rest are not sent.
+INTAKE_EXTRA = {"onsite": ("address",), "consultation": ("question",), "complaint": ("complaint_text", "about_case")}
+SIGNATURE_DATA_URL = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=\s]+)")
+MARSHMALLOW_MESSAGES = {
+    "Missing data for required field.": "此项为必填项。", "Unknown field.": "不认识的字段。",
+    "Not a valid string.": "应为文本。", "Field may not be null.": "不能为空。",
+}
+MAX_PAGE = 100_000
+
+
+# Scans and drawn signatures are larger than the app's default request limit. The limit must be raised
+# before CSRFProtect reads the body (an app-level hook that runs before any blueprint's own).
+UPLOAD_LIMITS = {
+    "staff.add_attachment": (attachments.MAX_BYTES + 64 * 1024, 4 * 1024 * 1024),
+    "staff.signature": (attachments.MAX_BYTES + 64 * 1024, 4 * 1024 * 1024),
+}
+
+
+def _raise_upload_limits() -> None:
+    limits = UPLOAD_LIMITS.get(request.endpoint or "")
+    if limits:
+        request.max_content_length, request.max_form_memory_size = limits
+
+
+@staff.record_once
+def _install_upload_limits(state) -> None:
+    state.app.before_request_funcs.setdefault(None, []).insert(0, _raise_upload_limits)
 
 
 def _safe_next(target: str | None) -> str:
     """Only same-site paths: a login link cannot send staff elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\\\" not in target:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return url_for("staff.inbox")
 
+
+def _page() -> int:
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
+
+
+def _arg(name: str, limit: int = 64) -> str | None:
+    value = (request.args.get(name) or "").strip()
+    return value[:limit] or None
+
+
+def _have() -> list[int]:
+    return [i for i in request.args.getlist("have", type=int) if 0 <= i < 1000]
+
+
+def _flash_errors(exc: FormInvalid) -> None:
+    flash("；".join(m for messages in exc.errors.values() for m in messages) or exc.message, "error")
+
+
+def _countdown(due: datetime | None, now: datetime | None = None) -> str:
+    """剩余 1小时20分 / 已超时 35分 (staff.js keeps it current in the browser)."""
+    if due is None:
+        return "无期限"
+    now = now or system().clock.now()
+    seconds = int((due - now).total_seconds())
+    minutes = abs(seconds) // 60
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    text = f"{days}天{hours}小时" if days else f"{hours}小时{mins}分" if hours else f"{mins}分"
+    return ("剩余 " if seconds >= 0 else "已超时 ") + text
+
+
+staff.add_app_template_filter(_countdown, "countdown")
+
+
+@staff.context_processor
+def labels():
+    return {"PROCESS_TITLES": desk.PROCESS_TITLES, "STATUS_TITLES": desk.STATUS_TITLES,
+            "CHANNEL_TITLES": desk.CHANNEL_TITLES, "APPLICANT_TYPES": desk.APPLICANT_TYPES,
+            "RELATION_TITLES": desk.RELATION_TITLES, "ACTION_TITLES": desk.ACTION_TITLES,
+            "KIND_TITLES": attachments.KINDS}
+
+
+# --- login ---------------------------------------------------------------------------------------------
 
 @staff.route("/login", methods=["GET", "POST"])
 def login():
@@ -43,7 +127,218 @@ def logout():
     return redirect(url_for("staff.login"))
 
 
+# --- inbox ---------------------------------------------------------------------------------------------
+
 @staff.get("/")
 @login_required
 def inbox():
-    return render_template("staff/inbox.html", actor=g.actor)
+    result = desk.inbox(system(), g.actor, scope=_arg("scope") or "mine", process=_arg("process"),
+                        matter=_arg("matter"), unit=_arg("unit"), due=_arg("due"), role=_arg("role"),
+                        sort=_arg("sort") or "due", page=_page())
+    return render_template("staff/inbox.html", inbox=result, now=system().clock.now())
+
+
+@staff.post("/tasks/<task_id>/claim")
+@login_required
+def claim(task_id: str):
+    try:
+        task = tasks.claim_task(system(), g.actor, task_id)
+        flash(f"已认领“{task['title']}”。", "success")
+    except Conflict as exc:
+        flash(exc.message, "error")
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@staff.post("/tasks/<task_id>/unclaim")
+@login_required
+def unclaim(task_id: str):
+    try:
+        task = tasks.unclaim_task(system(), g.actor, task_id)
+        flash(f"已退回“{task['title']}”，本组同事可以认领。", "success")
+    except Conflict as exc:
+        flash(exc.message, "error")
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@staff.post("/tasks/<task_id>/reassign")
+@login_required
+def reassign(task_id: str):
+    try:
+        task = desk.reassign(system(), g.actor, task_id, request.form.get("username", "").strip())
+        flash(f"已将“{task['title']}”改派给{task['assignee_name']}。", "success")
+    except FormInvalid as exc:
+        _flash_errors(exc)
+    except Conflict as exc:
+        flash(exc.message, "error")
+    return redirect(_safe_next(request.form.get("next")))
+
+
+# --- a task --------------------------------------------------------------------------------------------
+
+@staff.route("/tasks/<task_id>", methods=["GET", "POST"])
+@login_required
+def task(task_id: str):
+    values, errors, message, status = None, {}, None, 200
+    if request.method == "POST":
+        data = formrender.parse(desk.form_schema(system(), task_id), request.form)
+        try:
+            result = desk.complete(system(), g.actor, task_id, data)
+        except FormInvalid as exc:
+            values, errors, message, status = data, exc.errors, exc.message, 422
+        except Conflict as exc:  # also TaskNotReady: someone else was quicker
+            values, message, status = data, exc.message, 409
+        else:
+            flash(result["message"], "success")
+            return redirect(url_for("staff.inbox"))
+    have = _have()
+    page = desk.task_page(system(), g.actor, task_id, have)
+    if values is None and request.args.get("fill") == "1":
+        values = formrender.prefill_missing(page["form"] or {}, page["checklist"]["missing"])
+    form = formrender.render(page["form"] or {}, page["ui"], values or {}, errors, page["refs"])
+    return render_template("staff/task.html", page=page, form=form, message=message, have=have,
+                           now=system().clock.now()), status
+
+
+@staff.get("/tasks/<task_id>/notice")
+@login_required
+def notice_sheet(task_id: str):
+    sheet = desk.notice_sheet(system(), g.actor, task_id, _have())
+    return render_template("staff/notice_sheet.html", sheet=sheet)
+
+
+def _signature_upload() -> tuple[bytes, str, str] | None:
+    """A drawn signature (PNG data URL) or an uploaded scan, whichever was sent."""
+    upload = request.files.get("file")
+    if upload is not None and upload.filename:
+        return upload.read(), upload.filename, upload.mimetype
+    drawn = SIGNATURE_DATA_URL.fullmatch((request.form.get("signature_data") or "").strip())
+    if drawn:
+        try:
+            return base64.b64decode(drawn.group(1)), "手写签名.png", "image/png"
+        except (binascii.Error, ValueError):
+            raise FormInvalid({"signature": ["手写签名的数据不完整，请清除后重新签名。"]}) from None
+    return None
+
+
+@staff.post("/tasks/<task_id>/signature")
+@login_required
+def signature(task_id: str):
+    try:
+        upload = _signature_upload()
+        if upload is None:
+            raise FormInvalid({"signature": ["请先请服务对象在签名框内手写签名，或选择签名扫描件。"]})
+        desk.add_signature(system(), g.actor, task_id, *upload)
+        flash("已签名：服务对象的签名已保存。", "success")
+    except FormInvalid as exc:
+        _flash_errors(exc)
+    except Conflict as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("staff.task", task_id=task_id))
+
+
+# --- cases ---------------------------------------------------------------------------------------------
+
+@staff.get("/cases", endpoint="cases")
+@login_required
+def cases_list():
+    status = _arg("status")
+    result = desk.cases_page(system(), g.actor, process=_arg("process"),
+                             status=status if status in ("running", "waiting", "completed", "cancelled") else None,
+                             page=_page())
+    return render_template("staff/cases.html", result=result)
+
+
+@staff.get("/cases/<int:case_id>")
+@login_required
+def case(case_id: int):
+    return render_template("staff/case.html", case=desk.case_page(system(), g.actor, case_id),
+                           now=system().clock.now())
+
+
+@staff.post("/cases/<int:case_id>/attachments")
+@login_required
+def add_attachment(case_id: int):
+    upload = request.files.get("file")
+    back = _safe_next(request.form.get("next") or url_for("staff.case", case_id=case_id))
+    if upload is None or not upload.filename:
+        flash("请选择要上传的文件。", "error")
+        return redirect(back)
+    try:
+        saved = attachments.add(system(), g.actor, case_id, request.form.get("kind") or "material", upload.read(),
+                                upload.filename, upload.mimetype, task_id=request.form.get("task_id") or None,
+                                note=(request.form.get("note") or "").strip()[:500] or None)
+        flash(f"已上传{saved['kind_label']}：{saved['filename']}。", "success")
+    except FormInvalid as exc:
+        _flash_errors(exc)
+    return redirect(back)
+
+
+@staff.get("/attachments/<int:attachment_id>")
+@login_required
+def attachment(attachment_id: int):
+    meta, data = attachments.content(system(), g.actor, attachment_id)
+    return send_file(io.BytesIO(data), mimetype=meta["content_type"], as_attachment=True,
+                     download_name=meta["filename"])
+
+
+# --- intake (R-9.1.2, R-9.3.1) ---------------------------------------------------------------------------------
+
+def _marshmallow_errors(messages, prefix: str = "") -> dict[str, list[str]]:
+    flat: dict[str, list[str]] = {}
+    for key, value in (messages.items() if isinstance(messages, dict) else [("_form", messages)]):
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_marshmallow_errors(value, name + "."))
+        else:
+            flat[name] = [MARSHMALLOW_MESSAGES.get(str(m), str(m)) for m in (value if isinstance(value, list) else [value])]
+    return flat
+
+
+@staff.route("/intake", methods=["GET", "POST"])
+@login_required
+def intake():
+    options = desk.intake_options(system(), g.actor)
+    if not options["processes"]:
+        raise Forbidden("您的角色不受理登记办件。")
+    allowed = [p["process"] for p in options["processes"]]
+    values = {"process": request.args.get("process") if request.args.get("process") in allowed else allowed[0],
+              "applicant_type": "personal", "channel": "walk_in"}
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        values = {k: (request.form.get(k) or "").strip() for k in ("process", *INTAKE_FIELDS)}
+        process = values["process"]
+        if process not in allowed:
+            errors["process"] = ["请选择要受理的服务类型。"]
+        wanted = {"applicant_name", "applicant_phone", "applicant_type", "matter_code", "channel", "note",
+                  *INTAKE_EXTRA.get(process, ())}
+        data = {k: v for k, v in values.items() if k in wanted and v}
+        try:
+            data = START_DATA.load(data)
+        except ValidationError as exc:
+            errors.update(_marshmallow_errors(exc.messages))
+        if not errors:
+            try:
+                started = cases.start_case(system(), g.actor, process, data)
+            except FormInvalid as exc:
+                errors.update(exc.errors)
+            else:
+                flash(f"已受理登记，办件编号 {started['number']}。", "success")
+                return redirect(url_for("staff.case", case_id=started["id"]))
+    return render_template("staff/intake.html", options=options, values=values, errors=errors), 422 if errors else 200
+
+
+# --- callback desk (R-10.1) and ledger --------------------------------------------------------------------------
+
+@staff.get("/callbacks")
+@roles_required(CONSULTANT, CHIEF_OFFICER, SUPERVISOR)
+def callbacks():
+    return render_template("staff/callbacks.html", result=desk.callback_desk(system(), g.actor, page=_page()),
+                           now=system().clock.now())
+
+
+@staff.get("/ledger")
+@login_required
+def ledger():
+    result = desk.ledger_page(system(), g.actor, unit=_arg("unit", 32), case_number=_arg("case_number", 32), page=_page())
+    return render_template("staff/ledger.html", result=result)
+
