@@ -18,6 +18,8 @@ from bdd_workflow.config import PROJECT_ROOT
 
 CHROMIUM = os.environ.get("BDD_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
+FAILURES = PROJECT_ROOT / "test-artifacts" / "e2e-failures"
+SERVER_LOG: list[Path] = []  # the running server's log, shown when a test fails
 LAUNCH_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
@@ -48,6 +50,7 @@ def server(tmp_path_factory, chromium_path) -> str:
         subprocess.run(cli + command, env=env, check=True, stdout=subprocess.DEVNULL)
     port = _free_port()
     log = open(instance / "server.log", "w")
+    SERVER_LOG[:] = [instance / "server.log"]
     process = subprocess.Popen(cli + ["serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -79,39 +82,95 @@ def browser(chromium_path):
         browser.close()
 
 
+class Album:
+    """The numbered screenshots of one scenario, shared by everyone in it: ``proxy-case-07-agent-sign-entrustment``."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.count = 0
+        for old in SCREENSHOTS.glob(f"{prefix}-[0-9][0-9]-*.png"):  # a previous run's sequence
+            old.unlink(missing_ok=True)
+
+    def label(self, description: str) -> str:
+        self.count += 1
+        return f"{self.prefix}-{self.count:02d}-{description}"
+
+
 class Person:
     """One person at one browser: a fresh context (own cookies), Chinese locale, screenshots by name."""
 
-    def __init__(self, browser, base_url: str, name: str) -> None:
+    def __init__(self, browser, base_url: str, name: str, album: Album | None = None) -> None:
         self.context = browser.new_context(base_url=base_url, locale="zh-CN", viewport={"width": 1280, "height": 900})
         self.page = self.context.new_page()
         self.page.set_default_timeout(15_000)
         self.name = name
+        self.album = album
 
-    def shot(self, label: str) -> Path:
+    def shot(self, label: str, part=None) -> Path:
+        """The whole page as a PNG; with ``part`` (a locator), only that part of it."""
         path = SCREENSHOTS / f"{label}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        if part is not None:
+            part.screenshot(path=str(path))
+        else:
+            self.page.screenshot(path=str(path), full_page=True)
         return path
 
-    def login(self, username: str, password: str = "demo1234") -> None:
+    def snap(self, description: str, part=None) -> Path:
+        """A numbered screenshot of the page as it is now (or of ``part`` of it), in the scenario's sequence."""
+        assert self.album is not None, "snap() needs a person made by the person fixture"
+        return self.shot(self.album.label(description), part)
+
+    def login(self, username: str, password: str = "demo1234", shot: str | None = None) -> None:
+        """Sign in; with ``shot``, the page signed in to (the inbox) is photographed under that description."""
         self.page.goto("/login")
         self.page.fill("input[name=username]", username)
         self.page.fill("input[name=password]", password)
         self.page.click("button[type=submit]")
         self.page.wait_for_url(lambda url: "/login" not in url)
+        if shot:
+            self.snap(shot)
 
     def close(self) -> None:
         self.context.close()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
+@pytest.fixture(scope="module")
+def album(request, browser) -> Album:
+    """One numbered sequence of screenshots per test module, prefixed with the module's name
+    (test_proxy_case -> proxy-case-01-..., proxy-case-02-...)."""
+    return Album(request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_").replace("_", "-"))
+
+
 @pytest.fixture
-def person(browser, server):
+def person(request, browser, server, album):
+    """person(name) -> a Person in a fresh browser context. Everyone in one module numbers their
+    screenshots in the module's sequence (see ``album``).
+    When the test fails, each person's last page is saved under test-artifacts/e2e-failures/."""
     people: list[Person] = []
+    for old in FAILURES.glob(f"{request.node.name}-*.png"):  # from an earlier failed run of this test
+        old.unlink(missing_ok=True)
 
     def make(name: str) -> Person:
-        people.append(Person(browser, server, name))
+        people.append(Person(browser, server, name, album))
         return people[-1]
 
     yield make
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        FAILURES.mkdir(parents=True, exist_ok=True)
+        for index, p in enumerate(people):
+            try:
+                p.page.screenshot(path=str(FAILURES / f"{request.node.name}-{index}.png"), full_page=True)
+            except Exception:  # a crashed page: nothing to show
+                pass
+        if SERVER_LOG and SERVER_LOG[0].exists():
+            print("--- server.log (last 40 lines) ---\n" + "\n".join(SERVER_LOG[0].read_text().splitlines()[-40:]))
     for p in people:
         p.close()
