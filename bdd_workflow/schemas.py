@@ -180,6 +180,7 @@ class CompleteTaskResponse(Schema):
     task = fields.Nested(TaskSchema)
     case = fields.Nested(CaseSummarySchema)
     next_tasks = fields.List(fields.Dict())
+    started_cases = fields.List(fields.Dict(), metadata={"description": "linked cases this step started: callback, proxy, rectification"})
 
 
 class ProcessSchema(Schema):

@@ -257,7 +257,16 @@ class DiagramParser:
                         problem(task_spec, f"未知的服务操作 {task_spec.operation_name!r}（可用: start_case）。")
                     for name, param in task_spec.operation_params.items():
                         expression_ok(task_spec, f"参数 {name}", param.get("value"))
-                elif isinstance(task_spec, ScriptTask):
+                for hook, label in (("prescript", "前置脚本"), ("postscript", "后置脚本")):
+                    code = getattr(task_spec, hook, None)
+                    if code:
+                        try:
+                            check_script(code)
+                        except ScriptError as exc:
+                            problem(task_spec, f"{label}不被允许: {exc.message}")
+                        except SyntaxError as exc:
+                            problem(task_spec, f"{label}第 {exc.lineno} 行有语法错误: {exc.msg}")
+                if isinstance(task_spec, ScriptTask):
                     try:
                         check_script(task_spec.script or "")
                     except ScriptError as exc:

@@ -31,7 +31,8 @@ MAX_LINK_DEPTH = 5
 CASE = Case.__table__
 TASK = HumanTask.__table__
 TIMER = PendingTimer.__table__
-WRITABLE = ("number", "status", "state_json", "unit_code", "updated_at", "completed_at", "provisional", "breaches")
+WRITABLE = ("number", "status", "state_json", "unit_code", "matter_code", "updated_at", "completed_at", "provisional",
+            "breaches")
 # Statements built once; parameters travel separately (statement construction was the hot spot).
 _SAVE_CASE = (update(CASE).where(CASE.c.id == bindparam("case_id"), CASE.c.lock_version == bindparam("expected"))
               .values(lock_version=bindparam("new_version"), **{c: bindparam(c) for c in WRITABLE}))
@@ -93,6 +94,7 @@ def _start(system: System, session, actor: Actor, definition, data: dict[str, An
     seed.update({k: v for k, v in data.items() if k not in seed})
     if matter is not None:
         seed.update(_matter_data(matter))
+    seed.setdefault("matter_code", None)  # every case has the key, so a diagram can test it
     seed.setdefault("started_unit", actor.unit_code)
     seed.setdefault("handling_unit", actor.unit_code)
     spec, subprocess_specs = system.spec_for(session, definition.id)
@@ -143,11 +145,13 @@ def save_case(session, case: CaseRecord) -> None:
 
 
 def sync(system: System, session, case: CaseRecord, result: RunResult, actor: Actor, now: datetime,
-         step: CompletedStep | None = None, depth: int = 0) -> None:
-    """Bring the case row and its derived rows in line with the workflow, in the same transaction."""
+         step: CompletedStep | None = None, depth: int = 0) -> list[dict[str, Any]]:
+    """Bring the case row and its derived rows in line with the workflow, in the same transaction.
+    Returns the linked cases the run started (number, process, relation, unit)."""
     case.state_json = system.serializer.dump_state(result.workflow)
     case.updated_at = now
     case.unit_code = result.data.get("handling_unit", case.unit_code)
+    case.matter_code = result.data.get("matter_code") or case.matter_code
     case.provisional = case.provisional or result.provisional
     if result.completed:
         case.status, case.completed_at = "completed", now
@@ -192,13 +196,18 @@ def sync(system: System, session, case: CaseRecord, result: RunResult, actor: Ac
     if result.completed:
         audit(session, now, actor.username, "case_completed", case_id=case.id)
     save_case(session, case)
+    started = []
     for call in result.service_calls:
         target = latest_definition(session, call["process"])
         linked_data = {k: v for k, v in result.data.items() if k in APPLICANT_FIELDS or k in (
             "matter_code", "handling_unit", "responsible_unit")}
         linked_data.update({"source_case_id": case.number, "source_process": case.process_id,
                             "source_unit": case.unit_code, "started_unit": case.unit_code})
-        _start(system, session, SYSTEM, target, linked_data, now, source=case, relation=call.get("relation"), depth=depth + 1)
+        linked = _start(system, session, SYSTEM, target, linked_data, now, source=case, relation=call.get("relation"),
+                        depth=depth + 1)
+        started.append({"id": linked.id, "number": linked.number, "process": linked.process_id,
+                        "relation": call.get("relation"), "unit": linked.unit_code})
+    return started
 
 
 def _ledger(session, case: CaseRecord, step: str, title: str, actor: Actor, now: datetime, data: dict[str, Any],

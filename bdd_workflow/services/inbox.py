@@ -332,6 +332,12 @@ def complete(system: System, actor: Actor, task_id: str, data: dict[str, Any]) -
         steps = [f"{t['title']}（{ROLE_TITLES.get(t['role'], t['role'] or '')}"
                  f"{' · ' + (org.name(t['unit']) or t['unit']) if t.get('unit') else ''}）" for t in result["next_tasks"]]
     done = f"“{result['task'].get('title') or result['task']['name']}”已提交。"
+    relations = {"callback": "回访", "converted_to_proxy": "转代办", "rectification": "差评整改"}
+    with system.db.unit_of_work(write=False) as session:
+        org = system.org(session)
+        for linked in result.get("started_cases", []):
+            done += (f"已启动{relations.get(linked['relation'], linked['process'])}办件 {linked['number']}"
+                     f"（{org.name(linked['unit']) or linked['unit'] or ''}）。")
     if steps:
         message = done + "下一步：" + "；".join(steps) + "。"
     elif result["case"]["status"] == "completed":

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..db.models import Case, HumanTask, Matter, ProcessDefinition, Publicity, Staff
+from ..db.models import Case, Evaluation, HumanTask, Matter, ProcessDefinition, Publicity, Staff
 from ..errors import DomainError
 from ..roles import ROLE_TITLES
 from ..system import System
@@ -40,13 +40,16 @@ def lookup(system: System, number: str, phone: str) -> dict[str, Any]:
         done = session.scalars(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status == "completed")
                                .order_by(HumanTask.completed_at))
         unit = system.org(session).by_code.get(case.unit_code or "")
+        rated = session.scalar(select(Evaluation.id).where(Evaluation.case_id == case.id,
+                                                           Evaluation.source == "online").limit(1)) is not None
         return {
             "number": case.number, "process": case.process_id, "process_title": PROCESS_TITLES.get(case.process_id, case.process_id),
             "status": case.status, "status_title": STATUS_TITLES.get(case.status, case.status),
             "matter": matter.name if matter else None, "unit": unit.name if unit else None,
             "started_at": case.started_at, "completed_at": case.completed_at,
             "current_steps": list(steps), "completed_steps": [{"title": t.title, "at": t.completed_at} for t in done],
-            "can_rate": case.status == "completed" and case.process_id in SERVICE_PROCESSES,
+            "can_rate": case.status == "completed" and case.process_id in SERVICE_PROCESSES and not rated,
+            "rated": rated,
         }
 
 

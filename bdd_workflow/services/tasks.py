@@ -204,7 +204,7 @@ def complete_task(system: System, actor: Actor, task_id: str, data: dict[str, An
         record_step(session, case, row, step, actor, now)
         if "satisfaction" in step.data:
             evaluations.record_from_step(session, case, {**result.data, **step.data}, actor.username, now)
-        sync(system, session, case, result, actor, now, step=step)
-        return {"task": task_view(row, now), "case": case_summary(system, case),
+        started = sync(system, session, case, result, actor, now, step=step)
+        return {"task": task_view(row, now), "case": case_summary(system, case), "started_cases": started,
                 "next_tasks": [{"id": t.id, "name": t.name, "title": t.title, "role": t.role, "unit": t.unit}
                                for t in result.ready]}

@@ -127,7 +127,7 @@ def test_window_rating_device_and_one_online_rating_per_case(person):
     expect(a.get_by_role("status")).to_have_text("您的评价“非常满意”已收到，感谢您的反馈！")
     applicant.snap("applicant-online-rating-thanks")
 
-    # A second attempt, from the case's own page: refused, politely, and nothing else changes.
+    # Back on the case's own page: no second rating form (一事一评), just a thank-you note.
     a.get_by_role("link", name="返回办件查询").click()
     a.wait_for_url(f"**/public/cases/{number}")
     applicant.snap("applicant-case-phone-page")
@@ -135,9 +135,6 @@ def test_window_rating_device_and_one_online_rating_per_case(person):
     a.get_by_role("button", name="查看办理进度").click()
     expect(a.get_by_role("heading", name=f"办件 {number}")).to_be_visible()
     applicant.snap("applicant-status-after-rating")
-    a.locator("#rate").get_by_label("不满意", exact=True).check()
-    a.locator("#rate").get_by_role("button", name="提交评价").click()
-    expect(a.get_by_role("heading", name="评价未提交")).to_be_visible()
-    expect(a.get_by_role("status")).to_have_text("这个办件已经评价过了，感谢您的反馈。")
-    expect(a.get_by_text(f"办件编号：{number}")).to_be_visible()
-    applicant.snap("applicant-second-rating-refused-politely")
+    expect(a.locator("#rate")).to_contain_text("您已评价过这个办件")
+    expect(a.locator("#rate").get_by_role("button", name="提交评价")).to_have_count(0)
+    applicant.snap("applicant-status-already-rated")

@@ -74,3 +74,12 @@ def test_r_9_1_1_2_missed_30_minute_contact_escalates_to_the_chief_officer(desk,
     desk.do(case["id"], "contact_applicant", form("contact_applicant"))
     result = desk.do(case["id"], "resolve_work_order", form("resolve_work_order"))
     assert result["case"]["status"] == "completed"
+
+
+def test_r_9_1_1_2_a_dispatched_work_order_belongs_to_the_department_and_its_matter(desk, form):
+    """The work order moves to the unit it was dispatched to, with the matter the consultant named."""
+    case = desk.start("consultation", by="zhaolina", channel="phone")
+    desk.do(case["id"], "record_consultation", form("record_consultation", answerable=False, related_matter="GR-007"))
+    desk.do(case["id"], "dispatch_work_order", form("dispatch_work_order"))
+    view = desk.case(case["id"])
+    assert (view["unit"], view["matter_code"]) == ("CA-MZ", "GR-007")

@@ -107,3 +107,20 @@ def test_r_6_4_1_the_chief_officer_reassigns_and_staff_unclaim(desk, system):
     assert moved["assignee"] == "gaohongxia"
     back = tasks.unclaim_task(system, desk.actor("gaohongxia"), task.id)
     assert back["assignee"] is None
+
+
+def test_the_status_page_knows_a_case_was_already_rated_online(desk, form, system):
+    case = completed_assist(desk, form)
+    assert public.lookup(system, case["number"], "13812345678")["can_rate"] is True
+    evaluations.rate(system, case["number"], "13812345678", "satisfied", None, "online", "applicant")
+    after = public.lookup(system, case["number"], "13812345678")
+    assert after["rated"] is True and after["can_rate"] is False
+
+
+def test_completing_a_step_reports_the_linked_cases_it_started(desk, form):
+    """The consultant is told that a bad rating started a rectification, and for which unit (R-10.2)."""
+    case = completed_assist(desk, form)
+    callback = desk.linked(case["id"], "callback")
+    result = desk.do(callback["id"], "make_callback", form("make_callback", satisfaction="very_dissatisfied"))
+    assert [(c["process"], c["relation"], c["unit"]) for c in result["started_cases"]] == [
+        ("rectification", "rectification", "CA-MZ")]

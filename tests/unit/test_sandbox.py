@@ -323,3 +323,23 @@ def test_routing_table_walking_subclasses_fails_to_deploy():
     assert "__subclasses__" in bad
     with pytest.raises(DefinitionInvalid):
         make_parser(clock=FixedClock(AT)).parse(bad.encode(), "handling_unit_routing.dmn")
+
+
+def test_pre_and_post_scripts_are_checked_at_deploy_too():
+    """A user task's spiffworkflow:preScript / postScript runs in the sandbox like any script."""
+    bad = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d" targetNamespace="t">
+  <bpmn:process id="hooks" isExecutable="true">
+    <bpmn:startEvent id="s"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:manualTask id="hooked"><bpmn:extensionElements>
+      <spiffworkflow:postScript>import os</spiffworkflow:postScript></bpmn:extensionElements>
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:manualTask>
+    <bpmn:endEvent id="e"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="hooked"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="hooked" targetRef="e"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+    with pytest.raises(DefinitionInvalid) as caught:
+        make_parser(clock=FixedClock(AT)).parse(bad.encode(), "hooks.bpmn")
+    assert caught.value.element == "hooked" and "后置脚本" in caught.value.message
