@@ -194,6 +194,7 @@ class HumanTask(Base):
         Index("ix_task_group", "status", "role", "unit_code", "due_at", "created_at"),
         Index("ix_task_assignee", "assignee", "status", "due_at", "created_at"),
         Index("ix_task_status_due", "status", "due_at", "created_at"),
+        Index("ix_task_unit_due", "status", "unit_code", "due_at", "created_at"),  # a chief officer's units
         Index("ix_task_case", "case_id", "status"),
     )
 
