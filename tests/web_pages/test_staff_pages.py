@@ -11,9 +11,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import time_machine
 from lxml import html as lxml_html
+from sqlalchemy import select
 
 from bdd_workflow import formrender
 from bdd_workflow.config import PROJECT_ROOT
+from bdd_workflow.db.models import Attachment
 from bdd_workflow.services import definitions
 
 FORMS = sorted(p.stem for p in (PROJECT_ROOT / "forms").glob("*.json"))
@@ -545,9 +547,10 @@ def test_r_9_2_1_entrustment_needs_the_signature_drawn_on_screen(client, login, 
     done = post(client, csrf, f"/tasks/{task.id}", ENTRUSTMENT)
     assert done.status_code == 302
     assert desk.ready_names(case["id"]) == ["submit_on_behalf"]
-    files = desk.system.db.engine.connect().exec_driver_sql(
-        "select kind, task_id, content_type from attachment where case_id = ?", (case["id"],)).all()
-    assert files == [("signature", task.id, "image/png")]
+    with desk.system.db.unit_of_work(write=False) as session:
+        files = session.execute(select(Attachment.kind, Attachment.task_id, Attachment.content_type)
+                                .where(Attachment.case_id == case["id"])).all()
+    assert [tuple(f) for f in files] == [("signature", task.id, "image/png")]
 
 
 def test_signature_can_be_an_uploaded_scan_and_a_bad_file_is_refused(client, login, csrf, desk):
