@@ -100,7 +100,13 @@ class Client:
         self.headers["Authorization"] = f"Bearer {token}"
 
 
-def api_cycle(cases: int, rounds: int) -> list[float]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux): steadier than wall time on a shared machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def api_cycle(cases: int, rounds: int) -> tuple[list[float], list[float]]:
     instance = Path(tempfile.mkdtemp(prefix="bdd-bench-"))
     env = dict(os.environ, BDD_INSTANCE_DIR=str(instance))
     bdd = str(ROOT / ".venv" / "bin" / "bdd") if (ROOT / ".venv" / "bin" / "bdd").exists() else "bdd"
@@ -118,11 +124,12 @@ def api_cycle(cases: int, rounds: int) -> list[float]:
                 time.sleep(0.1)
         client = Client(port)
         client.login("gaohongxia")
-        rates = []
+        rates, cpu_ms = [], []
         for _ in range(rounds):
             first = [client.call("POST", "/api/v1/cases", {"process": "assist", "data": START}, 201)["tasks"][0]["id"]
                      for _ in range(cases)]
             done = 0
+            cpu_before = cpu_seconds(server.pid)
             began = time.perf_counter()
             for task_id in first:
                 for _name, data in STEPS:
@@ -130,7 +137,8 @@ def api_cycle(cases: int, rounds: int) -> list[float]:
                     done += 1
                     task_id = result["next_tasks"][0]["id"] if result["next_tasks"] else None
             rates.append(done / (time.perf_counter() - began))
-        return rates
+            cpu_ms.append((cpu_seconds(server.pid) - cpu_before) / done * 1000)
+        return rates, cpu_ms
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=10)
@@ -143,7 +151,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="rounds; the median is reported (the machine is shared)")
     args = parser.parse_args()
     raw_rates = raw_cycle(args.cases, args.rounds)
-    api_rates = api_cycle(args.cases, args.rounds)
+    api_rates, api_cpu = api_cycle(args.cases, args.rounds)
     raw, api = statistics.median(raw_rates), statistics.median(api_rates)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}")
     print(f"median of {args.rounds} rounds of {args.cases * len(STEPS)} completions")
@@ -151,6 +159,8 @@ def main() -> None:
           f"rounds {', '.join(f'{r:.0f}' for r in raw_rates)})")
     print(f"through the API:         {api:8.1f} task completions/s ({1000 / api:.2f} ms each; "
           f"rounds {', '.join(f'{r:.0f}' for r in api_rates)})")
+    print(f"server CPU per completion: {statistics.median(api_cpu):.2f} ms (median; rounds "
+          f"{', '.join(f'{c:.2f}' for c in api_cpu)})")
     print(f"ratio API / raw:         {api / raw:8.2f}  (targets: >= 300/s and >= 0.25)")
 
 

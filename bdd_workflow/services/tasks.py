@@ -13,12 +13,16 @@ from ..errors import Conflict, Forbidden, FormInvalid, NotFound, TaskNotReady
 from ..system import System
 from . import attachments, evaluations
 from .audit import audit
-from .cases import TASK, case_summary, load_case, load_visible_case, record_step, sync, task_view
+from .cases import CASE, TASK, CaseRecord, case_summary, load_visible_case, record_step, sync, task_view
 from .identity import Actor, actor_of
 from .org import ref_exists
 
 
 _SELECT_TASK = select(TASK).where(TASK.c.id == bindparam("task_id"))
+# The task and its case in one statement: a completion reads both anyway.
+_CASE_COLUMNS = [c.label(f"case__{c.name}") for c in CASE.c]
+_SELECT_TASK_AND_CASE = (select(*TASK.c, *_CASE_COLUMNS).join(CASE, CASE.c.id == TASK.c.case_id)
+                         .where(TASK.c.id == bindparam("task_id")))
 # Both writes are conditional on the row still being ready: a concurrent completion that got
 # there first makes them match nothing, which is a 409, not a second completion.
 _COMPLETE_TASK = (update(TASK).where(TASK.c.id == bindparam("task_id"), TASK.c.status == "ready")
@@ -175,10 +179,12 @@ def complete_task(system: System, actor: Actor, task_id: str, data: dict[str, An
     """Validate against the task's form, run the engine, sync derived rows, audit; all or nothing."""
     now = system.clock.now()
     with system.db.unit_of_work() as session:
-        found = session.execute(_SELECT_TASK, {"task_id": task_id}).first()
+        found = session.execute(_SELECT_TASK_AND_CASE, {"task_id": task_id}).first()
         if found is None:
             raise NotFound(f"任务 {task_id} 不存在。")
-        row = SimpleNamespace(**found._mapping)
+        values = found._mapping
+        row = SimpleNamespace(**{c.name: values[c.name] for c in TASK.c})
+        case = CaseRecord(**{c.name: values[f"case__{c.name}"] for c in CASE.c})
         _may_work_on(system, session, actor, row)
         if row.status != "ready":
             raise TaskNotReady("这个任务已经办理过了（或已取消），请刷新后再试。")
@@ -195,8 +201,7 @@ def complete_task(system: System, actor: Actor, task_id: str, data: dict[str, An
         if completed.rowcount != 1:
             raise TaskNotReady("这个任务刚刚被他人办理，请刷新后再试。")
         row.status, row.completed_at, row.completed_by, row.assignee = "completed", now, actor.username, assignee
-        case = load_case(session, row.case_id)
-        if case is None or case.status in ("completed", "cancelled"):
+        if case.status in ("completed", "cancelled"):
             raise TaskNotReady("这个办件已经结束。")
         spec, subprocess_specs = system.spec_for(session, case.definition_id)
         workflow = system.serializer.load_state(case.state_json, spec, subprocess_specs)
