@@ -257,6 +257,36 @@ class AttachmentSchema(Schema):
     uploaded_at = LocalDateTime()
 
 
+class QualityQuery(StrictSchema):
+    start = fields.Date(required=True, metadata={"description": "first day of the period (local date)"})
+    end = fields.Date(required=True, metadata={"description": "last day of the period, inclusive"})
+    unit = fields.String(validate=validate.Length(1, 32))
+
+    @validates_schema
+    def _ordered(self, data, **kwargs):
+        if data["end"] < data["start"]:
+            raise ValidationError({"end": ["结束日期不能早于开始日期。"]})
+
+
+class QualityFigure(Schema):
+    key = fields.String(metadata={"description": "the requirement: R-4.a … R-4.e"})
+    title = fields.String()
+    numerator = fields.Integer()
+    denominator = fields.Integer()
+    rate = fields.Float(allow_none=True, metadata={"description": "null when there is nothing to count"})
+    target = fields.Float()
+    items = fields.List(fields.Raw(), metadata={"description": "ids behind the denominator (cases, matters or ledger entries)"})
+    good = fields.List(fields.Raw(), metadata={"description": "ids behind the numerator"})
+
+
+class QualityReport(Schema):
+    period = fields.Dict()
+    unit = fields.String(allow_none=True)
+    unit_name = fields.String()
+    figures = fields.List(fields.Nested(QualityFigure))
+    by_unit = fields.List(fields.Dict())
+
+
 class CalendarStatus(Schema):
     timezone = fields.String()
     workday_end = fields.String()

@@ -4,7 +4,7 @@ the ledger. Each function is one page's data in one call; none loads a workflow'
 from __future__ import annotations
 
 import math
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, literal, or_, select, true, union_all
@@ -15,7 +15,7 @@ from ..db.models import Attachment, AuditEvent, Case, CaseLink, HumanTask, Matte
 from ..errors import Forbidden, FormInvalid, NotFound, TaskNotReady
 from ..roles import CHIEF_OFFICER, ROLE_TITLES, SUPERVISOR
 from ..system import System
-from . import attachments, cases, definitions, ledger, tasks
+from . import attachments, cases, definitions, ledger, metrics, tasks, timers
 from .identity import Actor
 
 PROCESS_TITLES = {
@@ -489,3 +489,15 @@ def ledger_page(system: System, actor: Actor, unit: str | None = None, case_numb
         entry["actor_name"] = names["staff"].get(entry["actor"], "系统" if entry["actor"] == "system" else entry["actor"])
     return result | {"names": names, "units": units, "pages": _page_count(result["total"], per_page),
                      "filters": {"unit": unit, "case_number": case_number}}
+
+
+def quality_page(system: System, actor: Actor, first: date, last: date, unit: str | None) -> dict[str, Any]:
+    """The section-4 dashboard: the five figures, their cases one click away, the calendar warning."""
+    start, end = metrics.local_period(system, first, last)
+    report = metrics.quality(system, actor, start, end, unit)
+    with system.db.unit_of_work(write=False) as session:
+        ids = {i for f in report["figures"] if f["key"] in ("R-4.a", "R-4.c", "R-4.d") for i in f["items"]}
+        numbers = dict(session.execute(select(Case.id, Case.number).where(Case.id.in_(ids))).all()) if ids else {}
+        units = _units(system, session, None if actor.sees_all else actor.unit_code)
+    return {"report": report, "numbers": numbers, "units": units, "first": first, "last": last, "unit": unit,
+            "calendar": timers.calendar_status(system)}

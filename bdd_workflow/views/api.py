@@ -11,7 +11,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import schemas as s
 from ..errors import AuthenticationRequired, DomainError
-from ..services import attachments, cases, definitions, identity, ledger, org, tasks, timers
+from ..services import attachments, cases, definitions, identity, ledger, metrics, org, tasks, timers
 from ..system import System
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -36,6 +36,8 @@ TASK_SCHEMA = s.TaskSchema()
 TOKEN_RESPONSE = s.TokenResponse()
 UNIT_SCHEMA_LIST = s.UnitSchema(many=True)
 CALENDAR_STATUS = s.CalendarStatus()
+QUALITY_QUERY = s.QualityQuery()
+QUALITY_REPORT = s.QualityReport()
 ATTACHMENT = s.AttachmentSchema()
 ATTACHMENT_LIST = s.AttachmentSchema(many=True)
 
@@ -188,6 +190,14 @@ def download_attachment(attachment_id: int):
     meta, data = attachments.content(system(), g.actor, attachment_id)
     return send_file(io.BytesIO(data), mimetype=meta["content_type"], as_attachment=True,
                      download_name=meta["filename"])
+
+
+@api.get("/quality")
+@authenticated
+def quality():
+    params = query(QUALITY_QUERY)
+    start, end = metrics.local_period(system(), params["start"], params["end"])
+    return QUALITY_REPORT.dump(metrics.quality(system(), g.actor, start, end, params.get("unit")))
 
 
 @api.get("/calendar")

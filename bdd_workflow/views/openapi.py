@@ -32,6 +32,8 @@ ROUTES = [
      "multipart", 201, s.AttachmentSchema, (401, 403, 404, 413, 422), None),
     ("/cases/{case_id}/attachments", "get", "办件的附件", None, 200, s.AttachmentSchema(many=True), (401, 403, 404), None),
     ("/attachments/{attachment_id}", "get", "下载附件", None, 200, s.AttachmentSchema, (401, 403, 404), None),
+    ("/quality", "get", "第 4 节服务质量五项指标（R-4.a–e），可按单位（督办人员）", None, 200, s.QualityReport,
+     (401, 403, 422), s.QualityQuery),
     ("/calendar", "get", "节假日日历状态与暂定期限（督办人员）", None, 200, s.CalendarStatus, (401, 403), None),
 ]
 

@@ -7,14 +7,14 @@ import base64
 import binascii
 import io
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import Blueprint, flash, g, redirect, render_template, request, send_file, session, url_for
 from marshmallow import ValidationError
 
 from .. import formrender, schemas
 from ..errors import AuthenticationRequired, Conflict, Forbidden, FormInvalid
-from ..roles import CHIEF_OFFICER, CONSULTANT, SUPERVISOR
+from ..roles import ADMINISTRATOR, CHIEF_OFFICER, CONSULTANT, SUPERVISOR
 from ..services import attachments, cases, identity, tasks
 from ..services import inbox as desk
 from .web_common import current_actor, login_required, roles_required, system
@@ -342,3 +342,23 @@ def ledger():
     result = desk.ledger_page(system(), g.actor, unit=_arg("unit", 32), case_number=_arg("case_number", 32), page=_page())
     return render_template("staff/ledger.html", result=result)
 
+
+
+@staff.get("/quality")
+@roles_required(CHIEF_OFFICER, SUPERVISOR, ADMINISTRATOR)
+def quality():
+    """Section 4: the five figures for a period, by unit, with the cases behind each number (R-4.a–e)."""
+    today = system().clock.now().astimezone(system().calendar.tz).date()
+    first = _date_arg("start") or today.replace(day=1)
+    last = _date_arg("end") or today
+    if last < first:
+        first, last = last, first
+    page = desk.quality_page(system(), g.actor, first, last, _arg("unit", 32))
+    return render_template("staff/quality.html", page=page)
+
+
+def _date_arg(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None

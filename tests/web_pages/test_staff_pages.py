@@ -733,3 +733,25 @@ def test_ledger_lists_every_step_and_filters_by_case_number(client, login, desk,
     login("zhangwei")
     only = text_of(client.get("/ledger", query_string={"case_number": assist_spj[0]["number"]}))
     assert assist_spj[0]["number"] in only and case["number"] not in only
+
+
+def test_r_4_the_supervisor_sees_the_quality_figures_and_staff_do_not(client, login, desk):
+    """Section 4 figures for the centre office, each with its cases one click away; an assistant gets 403."""
+    case = desk.start("assist", by="gaohongxia", matter_code="GR-002")
+    login("wangxiuying")
+    page = client.get("/quality")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200
+    for title in ("按时办结率", "信息公开透明度", "咨询投诉及时处理率", "满意率", "台账完整"):
+        assert title in body
+    assert "18 / 18" in body  # every demo matter publishes a complete one-time notice (R-4.b)
+    client.post("/logout", data={"csrf_token": _csrf_of(client)})
+    login("gaohongxia")
+    assert client.get("/quality").status_code == 403
+    assert case["number"]
+
+
+def _csrf_of(client):
+    import re
+
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").get_data(as_text=True)).group(1)
