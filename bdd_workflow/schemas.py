@@ -58,7 +58,7 @@ class CompleteTaskRequest(StrictSchema):
 
 class CaseQuery(StrictSchema):
     process = fields.String(validate=PROCESS_ID)
-    status = fields.String(validate=validate.OneOf(["running", "waiting", "completed", "cancelled"]))
+    status = fields.String(validate=validate.OneOf(["running", "waiting", "suspended", "completed", "cancelled"]))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000, error="页码应在 1 到 100000 之间。"))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 

@@ -157,6 +157,7 @@ class Case(Base):
     __table_args__ = (
         Index("ix_case_process_status", "process_id", "status"),
         Index("ix_case_unit_status", "unit_code", "status"),
+        Index("ix_case_started_unit", "started_unit"),  # the supervisors' unit filter (handling or registering)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -164,7 +165,7 @@ class Case(Base):
     process_id: Mapped[str] = mapped_column(String(100))
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"))
     version: Mapped[int]
-    status: Mapped[str] = mapped_column(String(16))  # running | waiting | completed | cancelled
+    status: Mapped[str] = mapped_column(String(16))  # running | waiting | suspended | completed | cancelled
     state_json: Mapped[str] = mapped_column(Text)
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
     unit_code: Mapped[str | None] = mapped_column(String(32))

@@ -22,7 +22,8 @@ PROCESS_TITLES = {
     "consultation": "咨询", "assist": "帮办", "proxy": "代办", "onsite": "上门办",
     "callback": "回访", "rectification": "整改", "complaint": "投诉",
 }
-STATUS_TITLES = {"running": "办理中", "waiting": "等待中", "completed": "已办结", "cancelled": "已取消", "ready": "待办"}
+STATUS_TITLES = {"running": "办理中", "waiting": "等待中", "suspended": "已暂停", "completed": "已办结",
+                 "cancelled": "已取消", "ready": "待办"}
 CHANNEL_TITLES = {"phone": "电话", "walk_in": "来访", "online": "网上"}
 APPLICANT_TYPES = {"personal": "个人", "enterprise": "企业"}
 DUE_STATES = {"overdue": "已超时", "today": "今日到期", "later": "以后到期", "none": "无期限"}

@@ -18,7 +18,8 @@ from .identity import PUBLIC
 
 PROCESS_TITLES = {"assist": "帮办", "proxy": "代办", "onsite": "上门办", "consultation": "咨询",
                   "callback": "回访", "rectification": "整改", "complaint": "投诉"}
-STATUS_TITLES = {"running": "办理中", "waiting": "办理中", "completed": "已办结", "cancelled": "已撤销"}
+STATUS_TITLES = {"running": "办理中", "waiting": "办理中", "suspended": "暂停办理", "completed": "已办结",
+                 "cancelled": "已撤销"}
 
 
 def apply_online(system: System, process: str, data: dict[str, Any]) -> dict[str, Any]:

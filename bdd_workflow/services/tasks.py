@@ -18,6 +18,8 @@ from .identity import Actor, actor_of
 from .org import ref_exists
 
 
+# case_admin: the answer when a task of a suspended case is claimed or completed.
+SUSPENDED_MESSAGE = "办件已暂停，暂不能认领或办理，请等待首席服务专员恢复。"
 _SELECT_TASK = select(TASK).where(TASK.c.id == bindparam("task_id"))
 # The task and its case in one statement: a completion reads both anyway.
 _CASE_COLUMNS = [c.label(f"case__{c.name}") for c in CASE.c]
@@ -116,6 +118,9 @@ def claim_task(system: System, actor: Actor, task_id: str) -> dict[str, Any]:
         _may_work_on(system, session, actor, row)
         if row.status != "ready":
             raise TaskNotReady("这个任务已经不是待办状态，请刷新后再试。")
+        # case_admin: a suspended case's tasks cannot be claimed.
+        if session.scalar(select(CASE.c.status).where(CASE.c.id == row.case_id)) == "suspended":
+            raise TaskNotReady(SUSPENDED_MESSAGE)
         if row.assignee and row.assignee != actor.username:
             raise Conflict(f"这个任务已被 {row.assignee} 认领。")
         # Conditional: of two claims at once (PostgreSQL runs them side by side) only one matches.
@@ -188,6 +193,8 @@ def complete_task(system: System, actor: Actor, task_id: str, data: dict[str, An
         _may_work_on(system, session, actor, row)
         if row.status != "ready":
             raise TaskNotReady("这个任务已经办理过了（或已取消），请刷新后再试。")
+        if case.status == "suspended":  # case_admin: a suspended case's tasks cannot be completed.
+            raise TaskNotReady(SUSPENDED_MESSAGE)
         if row.assignee and row.assignee != actor.username:
             raise Conflict(f"这个任务已被 {row.assignee} 认领，只有认领人可以办理。")
         if row.form:

@@ -8,17 +8,19 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, delete, func, select
 
-from ..db.models import PendingTimer
+from ..db.models import Case, PendingTimer
 from ..errors import Conflict
 from ..system import System
 from .cases import load_case, sync
 from .identity import SYSTEM
 
 TIMER = PendingTimer.__table__
-_DUE = (select(TIMER.c.case_id, TIMER.c.id).where(TIMER.c.due_at <= bindparam("now"))
+# case_admin: timers of suspended cases do not fire (nor count as due) until the case is resumed.
+_NOT_SUSPENDED = TIMER.c.case_id.not_in(select(Case.__table__.c.id).where(Case.__table__.c.status == "suspended"))
+_DUE = (select(TIMER.c.case_id, TIMER.c.id).where(TIMER.c.due_at <= bindparam("now"), _NOT_SUSPENDED)
         .order_by(TIMER.c.due_at, TIMER.c.id).limit(bindparam("limit")))
 _CASE_DUE = select(TIMER.c.id).where(TIMER.c.case_id == bindparam("case_id"), TIMER.c.due_at <= bindparam("now"))
-_NEXT_DUE = select(func.min(TIMER.c.due_at))
+_NEXT_DUE = select(func.min(TIMER.c.due_at)).where(_NOT_SUSPENDED)
 _DELETE = delete(TIMER).where(TIMER.c.id.in_(bindparam("ids", expanding=True)))
 
 
@@ -67,7 +69,7 @@ def fire_case_timers(system: System, case_id: int, timer_ids: list[str] | None =
     try:
         with system.db.unit_of_work() as session:
             case = load_case(session, case_id, skip_locked=not system.db.is_sqlite)
-            if case is None or case.status in ("completed", "cancelled"):
+            if case is None or case.status in ("completed", "cancelled", "suspended"):  # case_admin: suspended
                 return 0
             due = set(session.scalars(_CASE_DUE, {"case_id": case_id, "now": now}))
             ids = [t for t in (timer_ids or sorted(due)) if t in due]

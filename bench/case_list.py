@@ -1,0 +1,134 @@
+"""Supervisor case list latency: GET /supervise/cases over 100,000 cases, rendered by Flask.
+
+Set-up as in inbox_page.py (whose ``build`` it reuses): a fresh SQLite database with the demo county,
+one real case's state_json shared by every bulk case (the list never reads it, but the rows are as
+large as real ones), one open task per case. Then 10 % of the cases are marked breached and 20 %
+completed, so those filters select something. The Flask test client, logged in, renders each view R
+times and the script prints p50, p95 and max in milliseconds with the number of cases matched.
+Target: p95 < 100 ms.
+
+    .venv/bin/python bench/case_list.py --cases 100000 --runs 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from sqlalchemy import func, select, update  # noqa: E402
+
+from bdd_workflow.app import create_app  # noqa: E402
+from bdd_workflow.config import Settings  # noqa: E402
+from bdd_workflow.db.migrate import upgrade  # noqa: E402
+from bdd_workflow.db.models import Case, Staff  # noqa: E402
+from bdd_workflow.services import definitions, org  # noqa: E402
+from bdd_workflow.services.identity import SYSTEM  # noqa: E402
+from bdd_workflow.system import System  # noqa: E402
+from inbox_page import build  # noqa: E402
+
+TODAY = datetime.now(timezone.utc).astimezone(timezone(timedelta(hours=8))).date()
+VIEWS = [  # (label, user, query string)
+    ("county chief, no filter", "zhangwei", {}),
+    ("county chief, no filter, page 50", "zhangwei", {"page": "50"}),
+    ("county chief, assist + running", "zhangwei", {"process": "assist", "status": "running"}),
+    ("county chief, unit CA-T01 (with villages)", "zhangwei", {"unit": "CA-T01"}),
+    ("county chief, matter + personal", "zhangwei", {"matter": "GR-002", "applicant_type": "personal"}),
+    ("county chief, breached", "zhangwei", {"late": "breached"}),
+    ("county chief, overdue", "zhangwei", {"late": "overdue"}),
+    ("county chief, last 7 days", "zhangwei", {"start": (TODAY - timedelta(days=7)).isoformat(), "end": TODAY.isoformat()}),
+    ("county chief, applicant name", "zhangwei", {"name": "秀英"}),
+    ("county chief, phone suffix", "zhangwei", {"phone": "5678"}),
+    ("office, proxy + breached + 30 days", "wangxiuying", {"process": "proxy", "late": "breached",
+                                                           "start": (TODAY - timedelta(days=30)).isoformat()}),
+    ("township chief (CA-T02), no filter", "liuhongtao", {}),
+    ("township chief (CA-T02), phone suffix", "liuhongtao", {"phone": "5678"}),
+]
+
+
+def measure(app, system: System, username: str, query: dict, runs: int) -> tuple[list[float], int]:
+    with system.db.unit_of_work(write=False) as session:
+        staff_id = session.scalar(select(Staff.id).where(Staff.username == username))
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["staff_id"] = staff_id
+    for _ in range(5):
+        response = client.get("/supervise/cases", query_string=query)
+        assert response.status_code == 200, response.status_code
+    text = response.get_data(as_text=True)
+    found = re.search(r"共 (\d+) 条", text)  # the pager's count
+    total = int(found.group(1)) if found else -1
+    timings = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        response = client.get("/supervise/cases", query_string=query)
+        timings.append((time.perf_counter() - began) * 1000)
+        assert response.status_code == 200
+    return sorted(timings), total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", action="store_true", help="keep the database (its path is printed)")
+    parser.add_argument("--analyze", action="store_true", help="run ANALYZE after loading")
+    parser.add_argument("--index", action="append", default=[], help="extra CREATE INDEX statement to try")
+    args = parser.parse_args()
+
+    instance = Path(tempfile.mkdtemp(prefix="bdd-cases-"))
+    settings = Settings(instance_dir=instance, processes_dir=ROOT / "processes", forms_dir=ROOT / "forms",
+                        secret_key="bench", embedded_scheduler=False)
+    system = System(settings)
+    try:
+        upgrade(system.db)
+        org.load_demo(system, "demo1234", SYSTEM)
+        definitions.deploy_directory(system, SYSTEM, settings.processes_dir)
+        began = time.perf_counter()
+        build(system, args.cases, args.seed)
+        with system.db.unit_of_work() as session:
+            session.execute(update(Case).where(Case.id % 10 == 3).values(breaches=1))
+            session.execute(update(Case).where(Case.id % 5 == 1).values(status="completed",
+                                                                          completed_at=Case.updated_at))
+        with system.db.engine.connect() as conn:
+            for statement in args.index:
+                conn.exec_driver_sql(statement)
+            if args.analyze:
+                conn.exec_driver_sql("ANALYZE")
+            conn.commit()
+        with system.db.unit_of_work(write=False) as session:
+            cases = session.scalar(select(func.count()).select_from(Case))
+        size = (instance / "bdd.sqlite3").stat().st_size / 1e6
+        print(f"set-up: {cases} cases, {size:.0f} MB SQLite, in {time.perf_counter() - began:.1f} s"
+              + (f"; extra indexes: {args.index}" if args.index else ""))
+        app = create_app(system=system)
+        print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+              f"{args.runs} renders per view")
+        print(f"{'view':44} {'cases':>7} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+        for label, user, query in VIEWS:
+            timings, total = measure(app, system, user, query, args.runs)
+            p95 = timings[min(len(timings) - 1, int(len(timings) * 0.95))]
+            print(f"{label:44} {total:>7} {statistics.median(timings):8.1f} {p95:8.1f} {timings[-1]:8.1f}", flush=True)
+        if args.keep:
+            print(f"database kept: {instance / 'bdd.sqlite3'}")
+    finally:
+        system.db.dispose()
+        if not args.keep:
+            shutil.rmtree(instance, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
