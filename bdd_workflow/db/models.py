@@ -158,6 +158,9 @@ class Case(Base):
         Index("ix_case_process_status", "process_id", "status"),
         Index("ix_case_unit_status", "unit_code", "status"),
         Index("ix_case_started_unit", "started_unit"),  # the supervisors' unit filter (handling or registering)
+        Index("ix_case_started_at", "started_at"),  # the supervisors' list: newest first, date ranges
+        Index("ix_case_applicant_name", "applicant_name"),
+        Index("ix_case_applicant_phone", "applicant_phone"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
