@@ -15,7 +15,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, send_
 from ..errors import Conflict, DomainError, Forbidden, FormInvalid
 from ..services import attachments, evaluations, publicity
 from .public import qr_data_uri, status_url
-from .web_common import login_required, system
+from .web_common import allow_large_uploads, login_required, system
 
 documents = Blueprint("documents", __name__, url_prefix="/documents")
 
@@ -25,23 +25,10 @@ KIND_SLUGS = {kind: slug for slug, kind in SLUGS.items()}
 DATA_URL = re.compile(r"^data:image/png;base64,([A-Za-z0-9+/=\s]+)$")
 SIGNATURE_MAX_BYTES = 2 * 1024 * 1024
 INLINE_TYPES = ("image/", "audio/", "video/")
-# Uploads larger than the app's default request limit: raised before CSRFProtect reads the form.
-UPLOAD_LIMITS = {
+allow_large_uploads(documents, {
     "documents.add_media": (attachments.MAX_BYTES + 64 * 1024, 1024 * 1024),
     "documents.sign": (SIGNATURE_MAX_BYTES * 2, SIGNATURE_MAX_BYTES * 2),
-}
-
-
-def _raise_upload_limits() -> None:
-    limits = UPLOAD_LIMITS.get(request.endpoint or "")
-    if limits:
-        request.max_content_length, request.max_form_memory_size = limits
-
-
-@documents.record_once
-def _install_upload_limits(state) -> None:
-    # First among the app's before_request hooks, so it runs before CSRFProtect parses the body.
-    state.app.before_request_funcs.setdefault(None, []).insert(0, _raise_upload_limits)
+})
 
 
 def _render_document(case_id: int, kind: str, errors: dict | None = None, status: int = 200):

@@ -17,7 +17,7 @@ from ..errors import AuthenticationRequired, Conflict, Forbidden, FormInvalid
 from ..roles import ADMINISTRATOR, CHIEF_OFFICER, CONSULTANT, SUPERVISOR
 from ..services import attachments, cases, identity, tasks
 from ..services import inbox as desk
-from .web_common import current_actor, login_required, roles_required, system
+from .web_common import allow_large_uploads, current_actor, login_required, roles_required, system
 
 staff = Blueprint("staff", __name__)
 
@@ -34,23 +34,10 @@ MARSHMALLOW_MESSAGES = {
 MAX_PAGE = 100_000
 
 
-# Scans and drawn signatures are larger than the app's default request limit. The limit must be raised
-# before CSRFProtect reads the body (an app-level hook that runs before any blueprint's own).
-UPLOAD_LIMITS = {
+allow_large_uploads(staff, {
     "staff.add_attachment": (attachments.MAX_BYTES + 64 * 1024, 4 * 1024 * 1024),
     "staff.signature": (attachments.MAX_BYTES + 64 * 1024, 4 * 1024 * 1024),
-}
-
-
-def _raise_upload_limits() -> None:
-    limits = UPLOAD_LIMITS.get(request.endpoint or "")
-    if limits:
-        request.max_content_length, request.max_form_memory_size = limits
-
-
-@staff.record_once
-def _install_upload_limits(state) -> None:
-    state.app.before_request_funcs.setdefault(None, []).insert(0, _raise_upload_limits)
+})
 
 
 def _safe_next(target: str | None) -> str:

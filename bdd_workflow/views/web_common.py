@@ -58,6 +58,29 @@ def roles_required(*roles: str):
     return decorator
 
 
+UPLOAD_LIMITS: dict[str, tuple[int, int]] = {}
+
+
+def _raise_upload_limits() -> None:
+    limits = UPLOAD_LIMITS.get(request.endpoint or "")
+    if limits:
+        request.max_content_length, request.max_form_memory_size = limits
+
+
+def allow_large_uploads(blueprint, limits: dict[str, tuple[int, int]]) -> None:
+    """Endpoints that take scans, signatures or video: (body limit, form memory limit) each.
+
+    The app's request limit is the diagram limit; these are raised by the first before-request
+    hook of the app, so before CSRFProtect reads the body."""
+    UPLOAD_LIMITS.update(limits)
+
+    @blueprint.record_once
+    def _install(state) -> None:
+        hooks = state.app.before_request_funcs.setdefault(None, [])
+        if _raise_upload_limits not in hooks:
+            hooks.insert(0, _raise_upload_limits)
+
+
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value is None:
         return ""
