@@ -285,6 +285,9 @@ class QualityReport(Schema):
     unit_name = fields.String()
     figures = fields.List(fields.Nested(QualityFigure))
     by_unit = fields.List(fields.Dict())
+    breaches = fields.List(fields.Dict(), metadata={"description": "fired deadlines by process and timer"})
+    callback_coverage = fields.Nested(QualityFigure, metadata={"description": "R-10.1: completed cases called back"})
+    by_staff = fields.List(fields.Dict(), metadata={"description": "steps done and done late per staff member (R-5.2)"})
 
 
 class CalendarStatus(Schema):

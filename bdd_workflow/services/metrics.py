@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..db.models import Case, Evaluation, LedgerEntry, Matter
+from ..db.models import Breach, Case, CaseLink, Evaluation, HumanTask, LedgerEntry, Matter, Staff
 from ..system import System
 from .cases import SERVICE_PROCESSES
 from .identity import SUPERVISING_ROLES, Actor, require_role
@@ -93,7 +93,32 @@ def quality(system: System, actor: Actor, start: datetime, end: datetime, unit: 
             by_unit[e.unit_code or ""]["ratings"].append(e.id)
             if not e.bad:
                 by_unit[e.unit_code or ""]["good"].append(e.id)
+        # SLA breaches by kind: the process and the timer that fired (R-4.a, R-4.c, R-9.1.1.2, R-10.2).
+        kinds: dict[tuple[str, str], dict[str, Any]] = {}
+        for breach in session.scalars(select(Breach).where(Breach.fired_at >= start, Breach.fired_at < end)):
+            if in_units(breach.unit_code):
+                kind = kinds.setdefault((breach.process_id, breach.timer), {
+                    "process": breach.process_id, "timer": breach.timer, "title": breach.title, "cases": []})
+                kind["cases"].append(breach.case_id)
+        # Callback coverage (R-10.1: every completed case is called back): callbacks done / cases completed.
+        called = set(session.scalars(select(CaseLink.from_case_id).join(Case, Case.id == CaseLink.to_case_id).where(
+            CaseLink.relation == "callback", Case.status == "completed",
+            CaseLink.from_case_id.in_([c.id for c in completed] or [-1]))))
+        # Each staff member's work (R-5.2): steps done, and how many after their due time.
+        by_staff: dict[str, dict[str, int]] = defaultdict(lambda: {"done": 0, "late": 0})
+        for task in session.scalars(select(HumanTask).where(
+                HumanTask.status == "completed", HumanTask.completed_at >= start, HumanTask.completed_at < end)):
+            if in_units(task.unit_code) and task.completed_by:
+                by_staff[task.completed_by]["done"] += 1
+                if task.due_at and task.completed_at > task.due_at:
+                    by_staff[task.completed_by]["late"] += 1
+        staff_names = dict(session.execute(select(Staff.username, Staff.name)).all())
         return {
+            "breaches": sorted(({**k, "count": len(k["cases"])} for k in kinds.values()), key=lambda k: -k["count"]),
+            "callback_coverage": _figure("R-10.1", "回访覆盖率", sorted(called), [c.id for c in completed]),
+            "by_staff": [{"username": u, "name": staff_names.get(u, u), **v,
+                          "on_time_rate": _rate(v["done"] - v["late"], v["done"])}
+                         for u, v in sorted(by_staff.items(), key=lambda kv: -kv[1]["done"])],
             "period": {"start": start, "end": end}, "unit": unit, "unit_name": org.name(unit) if unit else "全县",
             "figures": [
                 _figure("R-4.a", "按时办结率", on_time, [c.id for c in completed]),

@@ -62,6 +62,13 @@ def test_r_4_the_five_figures_match_a_hand_count(desk, form, system):
     assert (found["R-4.d"]["numerator"], found["R-4.d"]["denominator"]) == (1, 2)
     # R-4.e: every ledger entry the system wrote has its required fields.
     assert found["R-4.e"]["numerator"] == found["R-4.e"]["denominator"] > 0
+    # SLA breaches by kind: the onsite promised deadline and the work order's 30-minute contact.
+    assert sorted((b["process"], b["timer"], b["count"]) for b in report["breaches"]) == [
+        ("consultation", "contact_overdue", 1), ("onsite", "deadline_overdue", 1)]
+    # both completed service cases got a callback case, none has been made yet.
+    assert (report["callback_coverage"]["numerator"], report["callback_coverage"]["denominator"]) == (0, 2)
+    staff = {s["username"]: s for s in report["by_staff"]}
+    assert staff["gaohongxia"]["done"] >= 6 and staff["gaohongxia"]["late"] == 1  # the late onsite step
     mz = [u for u in report["by_unit"] if u["unit"] == "CA-MZ"][0]
     assert (mz["completed"], mz["on_time_rate"], mz["ratings"], mz["satisfaction_rate"]) == (2, 0.5, 2, 0.5)
 
