@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import shutil
 import statistics
 import sys
@@ -33,11 +32,12 @@ from sqlalchemy import func, select, update  # noqa: E402
 from bdd_workflow.app import create_app  # noqa: E402
 from bdd_workflow.config import Settings  # noqa: E402
 from bdd_workflow.db.migrate import upgrade  # noqa: E402
-from bdd_workflow.db.models import Case, Staff  # noqa: E402
+from bdd_workflow.db.models import Case  # noqa: E402
 from bdd_workflow.services import definitions, org  # noqa: E402
 from bdd_workflow.services.identity import SYSTEM  # noqa: E402
 from bdd_workflow.system import System  # noqa: E402
 from inbox_page import build  # noqa: E402
+from inbox_page import measure as measure_page  # noqa: E402
 
 TODAY = datetime.now(timezone.utc).astimezone(timezone(timedelta(hours=8))).date()
 VIEWS = [  # (label, user, query string)
@@ -59,24 +59,7 @@ VIEWS = [  # (label, user, query string)
 
 
 def measure(app, system: System, username: str, query: dict, runs: int) -> tuple[list[float], int]:
-    with system.db.unit_of_work(write=False) as session:
-        staff_id = session.scalar(select(Staff.id).where(Staff.username == username))
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["staff_id"] = staff_id
-    for _ in range(5):
-        response = client.get("/supervise/cases", query_string=query)
-        assert response.status_code == 200, response.status_code
-    text = response.get_data(as_text=True)
-    found = re.search(r"共 (\d+) 条", text)  # the pager's count
-    total = int(found.group(1)) if found else -1
-    timings = []
-    for _ in range(runs):
-        began = time.perf_counter()
-        response = client.get("/supervise/cases", query_string=query)
-        timings.append((time.perf_counter() - began) * 1000)
-        assert response.status_code == 200
-    return sorted(timings), total
+    return measure_page(app, system, username, query, runs, path="/supervise/cases")
 
 
 def main() -> None:

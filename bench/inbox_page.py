@@ -23,6 +23,7 @@ import argparse
 import os
 import platform
 import random
+import re
 import shutil
 import statistics
 import sys
@@ -146,21 +147,22 @@ def build(system: System, count: int, seed: int) -> None:
             session.execute(insert(HumanTask.__table__), tasks)
 
 
-def measure(app, system: System, username: str, query: dict, runs: int) -> tuple[list[float], int]:
+def measure(app, system: System, username: str, query: dict, runs: int, path: str = "/") -> tuple[list[float], int]:
+    """Render ``path`` as ``username`` ``runs`` times (after a warm-up); sorted ms and the pager's total."""
     with system.db.unit_of_work(write=False) as session:
         staff_id = session.scalar(select(Staff.id).where(Staff.username == username))
     client = app.test_client()
     with client.session_transaction() as session:
         session["staff_id"] = staff_id
     for _ in range(5):  # warm-up: caches, compiled statements, templates
-        response = client.get("/", query_string=query)
+        response = client.get(path, query_string=query)
         assert response.status_code == 200, response.status_code
-    text = response.get_data(as_text=True)
-    total = int(text.split("共 ", 1)[1].split(" 条", 1)[0]) if "共 " in text else -1
+    found = re.search(r"共 (\d+) 条", response.get_data(as_text=True))  # the pager's count
+    total = int(found.group(1)) if found else -1
     timings = []
     for _ in range(runs):
         began = time.perf_counter()
-        response = client.get("/", query_string=query)
+        response = client.get(path, query_string=query)
         timings.append((time.perf_counter() - began) * 1000)
         assert response.status_code == 200
     return sorted(timings), total
