@@ -18,7 +18,6 @@ import platform
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -30,13 +29,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 from sqlalchemy import func, select, update  # noqa: E402
 
 from bdd_workflow.app import create_app  # noqa: E402
-from bdd_workflow.config import Settings  # noqa: E402
-from bdd_workflow.db.migrate import upgrade  # noqa: E402
 from bdd_workflow.db.models import Case  # noqa: E402
-from bdd_workflow.services import definitions, org  # noqa: E402
-from bdd_workflow.services.identity import SYSTEM  # noqa: E402
 from bdd_workflow.system import System  # noqa: E402
-from inbox_page import build  # noqa: E402
+from inbox_page import build, demo_system  # noqa: E402
 from inbox_page import measure as measure_page  # noqa: E402
 
 TODAY = datetime.now(timezone.utc).astimezone(timezone(timedelta(hours=8))).date()
@@ -72,14 +67,8 @@ def main() -> None:
     parser.add_argument("--index", action="append", default=[], help="extra CREATE INDEX statement to try")
     args = parser.parse_args()
 
-    instance = Path(tempfile.mkdtemp(prefix="bdd-cases-"))
-    settings = Settings(instance_dir=instance, processes_dir=ROOT / "processes", forms_dir=ROOT / "forms",
-                        secret_key="bench", embedded_scheduler=False)
-    system = System(settings)
+    instance, system = demo_system("bdd-cases-")
     try:
-        upgrade(system.db)
-        org.load_demo(system, "demo1234", SYSTEM)
-        definitions.deploy_directory(system, SYSTEM, settings.processes_dir)
         began = time.perf_counter()
         build(system, args.cases, args.seed)
         with system.db.unit_of_work() as session:

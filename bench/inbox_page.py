@@ -168,6 +168,18 @@ def measure(app, system: System, username: str, query: dict, runs: int, path: st
     return sorted(timings), total
 
 
+def demo_system(prefix: str) -> tuple[Path, System]:
+    """A fresh SQLite database under a temporary folder: migrated, the demo county, the processes deployed."""
+    instance = Path(tempfile.mkdtemp(prefix=prefix))
+    settings = Settings(instance_dir=instance, processes_dir=ROOT / "processes", forms_dir=ROOT / "forms",
+                        secret_key="bench", embedded_scheduler=False)
+    system = System(settings)
+    upgrade(system.db)
+    org.load_demo(system, "demo1234", SYSTEM)
+    definitions.deploy_directory(system, SYSTEM, settings.processes_dir)
+    return instance, system
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=100_000)
@@ -177,14 +189,8 @@ def main() -> None:
     parser.add_argument("--analyze", action="store_true", help="run ANALYZE after loading (a fresh install has not)")
     args = parser.parse_args()
 
-    instance = Path(tempfile.mkdtemp(prefix="bdd-inbox-"))
-    settings = Settings(instance_dir=instance, processes_dir=ROOT / "processes", forms_dir=ROOT / "forms",
-                        secret_key="bench", embedded_scheduler=False)
-    system = System(settings)
+    instance, system = demo_system("bdd-inbox-")
     try:
-        upgrade(system.db)
-        org.load_demo(system, "demo1234", SYSTEM)
-        definitions.deploy_directory(system, SYSTEM, settings.processes_dir)
         began = time.perf_counter()
         build(system, args.tasks, args.seed)
         if args.analyze:

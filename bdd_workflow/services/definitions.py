@@ -120,9 +120,15 @@ def _store_decision(system: System, session, actor: Actor, xml: bytes, filename:
     redeployed = []
     changed = {s["decision"] for s in stored if not s["unchanged"]}
     for definition in latest_definitions(session):
-        if any(f'calledDecisionId>{d}<' in definition.bpmn_xml or f'"{d}"' in definition.bpmn_xml for d in changed):
+        if changed & _called_decisions(system, definition.bpmn_xml):
             redeployed.extend(_store_processes(system, session, actor, definition.bpmn_xml.encode("utf-8"), definition.filename, now))
     return {"kind": "dmn", "decisions": stored, "processes": redeployed}
+
+
+def _called_decisions(system: System, xml: str) -> set[str]:
+    """The decisions a diagram's business rule tasks call (spiffworkflow:calledDecisionId)."""
+    root = parse_xml(xml.encode("utf-8"), "diagram", system.settings.max_upload_bytes)
+    return {text.strip() for text in root.xpath("//*[local-name()='calledDecisionId']/text()")}
 
 
 def deploy_directory(system: System, actor: Actor, directory: Path) -> list[dict[str, Any]]:
