@@ -13,8 +13,12 @@ from .config import PROJECT_ROOT, Settings
 from .system import System, create_system
 from .views.api import api
 from .views.errors import register_error_handlers
+from .views.forms_admin import forms_admin
+from .views.insight import insight
+from .views.modeler import modeler
 from .views.documents import documents
 from .views.public import public
+from .views.registry import registry
 from .views.staff import staff
 from .views.web_common import register_template_helpers
 
@@ -46,6 +50,10 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     app.register_blueprint(staff)
     app.register_blueprint(public)
     app.register_blueprint(documents)
+    app.register_blueprint(modeler)
+    app.register_blueprint(forms_admin)
+    app.register_blueprint(registry)
+    app.register_blueprint(insight)
     register_template_helpers(app)
     register_error_handlers(app)
 

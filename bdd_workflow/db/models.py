@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, true, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -53,6 +53,8 @@ class OrgUnit(Base):
     path: Mapped[str] = mapped_column(String(400), index=True)  # "/CA/CA-T01/" for subtree queries
     phone: Mapped[str | None] = mapped_column(String(40))
     address: Mapped[str | None] = mapped_column(String(200))
+    # A unit is retired, never deleted: its cases, tasks and staff history keep pointing at it.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     parent: Mapped["OrgUnit | None"] = relationship(remote_side=[id])
 
@@ -353,3 +355,49 @@ class Publicity(Base):
     created_at: Mapped[datetime]
     approved_by: Mapped[str | None] = mapped_column(String(64))
     approved_at: Mapped[datetime | None]
+
+
+class ElementVisit(Base):
+    """One passage of a case through one diagram element, with the time spent there: the heatmap's rows."""
+
+    __tablename__ = "element_visit"
+    __table_args__ = (Index("ix_visit_process_left", "process_id", "left_at", "element"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    process_id: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int]
+    element: Mapped[str] = mapped_column(String(100))  # the BPMN id
+    entered_at: Mapped[datetime]
+    left_at: Mapped[datetime]
+    seconds: Mapped[float] = mapped_column(Float)
+
+
+class ProcessDraft(Base):
+    """A diagram being edited in the modeler, saved without deploying (one draft per process id)."""
+
+    __tablename__ = "process_draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    base_version: Mapped[int | None]  # the deployed version the draft started from
+    saved_by: Mapped[str] = mapped_column(String(64))
+    saved_at: Mapped[datetime]
+
+
+class FormDefinition(Base):
+    """A version of a form edited in the forms editor; the newest version overrides forms/<name>.json."""
+
+    __tablename__ = "form_definition"
+    __table_args__ = (UniqueConstraint("name", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    version: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200))
+    schema: Mapped[dict[str, Any]]
+    ui: Mapped[dict[str, Any]]
+    saved_by: Mapped[str] = mapped_column(String(64))
+    saved_at: Mapped[datetime]

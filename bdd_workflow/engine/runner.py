@@ -54,6 +54,14 @@ class CompletedStep:
 
 
 @dataclass
+class Visit:
+    """An element the case passed in this run; entered_at None means it was entered in this run too."""
+
+    element: str
+    entered_at: datetime | None
+
+
+@dataclass
 class RunResult:
     workflow: BpmnWorkflow
     ready: list[ReadyTask]
@@ -66,6 +74,7 @@ class RunResult:
     # What was ready / waiting before this run: exactly the inbox and timer rows already stored.
     previously_ready: set[str] = field(default_factory=set)
     previously_waiting: set[str] = field(default_factory=set)
+    visits: list[Visit] = field(default_factory=list)
 
 
 def _props(task_spec) -> dict[str, str]:
@@ -132,16 +141,36 @@ class Runner:
         self._attach(workflow, ctx)
         return self._describe(workflow, ctx)
 
-    def _before(self, workflow: BpmnWorkflow) -> tuple[set[str], set[str]]:
-        ready, waiting = set(), set()
+    def _before(self, workflow: BpmnWorkflow) -> tuple[set[str], set[str], set[UUID]]:
+        ready, waiting, done = set(), set(), set()
         for task in self._all_tasks(workflow):
-            if task.state == TaskState.READY and task.task_spec.manual:
+            if task.state == TaskState.COMPLETED:
+                done.add(task.id)
+            elif task.state == TaskState.READY and task.task_spec.manual:
                 ready.add(str(task.id))
             elif self._is_waiting_timer(task):
                 waiting.add(str(task.id))
-        return ready, waiting
+        return ready, waiting, done
 
-    def _advance(self, workflow: BpmnWorkflow, ctx: RunContext, before: tuple[set[str], set[str]] | None = None) -> RunResult:
+    def _visits(self, workflow: BpmnWorkflow, ctx: RunContext, done: set[UUID]) -> list[Visit]:
+        """The elements completed in this run (the heatmap's passages), and the moment each open one
+        was entered, kept with its task for when it completes in a later run."""
+        visits = []
+        for task in self._all_tasks(workflow):
+            bpmn_id = task.task_spec.bpmn_id
+            if bpmn_id is None:
+                continue  # SpiffWorkflow's own bookkeeping tasks
+            state = task.state
+            if state == TaskState.COMPLETED:
+                if task.id not in done:
+                    entered = task._get_internal_data("bdd_entered")
+                    visits.append(Visit(bpmn_id, datetime.fromisoformat(entered) if entered else None))
+            elif state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED) and \
+                    task._get_internal_data("bdd_entered") is None:
+                task._set_internal_data(bdd_entered=ctx.now().isoformat())
+        return visits
+
+    def _advance(self, workflow: BpmnWorkflow, ctx: RunContext, before: tuple[set[str], set[str], set[UUID]] | None = None) -> RunResult:
         waiting = {task.id: self._timer_view(task) for task in self._waiting_timers(workflow)}
         try:
             workflow.do_engine_steps()
@@ -154,7 +183,10 @@ class Runner:
         result.fired = [view for task_id, view in waiting.items()
                         if (task := workflow.get_task_from_id(task_id)) is not None and task.state == TaskState.COMPLETED]
         if before is not None:
-            result.previously_ready, result.previously_waiting = before
+            result.previously_ready, result.previously_waiting, done = before
+        else:
+            done = set()
+        result.visits = self._visits(workflow, ctx, done)
         return result
 
     @staticmethod

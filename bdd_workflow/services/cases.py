@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 from sqlalchemy import bindparam, delete, exists, func, insert, or_, select, update
 
-from ..db.models import AuditEvent, Breach, Case, CaseLink, HumanTask, LedgerEntry, Matter, PendingTimer
+from ..db.models import AuditEvent, Breach, Case, CaseLink, ElementVisit, HumanTask, LedgerEntry, Matter, PendingTimer
 from ..engine.runner import CompletedStep, RunResult
 from ..errors import Conflict, DomainError, Forbidden, FormInvalid, NotFound
 from ..system import System
@@ -41,6 +41,7 @@ _CANCEL_TASKS = (update(TASK).where(TASK.c.id.in_(bindparam("ids", expanding=Tru
 _DELETE_TIMERS = delete(TIMER).where(TIMER.c.id.in_(bindparam("ids", expanding=True)))
 _INSERT_LEDGER = insert(LedgerEntry.__table__)
 _INSERT_BREACH = insert(Breach.__table__)
+_INSERT_VISIT = insert(ElementVisit.__table__)
 _SELECT_CASE = select(CASE).where(CASE.c.id == bindparam("case_id"))
 _MATTER = select(Matter.__table__).where(Matter.code == bindparam("code"), Matter.active)
 
@@ -193,6 +194,12 @@ def sync(system: System, session, case: CaseRecord, result: RunResult, actor: Ac
         _ledger(session, case, fired.name, f"超时: {fired.title}", SYSTEM, now,
                 {"due_at": fired.due_at.isoformat() if fired.due_at else None, "attached_to": fired.attached_to},
                 unit=case.unit_code)
+    if result.visits:
+        session.execute(_INSERT_VISIT, [dict(
+            case_id=case.id, process_id=case.process_id, version=case.version, element=visit.element,
+            entered_at=visit.entered_at or now, left_at=now,
+            seconds=max(0.0, (now - visit.entered_at).total_seconds()) if visit.entered_at else 0.0)
+            for visit in result.visits])
     if result.completed:
         audit(session, now, actor.username, "case_completed", case_id=case.id)
     save_case(session, case)
