@@ -53,6 +53,7 @@ class Settings:
     token_ttl_seconds: int = field(default_factory=lambda: _int("BDD_TOKEN_TTL", 8 * 3600))
     script_timeout_ms: int = field(default_factory=lambda: _int("BDD_SCRIPT_TIMEOUT_MS", 1000))
     max_upload_bytes: int = field(default_factory=lambda: _int("BDD_MAX_UPLOAD_BYTES", 2 * 1024 * 1024))
+    workflow_cache_size: int = field(default_factory=lambda: _int("BDD_WORKFLOW_CACHE", 256))
     secure_cookies: bool = field(default_factory=lambda: os.environ.get("BDD_SECURE_COOKIES", "0") in ("1", "true", "yes", "on"))
     embedded_scheduler: bool = field(default_factory=lambda: os.environ.get("BDD_EMBEDDED_SCHEDULER", "1") not in ("0", "false", "no", "off"))
     scheduler_poll_seconds: float = field(default_factory=lambda: float(os.environ.get("BDD_SCHEDULER_POLL_SECONDS", "1")))

@@ -16,6 +16,7 @@ from .engine.parser import DiagramParser
 from .engine.runner import Runner
 from .engine.scripting import RunContext
 from .engine.serializer import Serializer
+from .engine.cache import WorkflowCache
 from .forms import FormRegistry
 from .requirements import Requirements
 from .workdays import WorkingCalendar
@@ -48,6 +49,7 @@ class System:
         self.db = Database(settings.database_url)
         self.serializer = Serializer()
         self.runner = Runner(timeout_seconds=settings.script_timeout_ms / 1000)
+        self.workflows = WorkflowCache(settings.workflow_cache_size)
         self.calendar = WorkingCalendar.load(
             settings.timezone, settings.workday_end, settings.instance_dir / "calendar_overrides.json"
         )

@@ -42,6 +42,8 @@ _DELETE_TIMERS = delete(TIMER).where(TIMER.c.id.in_(bindparam("ids", expanding=T
 _INSERT_LEDGER = insert(LedgerEntry.__table__)
 _INSERT_BREACH = insert(Breach.__table__)
 _INSERT_VISIT = insert(ElementVisit.__table__)
+_INSERT_TASKS = insert(TASK)
+_INSERT_TIMERS = insert(TIMER)
 _SELECT_CASE = select(CASE).where(CASE.c.id == bindparam("case_id"))
 _MATTER = select(Matter.__table__).where(Matter.code == bindparam("code"), Matter.active)
 
@@ -149,6 +151,7 @@ def sync(system: System, session, case: CaseRecord, result: RunResult, actor: Ac
          step: CompletedStep | None = None, depth: int = 0) -> list[dict[str, Any]]:
     """Bring the case row and its derived rows in line with the workflow, in the same transaction.
     Returns the linked cases the run started (number, process, relation, unit)."""
+    db = session.connection()  # Core statements straight on the connection: no ORM layer per statement
     case.state_json = system.serializer.dump_state(result.workflow)
     case.updated_at = now
     case.unit_code = result.data.get("handling_unit", case.unit_code)
@@ -163,46 +166,46 @@ def sync(system: System, session, case: CaseRecord, result: RunResult, actor: Ac
     open_ids = result.previously_ready  # the inbox rows stored after the previous run
     gone = [t for t in open_ids if t not in ready_ids and (step is None or t != step.id)]
     if gone:
-        session.execute(_CANCEL_TASKS, {"ids": gone, "now": now})
+        db.execute(_CANCEL_TASKS, {"ids": gone, "now": now})
     new_tasks = [dict(
         id=ready.id, case_id=case.id, process_id=case.process_id, name=ready.name, title=ready.title,
         role=ready.role, unit_code=ready.unit or case.unit_code, form=ready.form, instructions=ready.instructions,
         assignee=None, status="ready", due_at=ready.due_at, provisional=ready.provisional, created_at=now,
         claimed_at=None, completed_at=None, completed_by=None) for ready in result.ready if ready.id not in open_ids]
     if new_tasks:
-        session.execute(insert(TASK), new_tasks)
+        db.execute(_INSERT_TASKS, new_tasks)
 
     timer_ids = {t.id for t in result.timers}
     pending = result.previously_waiting  # the timer rows stored after the previous run
     stale = [t for t in pending if t not in timer_ids]
     if stale:
-        session.execute(_DELETE_TIMERS, {"ids": stale})
+        db.execute(_DELETE_TIMERS, {"ids": stale})
     new_timers = [dict(id=t.id, case_id=case.id, name=t.name, title=t.title, attached_to=t.attached_to,
                        due_at=t.due_at, created_at=now) for t in result.timers if t.id not in pending]
     if new_timers:
-        session.execute(insert(TIMER), new_timers)
+        db.execute(_INSERT_TIMERS, new_timers)
 
     for fired in result.fired:
         # A fired deadline is a breach: counted on the case, kept for the figures, and in the ledger.
         case.breaches += 1
-        session.execute(_INSERT_BREACH, dict(
+        db.execute(_INSERT_BREACH, dict(
             case_id=case.id, process_id=case.process_id, timer=fired.name, title=fired.title,
             attached_to=fired.attached_to, unit_code=case.unit_code, due_at=fired.due_at, fired_at=now))
-        audit(session, now, SYSTEM.username, "timer_fired", case_id=case.id, task_id=fired.id, element=fired.name,
+        audit(db, now, SYSTEM.username, "timer_fired", case_id=case.id, task_id=fired.id, element=fired.name,
               detail={"title": fired.title, "due_at": fired.due_at.isoformat() if fired.due_at else None,
                       "attached_to": fired.attached_to})
-        _ledger(session, case, fired.name, f"超时: {fired.title}", SYSTEM, now,
+        _ledger(db, case, fired.name, f"超时: {fired.title}", SYSTEM, now,
                 {"due_at": fired.due_at.isoformat() if fired.due_at else None, "attached_to": fired.attached_to},
                 unit=case.unit_code)
     if result.visits:
-        session.execute(_INSERT_VISIT, [dict(
+        db.execute(_INSERT_VISIT, [dict(
             case_id=case.id, process_id=case.process_id, version=case.version, element=visit.element,
             entered_at=visit.entered_at or now, left_at=now,
             seconds=max(0.0, (now - visit.entered_at).total_seconds()) if visit.entered_at else 0.0)
             for visit in result.visits])
     if result.completed:
-        audit(session, now, actor.username, "case_completed", case_id=case.id)
-    save_case(session, case)
+        audit(db, now, actor.username, "case_completed", case_id=case.id)
+    save_case(db, case)
     started = []
     for call in result.service_calls:
         target = latest_definition(session, call["process"])
@@ -227,10 +230,11 @@ def _ledger(session, case: CaseRecord, step: str, title: str, actor: Actor, now:
 
 
 def record_step(session, case: CaseRecord, row, step: CompletedStep, actor: Actor, now: datetime) -> None:
-    audit(session, now, actor.username, "task_completed", case_id=case.id, task_id=step.id, element=step.name,
+    db = session.connection()
+    audit(db, now, actor.username, "task_completed", case_id=case.id, task_id=step.id, element=step.name,
           detail={"title": step.title, "data": step.data})
     if case.process_id in LEDGER_PROCESSES:
-        _ledger(session, case, step.name, step.title, actor, now, step.data, unit=row.unit_code)
+        _ledger(db, case, step.name, step.title, actor, now, step.data, unit=row.unit_code)
 
 
 # --- reading ----------------------------------------------------------------------------------------

@@ -184,7 +184,8 @@ def complete_task(system: System, actor: Actor, task_id: str, data: dict[str, An
     """Validate against the task's form, run the engine, sync derived rows, audit; all or nothing."""
     now = system.clock.now()
     with system.db.unit_of_work() as session:
-        found = session.execute(_SELECT_TASK_AND_CASE, {"task_id": task_id}).first()
+        db = session.connection()
+        found = db.execute(_SELECT_TASK_AND_CASE, {"task_id": task_id}).first()
         if found is None:
             raise NotFound(f"任务 {task_id} 不存在。")
         values = found._mapping
@@ -203,20 +204,25 @@ def complete_task(system: System, actor: Actor, task_id: str, data: dict[str, An
         # Take the task first: a second completion waits here for the first to commit, then matches
         # nothing and gets a 409, before any engine work.
         assignee = row.assignee or actor.username
-        completed = session.execute(_COMPLETE_TASK, {"task_id": row.id, "completed_at": now,
+        completed = db.execute(_COMPLETE_TASK, {"task_id": row.id, "completed_at": now,
                                                      "completed_by": actor.username, "assignee": assignee})
         if completed.rowcount != 1:
             raise TaskNotReady("这个任务刚刚被他人办理，请刷新后再试。")
         row.status, row.completed_at, row.completed_by, row.assignee = "completed", now, actor.username, assignee
         if case.status in ("completed", "cancelled"):
             raise TaskNotReady("这个办件已经结束。")
-        spec, subprocess_specs = system.spec_for(session, case.definition_id)
-        workflow = system.serializer.load_state(case.state_json, spec, subprocess_specs)
+        workflow = system.workflows.take(case.id, case.lock_version, case.definition_id)
+        if workflow is None:
+            spec, subprocess_specs = system.spec_for(session, case.definition_id)
+            workflow = system.serializer.load_state(case.state_json, spec, subprocess_specs)
         result, step = system.runner.complete(workflow, task_id, data, system.run_context(session))
         record_step(session, case, row, step, actor, now)
         if "satisfaction" in step.data:
             evaluations.record_from_step(session, case, {**result.data, **step.data}, actor.username, now)
         started = sync(system, session, case, result, actor, now, step=step)
-        return {"task": task_view(row, now), "case": case_summary(system, case), "started_cases": started,
-                "next_tasks": [{"id": t.id, "name": t.name, "title": t.title, "role": t.role, "unit": t.unit}
-                               for t in result.ready]}
+        outcome = {"task": task_view(row, now), "case": case_summary(system, case), "started_cases": started,
+                   "next_tasks": [{"id": t.id, "name": t.name, "title": t.title, "role": t.role, "unit": t.unit}
+                                  for t in result.ready]}
+    # Committed: the next step of this case can start from the workflow in memory.
+    system.workflows.put(case.id, case.lock_version, case.definition_id, result.workflow)
+    return outcome
