@@ -1,20 +1,47 @@
-"""forms/*.json -> validation and rendering data. One file describes what a user task asks for."""
+"""forms/*.json -> validation and rendering data. One file describes what a user task asks for.
+
+A form edited in the forms editor is stored as a new version in the ``form_definition`` table; the
+newest saved version of a name overrides ``forms/<name>.json`` (the file stays the shipped default,
+version 0). ``FormRegistry`` merges both: the files are read once, the saved versions are cached per
+process, re-read at once when this process saves and within ``CACHE_SECONDS`` when another does.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
+from .db.models import FormDefinition
 from .errors import DomainError, FormInvalid
 from .phrases import find_forbidden
 
+log = logging.getLogger(__name__)
 RefCheck = Callable[[str, str], bool]
+
+# How long another worker process may keep serving a form after it was saved elsewhere: each process
+# asks the database at most this often whether anything was saved (one indexed aggregate query).
+CACHE_SECONDS = 5.0
+REF_KINDS = {"unit": "单位", "matter": "事项", "staff": "工作人员"}
+EXTENSIONS = {"x-applicant-text", "x-ref", "x-signature", "x-enumNames"}
+WIDGETS = ("textarea", "radio", "checkbox", "checkboxes", "date", "file", "password", "email", "tel", "url")
+UI_KEYS = ("ui:order", "ui:widget", "ui:help", "ui:placeholder")
+FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+FORM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
+TYPE_TITLES = {"string": "文本", "integer": "整数", "number": "数字", "boolean": "是/否", "array": "列表",
+               "object": "对象", "null": "空值"}
 
 
 @dataclass
@@ -24,7 +51,193 @@ class Form:
     schema: dict[str, Any]
     ui: dict[str, Any]
     validator: Draft202012Validator
+    version: int = 0  # 0: the shipped file forms/<name>.json; 1, 2, ...: saved in the forms editor
+    saved_by: str | None = None
+    saved_at: datetime | None = None
 
+    @property
+    def source(self) -> str:
+        return "database" if self.version else "file"
+
+
+@dataclass
+class Problem:
+    """Why a form definition cannot be used: which part ("title", "schema", "ui"), where (a JSON path
+    as a list of keys and indexes) and the reason in Chinese."""
+
+    part: str
+    path: list[Any]
+    message: str
+
+    @property
+    def where(self) -> str:
+        return json_path(self.path)
+
+    def text(self) -> str:
+        label = {"title": "标题", "schema": "JSON Schema", "ui": "UI schema"}.get(self.part, self.part)
+        return f"{label} {self.where}：{self.message}" if self.path else f"{label}：{self.message}"
+
+
+def json_path(path: list[Any]) -> str:
+    """["properties", "guidance", 0] -> $.properties.guidance[0]"""
+    out = "$"
+    for key in path:
+        out += f"[{key}]" if isinstance(key, int) else f".{key}" if FIELD_NAME.match(str(key)) else f"[{json.dumps(key, ensure_ascii=False)}]"
+    return out
+
+
+# --- checking a definition (files at load, the forms editor before saving) -----------------------------
+
+def _meta_message(error) -> str:
+    """A Chinese reason for one error of the JSON Schema meta-schema (Draft 2020-12)."""
+    v, value, instance = error.validator, error.validator_value, error.instance
+    key = error.absolute_path[-1] if error.absolute_path else None
+    if key == "type" and v in ("anyOf", "enum", "type"):
+        return (f"type 的值 {json.dumps(instance, ensure_ascii=False)} 无效，只能是 "
+                + "、".join(TYPE_TITLES) + " 之一（或它们的列表）。")
+    if v == "type":
+        wanted = value if isinstance(value, list) else [value]
+        return f"{json.dumps(instance, ensure_ascii=False)[:60]} 应为" + "或".join(TYPE_TITLES.get(t, t) for t in wanted) + "。"
+    if v == "minimum":
+        return f"不能小于 {value}。"
+    if v == "minItems":
+        return f"至少要有 {value} 项。"
+    if v == "uniqueItems":
+        return "列表中有重复的项。"
+    if v == "format" and value == "regex":
+        return f"正则表达式 {instance!r} 无效。"
+    return f"不是有效的 JSON Schema（Draft 2020-12）：{error.message}"
+
+
+def _schema_type(prop: Mapping[str, Any]) -> str | None:
+    kind = prop.get("type")
+    return kind if isinstance(kind, str) else None
+
+
+def _check_properties(schema: Mapping[str, Any], path: list[Any], problems: list[Problem]) -> None:
+    """Our rules for an object schema and everything inside it: field names, required, extensions."""
+    properties = schema.get("properties") or {}
+    for name in schema.get("required") or []:
+        if name not in properties:
+            problems.append(Problem("schema", [*path, "required"], f"必填字段 {name} 在 properties 中没有定义。"))
+    for name, prop in properties.items():
+        where = [*path, "properties", name]
+        if not FIELD_NAME.match(name):
+            problems.append(Problem("schema", where, f"字段名 {name!r} 只能用英文字母、数字和下划线，且不以数字开头"
+                                                     "（网关条件按字段名读取数据）。"))
+        if isinstance(prop, Mapping):
+            _check_field(prop, where, problems)
+        else:  # true/false are schemas too, but a form field needs a type and a title
+            problems.append(Problem("schema", where, f"字段 {name} 的定义应为一个对象，例如 {{\"type\": \"string\", \"title\": \"…\"}}。"))
+
+
+def _check_field(prop: Mapping[str, Any], path: list[Any], problems: list[Problem]) -> None:
+    kind = _schema_type(prop)
+    for key in prop:
+        if key.startswith("x-") and key not in EXTENSIONS:
+            problems.append(Problem("schema", [*path, key], f"不认识的扩展 {key}（可用：x-applicant-text、x-ref、"
+                                                            "x-signature）。"))
+    if "x-signature" in prop:
+        problems.append(Problem("schema", [*path, "x-signature"],
+                                "x-signature 只能写在 schema 顶层（整张表单需要服务对象签名），不能写在字段上。"))
+    if "x-ref" in prop:
+        ref = prop["x-ref"]
+        if ref not in REF_KINDS:
+            problems.append(Problem("schema", [*path, "x-ref"], f"x-ref 的值 {json.dumps(ref, ensure_ascii=False)} "
+                                                                "无效，只能是 unit（单位）、matter（事项）或 staff（工作人员）。"))
+        elif kind != "string":
+            problems.append(Problem("schema", [*path, "x-ref"], "x-ref 只能用于 type 为 string 的字段（值是编码或用户名）。"))
+    if "x-applicant-text" in prop:
+        if not isinstance(prop["x-applicant-text"], bool):
+            problems.append(Problem("schema", [*path, "x-applicant-text"], "x-applicant-text 的值应为 true 或 false。"))
+        elif prop["x-applicant-text"] and kind != "string":
+            problems.append(Problem("schema", [*path, "x-applicant-text"], "x-applicant-text 只能用于 type 为 string 的字段。"))
+    if kind == "object":
+        _check_properties(prop, path, problems)
+    items = prop.get("items")
+    if kind == "array" and isinstance(items, Mapping):
+        _check_field(items, [*path, "items"], problems)
+    elif kind == "array" and items is not None:
+        problems.append(Problem("schema", [*path, "items"], "列表的 items 应为一个对象（每一项的定义）。"))
+
+
+def _check_ui(ui: Any, schema: Mapping[str, Any], path: list[Any], problems: list[Problem]) -> None:
+    """Every key of a UI schema names a field the schema has (or is a ui: option we know)."""
+    if not isinstance(ui, Mapping):
+        problems.append(Problem("ui", path, "应为一个对象（JSON object）。"))
+        return
+    properties = schema.get("properties") if isinstance(schema.get("properties"), Mapping) else {}
+    kind = _schema_type(schema)
+    for key, value in ui.items():
+        where = [*path, key]
+        if key == "ui:order":
+            if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
+                problems.append(Problem("ui", where, "ui:order 应为字段名的列表。"))
+                continue
+            for index, name in enumerate(value):
+                if name != "*" and name not in properties:
+                    problems.append(Problem("ui", [*where, index], f"ui:order 中的 {name} 在 JSON Schema 中没有这个字段。"))
+            if len(set(value)) != len(value):
+                problems.append(Problem("ui", where, "ui:order 中有重复的字段名。"))
+        elif key == "ui:widget":
+            if value not in WIDGETS:
+                problems.append(Problem("ui", where, f"不认识的控件 {json.dumps(value, ensure_ascii=False)}（可用："
+                                                     + "、".join(WIDGETS) + "）。"))
+        elif key in ("ui:help", "ui:placeholder"):
+            if not isinstance(value, str):
+                problems.append(Problem("ui", where, f"{key} 应为文本。"))
+        elif key.startswith("ui:"):
+            problems.append(Problem("ui", where, f"不认识的选项 {key}（可用：" + "、".join(UI_KEYS) + "）。"))
+        elif key == "items" and kind == "array":
+            items = schema.get("items")
+            _check_ui(value, items if isinstance(items, Mapping) else {}, where, problems)
+        elif key not in properties:
+            problems.append(Problem("ui", where, f"JSON Schema 中没有字段 {key}（UI schema 只能描述已有的字段）。"))
+        elif isinstance(properties[key], Mapping):
+            _check_ui(value, properties[key], where, problems)
+
+
+def check_definition(title: Any, schema: Any, ui: Any) -> list[Problem]:
+    """Everything that makes a form unusable, each with where and why; [] when it may be saved or loaded."""
+    problems: list[Problem] = []
+    if not isinstance(title, str) or not title.strip():
+        problems.append(Problem("title", [], "表单标题不能为空（任务页和台账显示它）。"))
+    elif len(title) > 200:
+        problems.append(Problem("title", [], "表单标题最多 200 个字。"))
+    if not isinstance(schema, Mapping):
+        problems.append(Problem("schema", [], "JSON Schema 应为一个对象（JSON object）。"))
+        return problems
+    try:  # the meta-schema's most relevant error (jsonschema's best_match), regular expressions checked too
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        problems.append(Problem("schema", list(exc.absolute_path), _meta_message(exc)))
+        return problems
+    if schema.get("type") != "object" or not isinstance(schema.get("properties"), Mapping) or not schema["properties"]:
+        problems.append(Problem("schema", [], "表单的 JSON Schema 应为 \"type\": \"object\"，并在 properties 中列出字段。"))
+        return problems
+    if schema.get("additionalProperties") is not False:
+        problems.append(Problem("schema", ["additionalProperties"], "表单须写 \"additionalProperties\": false"
+                                                                    "（表单没有的字段一律拒收）。"))
+    rule = schema.get("x-signature")
+    if rule is not None:
+        when = rule.get("when") if isinstance(rule, Mapping) else None
+        if not isinstance(rule, Mapping) or set(rule) - {"required", "when"} or not rule or (
+                "required" in rule and not isinstance(rule["required"], bool)):
+            problems.append(Problem("schema", ["x-signature"], "x-signature 应为 {\"required\": true} 或 "
+                                                               "{\"when\": \"<是/否字段名>\"}。"))
+        elif "when" in rule:
+            target = schema["properties"].get(when) if isinstance(when, str) else None
+            if not isinstance(target, Mapping):
+                problems.append(Problem("schema", ["x-signature", "when"], f"x-signature 的 when 指向的字段 {when} 不存在。"))
+            elif _schema_type(target) != "boolean":
+                problems.append(Problem("schema", ["x-signature", "when"],
+                                        f"x-signature 的 when 应指向一个是/否（boolean）字段，{when} 不是。"))
+    _check_properties(schema, [], problems)
+    _check_ui(ui if ui is not None else {}, schema, [], problems)
+    return problems
+
+
+# --- validating a submission -------------------------------------------------------------------------
 
 def _message(error) -> str:
     """A Chinese message for one jsonschema error."""
@@ -85,68 +298,140 @@ def _walk(schema: dict[str, Any], value: Any, path: str = ""):
             yield from _walk(schema["items"], item, child)
 
 
-class FormRegistry:
-    """All forms of forms/, loaded and checked once."""
+def validate_form(form: Form, data: Any, ref_exists: RefCheck) -> dict[str, Any]:
+    """The submission if it is valid; otherwise FormInvalid with each field's messages."""
+    if not isinstance(data, dict):
+        raise FormInvalid({"_form": ["提交的数据应为一个对象（JSON object）。"]})
+    errors: dict[str, list[str]] = {}
+    for error in form.validator.iter_errors(data):
+        # oneOf/anyOf report on the parent; keep the most specific message per field.
+        errors.setdefault(_field_of(error), []).append(_message(error))
+    for path, prop, value in _walk(form.schema, data):
+        if value in (None, "") or path in errors:
+            continue
+        if prop.get("x-applicant-text") and isinstance(value, str):
+            hit = find_forbidden(value)
+            if hit:
+                errors.setdefault(path, []).append(
+                    f"含有服务禁忌用语（第{hit[0]}条）“{hit[1]}”，请使用文明规范用语（R-6.3.2）。"
+                )
+        ref = prop.get("x-ref")
+        if ref and isinstance(value, str) and not ref_exists(ref, value):
+            label = REF_KINDS.get(ref, ref)
+            errors.setdefault(path, []).append(f"{label}编码 {value} 不存在。")
+    if errors:
+        raise FormInvalid(errors)
+    return data
 
-    def __init__(self, forms_dir: Path) -> None:
+
+# --- the registry: files plus the versions saved in the forms editor ---------------------------------
+
+class FormRegistry:
+    """Every form by name: forms/*.json loaded and checked once, overridden by the newest version saved
+    in the forms editor (when a database is attached). Lookups are dictionary reads; the database is
+    asked at most every ``cache_seconds`` whether anything was saved, with one aggregate query."""
+
+    def __init__(self, forms_dir: Path, db=None, cache_seconds: float = CACHE_SECONDS,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.forms_dir = forms_dir
-        self.forms: dict[str, Form] = {}
-        self.problems: dict[str, str] = {}
+        self.files: dict[str, Form] = {}
+        self.problems: dict[str, str] = {}  # forms/ files that do not load (what `bdd check` reports)
+        self.saved: dict[str, Form] = {}  # the newest saved version of each name
+        self.saved_problems: dict[str, str] = {}  # saved versions that no longer load (the file is used)
+        self.db = db
+        self.cache_seconds = cache_seconds
+        self.monotonic = monotonic  # a cache's age, not business time (that is System.clock)
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int] | None = None
+        self._next_check = 0.0
+        self._merged: dict[str, Form] = {}
         self.reload()
 
     def reload(self) -> None:
-        self.forms.clear()
+        """Read forms/ again (and the saved versions at the next lookup)."""
+        files: dict[str, Form] = {}
         self.problems.clear()
-        if not self.forms_dir.exists():
-            return
-        for path in sorted(self.forms_dir.glob("*.json")):
-            try:
-                self.forms[path.stem] = self.load(path.stem, json.loads(path.read_text(encoding="utf-8")))
-            except (ValueError, DomainError) as exc:
-                self.problems[path.stem] = getattr(exc, "message", str(exc))
+        if self.forms_dir.exists():
+            for path in sorted(self.forms_dir.glob("*.json")):
+                try:
+                    files[path.stem] = self.load(path.stem, json.loads(path.read_text(encoding="utf-8")))
+                except (ValueError, DomainError) as exc:
+                    self.problems[path.stem] = getattr(exc, "message", str(exc))
+        self.files = files
+        self._merged = dict(files) | self.saved
+        self.invalidate()
 
     @staticmethod
-    def load(name: str, raw: dict[str, Any]) -> Form:
+    def load(name: str, raw: dict[str, Any], version: int = 0, saved_by: str | None = None,
+             saved_at: datetime | None = None) -> Form:
+        if not isinstance(raw, dict):
+            raise DomainError(f"表单 {name} 应为一个 JSON 对象。")
         schema = raw.get("schema")
         if not isinstance(schema, dict):
             raise DomainError(f"表单 {name} 缺少 schema。")
-        try:
-            Draft202012Validator.check_schema(schema)
-        except SchemaError as exc:
-            raise DomainError(f"表单 {name} 的 JSON Schema 无效: {exc.message}") from None
+        title = raw.get("title", name)
+        problems = check_definition(title, schema, raw.get("ui", {}))
+        if problems:
+            raise DomainError(f"表单 {name} 无效: {problems[0].text()}")
         validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
-        return Form(name, raw.get("title", name), schema, raw.get("ui", {}), validator)
+        return Form(name, title, schema, raw.get("ui", {}), validator, version, saved_by, saved_at)
+
+    # --- the saved versions ----------------------------------------------------------------------
+    def invalidate(self) -> None:
+        """Look in the database at the next lookup (this process has just saved a form)."""
+        self._next_check = 0.0
+
+    def _fresh(self) -> None:
+        if self.db is None or self.monotonic() < self._next_check:
+            return
+        with self._lock:
+            if self.monotonic() < self._next_check:
+                return
+            try:
+                self._refresh()
+            except SQLAlchemyError as exc:
+                # No database yet (bdd check before bdd init): the files. A database that was there and
+                # failed for a moment: keep what was read last and ask again after cache_seconds.
+                if self._stamp is not None:
+                    log.warning("edited forms could not be re-read, keeping the last ones: %s", exc)
+            self._next_check = self.monotonic() + self.cache_seconds
+
+    def _refresh(self) -> None:
+        table = FormDefinition.__table__
+        with self.db.engine.connect() as conn:
+            count, last = conn.execute(select(func.count(table.c.id), func.max(table.c.id))).one()
+            stamp = (count or 0, last or 0)
+            if stamp == self._stamp:
+                return
+            newest = select(table.c.name, func.max(table.c.version).label("v")).group_by(table.c.name).subquery()
+            rows = conn.execute(select(table).join(newest, (table.c.name == newest.c.name)
+                                                   & (table.c.version == newest.c.v))).all()
+        saved, problems = {}, {}
+        for row in rows:
+            try:
+                saved[row.name] = self.load(row.name, {"title": row.title, "schema": row.schema, "ui": row.ui},
+                                            row.version, row.saved_by, row.saved_at)
+            except DomainError as exc:  # saved when it was valid; a later rule refuses it: say so, use the file
+                problems[row.name] = exc.message
+        self.saved, self.saved_problems, self._stamp = saved, problems, stamp
+        self._merged = dict(self.files) | saved
+
+    # --- lookups -----------------------------------------------------------------------------------
+    @property
+    def forms(self) -> dict[str, Form]:
+        """Every usable form by name, the newest saved version first."""
+        self._fresh()
+        return self._merged
 
     def exists(self, name: str) -> bool:
         return name in self.forms
 
     def get(self, name: str) -> Form:
-        if name not in self.forms:
+        form = self.forms.get(name)
+        if form is None:
             raise DomainError(f"表单 {name} 不存在或无效: {self.problems.get(name, '没有 forms/' + name + '.json')}")
-        return self.forms[name]
+        return form
 
     def validate(self, name: str, data: Any, ref_exists: RefCheck) -> dict[str, Any]:
         """The submission if it is valid; otherwise FormInvalid with each field's messages."""
-        form = self.get(name)
-        if not isinstance(data, dict):
-            raise FormInvalid({"_form": ["提交的数据应为一个对象（JSON object）。"]})
-        errors: dict[str, list[str]] = {}
-        for error in form.validator.iter_errors(data):
-            # oneOf/anyOf report on the parent; keep the most specific message per field.
-            errors.setdefault(_field_of(error), []).append(_message(error))
-        for path, prop, value in _walk(form.schema, data):
-            if value in (None, "") or path in errors:
-                continue
-            if prop.get("x-applicant-text") and isinstance(value, str):
-                hit = find_forbidden(value)
-                if hit:
-                    errors.setdefault(path, []).append(
-                        f"含有服务禁忌用语（第{hit[0]}条）“{hit[1]}”，请使用文明规范用语（R-6.3.2）。"
-                    )
-            ref = prop.get("x-ref")
-            if ref and isinstance(value, str) and not ref_exists(ref, value):
-                label = {"unit": "单位", "matter": "事项", "staff": "工作人员"}.get(ref, ref)
-                errors.setdefault(path, []).append(f"{label}编码 {value} 不存在。")
-        if errors:
-            raise FormInvalid(errors)
-        return data
+        return validate_form(self.get(name), data, ref_exists)

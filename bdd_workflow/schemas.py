@@ -203,6 +203,32 @@ class DeployResponse(Schema):
     decisions = fields.List(fields.Dict())
 
 
+class ProcessVersionSchema(Schema):
+    id = fields.Integer()
+    process = fields.String()
+    version = fields.Integer()
+    name = fields.String()
+    filename = fields.String()
+    deployed_by = fields.String(metadata={"description": "username"})
+    deployed_by_name = fields.String(metadata={"description": "the staff member's name"})
+    deployed_at = LocalDateTime()
+    checksum = fields.String(metadata={"description": "SHA-256 of the deployed file and the decisions it embeds"})
+    open_cases = fields.Integer(metadata={"description": "cases on this version still running, waiting or suspended"})
+    completed_cases = fields.Integer()
+
+
+class ValidationProblem(Schema):
+    element = fields.String(allow_none=True, metadata={"description": "the BPMN id of the element concerned"})
+    message = fields.String(metadata={"description": "what is wrong and what to do, in Chinese"})
+    source = fields.String(metadata={"description": "spiffworkflow (the engine's parser) or check (this system's rules)"})
+    severity = fields.String(metadata={"description": "error (deploy refuses it) or warning"})
+
+
+class ValidationReport(Schema):
+    valid = fields.Boolean(metadata={"description": "true when there is no error (warnings allowed)"})
+    problems = fields.List(fields.Nested(ValidationProblem))
+
+
 class UnitSchema(Schema):
     code = fields.String()
     name = fields.String()
@@ -261,6 +287,8 @@ class QualityQuery(StrictSchema):
     start = fields.Date(required=True, metadata={"description": "first day of the period (local date)"})
     end = fields.Date(required=True, metadata={"description": "last day of the period, inclusive"})
     unit = fields.String(validate=validate.Length(1, 32))
+    trend = fields.String(validate=validate.OneOf(("week", "month"), error="趋势只能按周（week）或按月（month）。"),
+                          metadata={"description": "also give each figure per ISO week or calendar month of the period"})
 
     @validates_schema
     def _ordered(self, data, **kwargs):
@@ -279,6 +307,28 @@ class QualityFigure(Schema):
     good = fields.List(fields.Raw(), metadata={"description": "ids behind the numerator"})
 
 
+class QualityTrendPoint(Schema):
+    label = fields.String(metadata={"description": "ISO week (2025-W45) or month (2025-11)"})
+    first = fields.Date(metadata={"description": "first local day of the week or month within the period"})
+    last = fields.Date(metadata={"description": "last local day, inclusive"})
+    numerator = fields.Integer(allow_none=True)
+    denominator = fields.Integer(allow_none=True)
+    rate = fields.Float(allow_none=True, metadata={"description": "null when there is nothing to count"})
+    count = fields.Integer(metadata={"description": "fired deadlines only"})
+
+
+class QualityTrendSeries(Schema):
+    key = fields.String(metadata={"description": "R-4.a … R-4.e, R-10.1, or breaches (a count)"})
+    title = fields.String()
+    kind = fields.String(metadata={"description": "rate | count"})
+    points = fields.List(fields.Nested(QualityTrendPoint))
+
+
+class QualityTrends(Schema):
+    by = fields.String(metadata={"description": "week | month (a period over 60 weeks is given by month)"})
+    series = fields.List(fields.Nested(QualityTrendSeries))
+
+
 class QualityReport(Schema):
     period = fields.Dict()
     unit = fields.String(allow_none=True)
@@ -287,7 +337,10 @@ class QualityReport(Schema):
     by_unit = fields.List(fields.Dict())
     breaches = fields.List(fields.Dict(), metadata={"description": "fired deadlines by process and timer"})
     callback_coverage = fields.Nested(QualityFigure, metadata={"description": "R-10.1: completed cases called back"})
-    by_staff = fields.List(fields.Dict(), metadata={"description": "steps done and done late per staff member (R-5.2)"})
+    by_staff = fields.List(fields.Dict(), metadata={"description": "steps done and done late per staff member (R-5.2), "
+                                                                   "and R-4.a, R-4.c, R-4.d, R-4.e over their work"})
+    trends = fields.Nested("QualityTrends", allow_none=True,
+                           metadata={"description": "with ?trend=week|month: each figure per week or month"})
 
 
 class CalendarStatus(Schema):
@@ -297,6 +350,94 @@ class CalendarStatus(Schema):
     next_year_known = fields.Boolean(metadata={"description": "false: deadlines into next year are provisional"})
     provisional_cases = fields.Integer()
     provisional_tasks = fields.Integer()
+
+
+class FormUseSchema(Schema):
+    process = fields.String()
+    process_name = fields.String()
+    version = fields.Integer(metadata={"description": "the deployed version of the process"})
+    task = fields.String(metadata={"description": "the user task's BPMN id"})
+    task_title = fields.String()
+
+
+class FormSummarySchema(Schema):
+    name = fields.String(metadata={"description": "what a user task's property form names"})
+    title = fields.String()
+    version = fields.Integer(allow_none=True, metadata={"description": "0: the shipped file forms/<name>.json; 1, 2, ...: saved in the forms editor"})
+    source = fields.String(allow_none=True, metadata={"description": "file or database"})
+    saved_by = fields.String(allow_none=True)
+    saved_at = LocalDateTime(allow_none=True)
+    used_by = fields.List(fields.Nested(FormUseSchema))
+
+
+class FormVersionSchema(Schema):
+    version = fields.Integer()
+    title = fields.String()
+    saved_by = fields.String(allow_none=True)
+    saved_at = LocalDateTime(allow_none=True)
+
+
+class FormDetailSchema(FormSummarySchema):
+    schema = fields.Dict(metadata={"description": "the JSON Schema (draft 2020-12) completions are validated against"})
+    ui = fields.Dict(metadata={"description": "the UI schema (ui:order, ui:widget, ui:help, ui:placeholder)"})
+    versions = fields.List(fields.Nested(FormVersionSchema), metadata={"description": "newest first"})
+
+
+# --- the heatmap and migrating a case (issue 5 items 4 and 7) ---------------------------------------------
+
+class HeatmapQuery(StrictSchema):
+    version = fields.Integer(validate=validate.Range(min=1, error="版本应为正整数。"),
+                             metadata={"description": "a deployed version; the newest when left out"})
+    start = fields.Date(metadata={"description": "first local day of the period (default: 29 days before end)"})
+    end = fields.Date(metadata={"description": "last local day, inclusive (default: today); at most 366 days"})
+    unit = fields.String(validate=validate.Length(1, 32), metadata={"description": "a unit and the units below it"})
+
+
+class HeatmapElement(Schema):
+    id = fields.String(metadata={"description": "the BPMN element id"})
+    title = fields.String()
+    kind = fields.String()
+    count = fields.Integer(metadata={"description": "passages that left the element in the period"})
+    cases = fields.Integer(metadata={"description": "distinct cases among them"})
+    median_seconds = fields.Float(allow_none=True)
+    p90_seconds = fields.Float(allow_none=True, metadata={"description": "nearest-rank 90th percentile"})
+    max_seconds = fields.Float(allow_none=True)
+    median_text = fields.String()
+    p90_text = fields.String()
+    max_text = fields.String()
+    level = fields.Integer(metadata={"description": "heat step 0-5 (0: not passed)"})
+    active_now = fields.Dict(metadata={"description": "{tasks, timers}: ready tasks and waiting timers there now"})
+
+
+class HeatmapReport(Schema):
+    process = fields.String()
+    name = fields.String()
+    version = fields.Integer()
+    versions = fields.List(fields.Integer())
+    definition_id = fields.Integer()
+    period = fields.Dict(metadata={"description": "{start, end}: local dates, inclusive"})
+    unit = fields.String(allow_none=True)
+    unit_name = fields.String(allow_none=True)
+    passages = fields.Integer(metadata={"description": "passages of every element in the period"})
+    max_count = fields.Integer()
+    elements = fields.List(fields.Nested(HeatmapElement))
+
+
+class MigrateRequest(StrictSchema):
+    version = fields.Integer(required=True, validate=validate.Range(min=1, error="版本应为正整数。"),
+                             metadata={"description": "a newer deployed version of the case's process"})
+    reason = fields.String(required=True, validate=validate.Length(1, 500))
+    process = fields.String(validate=PROCESS_ID, metadata={"description": "optional: the case's process, checked"})
+
+
+class MigrateResponse(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    status = fields.String(metadata={"description": "still suspended: resume to continue on the new version"})
+    process = fields.String()
+    from_version = fields.Integer()
+    version = fields.Integer()
+    open_tasks = fields.List(fields.String())
 
 
 def page_of(item_schema: type[Schema], name: str) -> type[Schema]:

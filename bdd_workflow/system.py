@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,9 @@ from .engine.cache import WorkflowCache
 from .forms import FormRegistry
 from .requirements import Requirements
 from .workdays import WorkingCalendar
+
+# Other worker processes see a change to the org tree within this long (as with a cached login).
+ORG_TTL_SECONDS = 30.0
 
 
 @dataclass
@@ -53,17 +57,21 @@ class System:
         self.calendar = WorkingCalendar.load(
             settings.timezone, settings.workday_end, settings.instance_dir / "calendar_overrides.json"
         )
-        self.forms = FormRegistry(settings.forms_dir)
+        # forms/*.json overridden by the newest version saved in the forms editor (cached, see forms.py).
+        self.forms = FormRegistry(settings.forms_dir, db=self.db)
         self.requirements = Requirements.from_file(settings.requirements_file)
         self._specs: dict[int, tuple[Any, dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self._org: OrgDirectory | None = None
+        self._org_loaded = 0.0
         self.actor_cache: dict[int, tuple[Any, Any]] = {}
 
     # --- org directory -------------------------------------------------------------------------
     def org(self, session) -> OrgDirectory:
+        """The org tree, cached; this process drops it on a change, other worker processes within
+        ORG_TTL_SECONDS (as long as a cached login lives)."""
         directory = self._org
-        if directory is None:
+        if directory is None or time.monotonic() - self._org_loaded > ORG_TTL_SECONDS:
             units = session.scalars(select(OrgUnit)).all()
             for unit in units:
                 session.expunge(unit)
@@ -71,7 +79,7 @@ class System:
                 by_code={u.code: u for u in units},
                 kinds={u.kind: u.code for u in sorted(units, key=lambda u: len(u.path))},
             )
-            self._org = directory
+            self._org, self._org_loaded = directory, time.monotonic()
         return directory
 
     def org_changed(self) -> None:

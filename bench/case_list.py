@@ -1,21 +1,18 @@
 """Supervisor case list latency: GET /supervise/cases over 100,000 cases, rendered by Flask.
 
-Set-up as in inbox_page.py (whose ``build`` it reuses): a fresh SQLite database with the demo county,
+Set-up as in inbox_page.py (common.py's ``build``): a fresh SQLite database with the demo county,
 one real case's state_json shared by every bulk case (the list never reads it, but the rows are as
 large as real ones), one open task per case. Then 10 % of the cases are marked breached and 20 %
 completed, so those filters select something. The Flask test client, logged in, renders each view R
-times and the script prints p50, p95 and max in milliseconds with the number of cases matched.
-Target: p95 < 100 ms.
+times and the script prints p50, p95 and max in milliseconds with the number of cases matched, and
+the CPU time of a render (p50, p95): on a machine others share, the steadier measure. Target: p95 < 100 ms.
 
     .venv/bin/python bench/case_list.py --cases 100000 --runs 200
+    .venv/bin/python bench/case_list.py --only overdue      # one view (here: the overdue filter)
 """
 
 from __future__ import annotations
 
-import argparse
-import os
-import platform
-import shutil
 import statistics
 import sys
 import time
@@ -30,9 +27,7 @@ from sqlalchemy import func, select, update  # noqa: E402
 
 from bdd_workflow.app import create_app  # noqa: E402
 from bdd_workflow.db.models import Case  # noqa: E402
-from bdd_workflow.system import System  # noqa: E402
-from inbox_page import build, demo_system  # noqa: E402
-from inbox_page import measure as measure_page  # noqa: E402
+from common import arguments, bench_database, build, measure, pager_total, print_machine  # noqa: E402
 
 TODAY = datetime.now(timezone.utc).astimezone(timezone(timedelta(hours=8))).date()
 VIEWS = [  # (label, user, query string)
@@ -53,22 +48,14 @@ VIEWS = [  # (label, user, query string)
 ]
 
 
-def measure(app, system: System, username: str, query: dict, runs: int) -> tuple[list[float], int]:
-    return measure_page(app, system, username, query, runs, path="/supervise/cases")
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=200)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--keep", action="store_true", help="keep the database (its path is printed)")
+    parser = arguments(__doc__, "cases", runs=200)
     parser.add_argument("--analyze", action="store_true", help="run ANALYZE after loading")
     parser.add_argument("--index", action="append", default=[], help="extra CREATE INDEX statement to try")
+    parser.add_argument("--only", help="measure only the views whose label contains this text")
     args = parser.parse_args()
 
-    instance, system = demo_system("bdd-cases-")
-    try:
+    with bench_database("bdd-cases-", keep=args.keep) as (instance, system):
         began = time.perf_counter()
         build(system, args.cases, args.seed)
         with system.db.unit_of_work() as session:
@@ -87,20 +74,18 @@ def main() -> None:
         print(f"set-up: {cases} cases, {size:.0f} MB SQLite, in {time.perf_counter() - began:.1f} s"
               + (f"; extra indexes: {args.index}" if args.index else ""))
         app = create_app(system=system)
-        print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-              f"{args.runs} renders per view")
-        print(f"{'view':44} {'cases':>7} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+        print_machine(args.runs)
+        print(f"{'view':44} {'cases':>7} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'cpu p50':>8} {'cpu p95':>8}")
         for label, user, query in VIEWS:
-            timings, total = measure(app, system, user, query, args.runs)
-            p95 = timings[min(len(timings) - 1, int(len(timings) * 0.95))]
-            print(f"{label:44} {total:>7} {statistics.median(timings):8.1f} {p95:8.1f} {timings[-1]:8.1f}", flush=True)
+            if args.only and args.only not in label:
+                continue
+            timed = measure(app, system, user, "/supervise/cases", query, args.runs)
+            timings, cpu = timed.wall, timed.cpu
+            print(f"{label:44} {pager_total(timed.response):>7} {statistics.median(timings):8.1f} "
+                  f"{timed.p95(timings):8.1f} {timings[-1]:8.1f} {statistics.median(cpu):8.1f} {timed.p95(cpu):8.1f}",
+                  flush=True)
         if args.keep:
             print(f"database kept: {instance / 'bdd.sqlite3'}")
-    finally:
-        system.db.dispose()
-        if not args.keep:
-            shutil.rmtree(instance, ignore_errors=True)
-
 
 if __name__ == "__main__":
     main()

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, true, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship
+from sqlalchemy import JSON, text, true, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 
@@ -163,6 +163,12 @@ class Case(Base):
         Index("ix_case_started_at", "started_at"),  # the supervisors' list: newest first, date ranges
         Index("ix_case_applicant_name", "applicant_name"),
         Index("ix_case_applicant_phone", "applicant_phone"),
+        # The quality figures (services.metrics) read these index-only, never a row with its workflow state:
+        # completed cases of a period (R-4.a, R-10.1), consultations and complaints started in it (R-4.c).
+        Index("ix_case_completed", "status", "completed_at", "process_id", "unit_code", "matter_code", "started_at",
+              "breaches"),
+        Index("ix_case_process_started", "process_id", "started_at", "unit_code", "breaches"),
+        Index("ix_case_provisional", "provisional", "status"),  # the calendar warning's count
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -202,6 +208,10 @@ class HumanTask(Base):
         Index("ix_task_status_due", "status", "due_at", "created_at"),
         Index("ix_task_unit_due", "status", "unit_code", "due_at", "created_at"),  # a chief officer's units
         Index("ix_task_case", "case_id", "status"),
+        Index("ix_task_completed", "status", "completed_at", "unit_code", "completed_by", "due_at"),  # steps done (R-5.2)
+        Index("ix_task_case_done", "case_id", "completed_by"),  # who worked on a case (per-staff figures)
+        Index("ix_task_provisional", "provisional", "status"),  # the calendar warning's count
+        Index("ix_task_overdue", "status", "due_at", "case_id"),  # the supervisors' overdue filter, index-only
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow's task id
@@ -283,11 +293,26 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]]
 
 
+# A ledger entry lacking a required field (R-4.e): the partial index's condition.
+LEDGER_INCOMPLETE = " OR ".join(
+    f"{f} IS NULL OR trim({f}) = ''" for f in ("case_number", "process_id", "unit_code", "applicant_name",
+                                               "matter_code", "step", "actor")) + " OR at IS NULL"
+
+
 class LedgerEntry(Base):
     """台账: every step of every assist, proxy and onsite case, who and when (R-9.1.3.5, R-9.2.1)."""
 
     __tablename__ = "ledger_entry"
-    __table_args__ = (Index("ix_ledger_unit_at", "unit_code", "at"),)
+    __table_args__ = (
+        Index("ix_ledger_unit_at", "unit_code", "at"),
+        # The quality figures count entries per period, unit and staff member by index ranges (R-4.e) ...
+        Index("ix_ledger_at", "at", "unit_code"),
+        Index("ix_ledger_actor_at", "actor", "at", "unit_code"),
+        # ... and the incomplete ones on an index of only them; services.metrics.ledger_incomplete() must
+        # stay this very expression, term for term, for the database to use it.
+        Index("ix_ledger_incomplete", "at", "unit_code", "actor",
+              sqlite_where=text(LEDGER_INCOMPLETE), postgresql_where=text(LEDGER_INCOMPLETE)),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)

@@ -80,6 +80,9 @@ class ParseResult:
     processes: list[ParsedProcess] = field(default_factory=list)
     decisions: list[ParsedDecision] = field(default_factory=list)
     warnings: list[dict[str, str]] = field(default_factory=list)
+    # Every problem found (element, message, source "spiffworkflow" or "check"); parse() refuses if any.
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    message: str | None = None  # the refusal's message when it is not the first problem's
 
 
 def _describe(spec) -> str:
@@ -93,7 +96,7 @@ def _validation_message(exc: ValidationException) -> dict[str, str]:
     where = f"元素 {element}" if element else "图"
     line = getattr(exc, "line_number", "")
     suffix = f"（第 {line} 行）" if line else ""
-    return {"element": element, "message": f"{where}{suffix}: {text}"}
+    return {"element": element, "message": f"{where}{suffix}: {text}", "source": "spiffworkflow"}
 
 
 class DiagramParser:
@@ -112,6 +115,24 @@ class DiagramParser:
         self.max_bytes = max_bytes
 
     def parse(self, data: bytes, filename: str, decisions: Iterable[bytes] = ()) -> ParseResult:
+        result = self.check(data, filename, decisions)
+        if result.problems:
+            first = result.problems[0]
+            message = result.message or (first["message"] if len(result.problems) == 1
+                                         else f"{first['message']}（另有 {len(result.problems) - 1} 个问题）")
+            raise DefinitionInvalid(message, first.get("element"), result.problems)
+        return result
+
+    def check(self, data: bytes, filename: str, decisions: Iterable[bytes] = ()) -> ParseResult:
+        """Parse and check without refusing: every problem is in ``result.problems`` (the modeler's
+        validation shows them all); the processes that parsed are in ``result.processes``."""
+        try:
+            return self._parse(data, filename, decisions)
+        except DefinitionInvalid as exc:
+            problems = [{**problem, "source": problem.get("source", "check")} for problem in exc.problems]
+            return ParseResult(kind="unknown", problems=problems, message=exc.message)
+
+    def _parse(self, data: bytes, filename: str, decisions: Iterable[bytes]) -> ParseResult:
         root = parse_xml(data, filename, self.max_bytes)
         kind = kind_of(root)
         parser = ClockedBpmnParser()
@@ -124,9 +145,10 @@ class DiagramParser:
             parser.add_bpmn_xml(root, filename)
         except ValidationException as exc:
             problem = _validation_message(exc)
-            raise DefinitionInvalid(problem["message"], problem["element"]) from None
+            raise DefinitionInvalid(problem["message"], problem["element"], [problem]) from None
         except (SpiffWorkflowException, KeyError, ValueError, TypeError, AttributeError) as exc:
-            raise DefinitionInvalid(f"{filename} 无法解析: {exc}") from None
+            raise DefinitionInvalid(f"{filename} 无法解析: {exc}", problems=[
+                {"element": None, "message": f"{filename} 无法解析: {exc}", "source": "spiffworkflow"}]) from None
         return self._processes(parser, root, filename)
 
     def _decisions(self, parser, root, filename) -> ParseResult:
@@ -136,11 +158,12 @@ class DiagramParser:
                 dmn_parser.parse()
             except ValidationException as exc:
                 problem = _validation_message(exc)
-                raise DefinitionInvalid(problem["message"], problem["element"]) from None
+                raise DefinitionInvalid(problem["message"], problem["element"], [problem]) from None
             except DefinitionInvalid:
                 raise
             except Exception as exc:  # DMN parser raises plain exceptions for bad tables
-                raise DefinitionInvalid(f"决策 {decision_id} 无法解析: {exc}", decision_id) from None
+                raise DefinitionInvalid(f"决策 {decision_id} 无法解析: {exc}", decision_id, [{
+                    "element": decision_id, "message": f"决策 {decision_id} 无法解析: {exc}", "source": "spiffworkflow"}]) from None
             self._check_decision(dmn_parser.decision)
             result.decisions.append(ParsedDecision(decision_id, dmn_parser.get_name()))
         if not result.decisions:
@@ -161,9 +184,11 @@ class DiagramParser:
             try:
                 check_expression(candidate)
             except ScriptError as exc:
-                problems.append({"element": element, "message": f"元素 {element}: {what} `{text}` 不被允许: {exc.message}"})
+                problems.append({"element": element, "message": f"元素 {element}: {what} `{text}` 不被允许: {exc.message}",
+                                 "source": "check"})
             except SyntaxError as exc:
-                problems.append({"element": element, "message": f"元素 {element}: {what} `{text}` 有语法错误: {exc.msg}"})
+                problems.append({"element": element, "message": f"元素 {element}: {what} `{text}` 有语法错误: {exc.msg}",
+                                 "source": "check"})
 
         for table in decision.decisionTables:
             for column in table.inputs:
@@ -194,10 +219,12 @@ class DiagramParser:
                 problems.append(_validation_message(exc))
                 continue
             except (SpiffWorkflowException, KeyError, ValueError, TypeError, AttributeError) as exc:
-                problems.append({"element": process_id, "message": f"流程 {process_id} 无法解析: {exc}"})
+                problems.append({"element": process_id, "message": f"流程 {process_id} 无法解析: {exc}",
+                                 "source": "spiffworkflow"})
                 continue
             if not spec.task_specs or len(spec.task_specs) <= 3:
-                problems.append({"element": process_id, "message": f"流程 {process_id} 是空的（没有开始事件或任务）。"})
+                problems.append({"element": process_id, "message": f"流程 {process_id} 是空的（没有开始事件或任务）。",
+                                 "source": "check"})
                 continue
             specs = [spec, *subprocess_specs.values()]
             process_problems, user_tasks = self._check(specs)
@@ -207,10 +234,7 @@ class DiagramParser:
                 subprocess_specs=subprocess_specs, requirement_ids=sorted(self._cited(specs)),
                 user_tasks=user_tasks,
             ))
-        if problems:
-            first = problems[0]
-            message = first["message"] if len(problems) == 1 else f"{first['message']}（另有 {len(problems) - 1} 个问题）"
-            raise DefinitionInvalid(message, first.get("element"), problems)
+        result.problems = problems
         return result
 
     @staticmethod
@@ -226,7 +250,8 @@ class DiagramParser:
         user_tasks: list[dict[str, Any]] = []
 
         def problem(task_spec, message: str) -> None:
-            problems.append({"element": task_spec.bpmn_id, "message": f"元素 {_describe(task_spec)}: {message}"})
+            problems.append({"element": task_spec.bpmn_id, "message": f"元素 {_describe(task_spec)}: {message}",
+                             "source": "check"})
 
         def expression_ok(task_spec, what: str, expression: str | None) -> bool:
             if expression is None or not str(expression).strip():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -85,8 +86,11 @@ def _store_processes(system: System, session, actor: Actor, xml: bytes, filename
     return deployed
 
 
-def deploy(system: System, actor: Actor, xml: bytes, filename: str) -> dict[str, Any]:
-    """Deploy one BPMN or DMN file. Administrators only; audited; all or nothing."""
+def deploy(system: System, actor: Actor, xml: bytes, filename: str,
+           after: Callable[[Any, dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Deploy one BPMN or DMN file. Administrators only; audited; all or nothing.
+
+    ``after(session, result)`` runs in the same unit of work (the modeler removes the deployed drafts)."""
     require_role(actor, ADMINISTRATOR)
     now = system.clock.now()
     root = parse_xml(xml, filename, system.settings.max_upload_bytes)
@@ -95,8 +99,12 @@ def deploy(system: System, actor: Actor, xml: bytes, filename: str) -> dict[str,
     xml = etree.tostring(root.getroottree(), encoding="UTF-8", xml_declaration=True)
     with system.db.unit_of_work() as session:
         if kind == "bpmn":
-            return {"kind": "bpmn", "processes": _store_processes(system, session, actor, xml, filename, now)}
-        return _store_decision(system, session, actor, xml, filename, now)
+            result = {"kind": "bpmn", "processes": _store_processes(system, session, actor, xml, filename, now)}
+        else:
+            result = _store_decision(system, session, actor, xml, filename, now)
+        if after is not None:
+            after(session, result)
+        return result
 
 
 def _store_decision(system: System, session, actor: Actor, xml: bytes, filename: str, now) -> dict[str, Any]:

@@ -4,7 +4,7 @@ the ledger. Each function is one page's data in one call; none loads a workflow'
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, literal, or_, select, true, union_all
@@ -15,7 +15,7 @@ from ..db.models import Attachment, AuditEvent, Case, CaseLink, HumanTask, Matte
 from ..errors import Forbidden, FormInvalid, NotFound, TaskNotReady
 from ..roles import CHIEF_OFFICER, ROLE_TITLES, SUPERVISOR
 from ..system import System
-from . import attachments, cases, definitions, ledger, metrics, tasks, timers
+from . import attachments, cases, definitions, ledger, tasks
 from .identity import Actor
 
 PROCESS_TITLES = {
@@ -59,7 +59,7 @@ def _units(system: System, session, root: str | None = None) -> list[dict[str, A
         units = [u for u in units if prefix and u.path.startswith(prefix)]
     base = min((u.path.count("/") for u in units), default=2)
     return [{"code": u.code, "name": u.name, "level": u.level, "depth": u.path.count("/") - base,
-             "level_title": formrender.LEVEL_TITLES.get(u.level, u.level)} for u in units]
+             "level_title": formrender.LEVEL_TITLES.get(u.level, u.level), "active": u.active} for u in units]
 
 
 def _staff(session, system: System) -> list[dict[str, Any]]:
@@ -264,7 +264,8 @@ def reassign(system: System, actor: Actor, task_id: str, username: str) -> dict[
 
 def _refs(system: System, session, kinds: set[str], staff: list[dict[str, Any]], matters: list[dict[str, Any]]) -> formrender.Refs:
     return formrender.Refs(
-        units=_units(system, session) if "unit" in kinds else [],
+        # A retired unit stays on old cases and in the filters, but nobody dispatches work to it.
+        units=[u for u in _units(system, session) if u["active"]] if "unit" in kinds else [],
         staff=[s for s in staff if s["active"]] if "staff" in kinds else [],
         matters=matters if "matter" in kinds else [],
     )
@@ -491,14 +492,3 @@ def ledger_page(system: System, actor: Actor, unit: str | None = None, case_numb
     return result | {"names": names, "units": units, "pages": _page_count(result["total"], per_page),
                      "filters": {"unit": unit, "case_number": case_number}}
 
-
-def quality_page(system: System, actor: Actor, first: date, last: date, unit: str | None) -> dict[str, Any]:
-    """The section-4 dashboard: the five figures, their cases one click away, the calendar warning."""
-    start, end = metrics.local_period(system, first, last)
-    report = metrics.quality(system, actor, start, end, unit)
-    with system.db.unit_of_work(write=False) as session:
-        ids = {i for f in report["figures"] if f["key"] in ("R-4.a", "R-4.c", "R-4.d") for i in f["items"]}
-        numbers = dict(session.execute(select(Case.id, Case.number).where(Case.id.in_(ids))).all()) if ids else {}
-        units = _units(system, session, None if actor.sees_all else actor.unit_code)
-    return {"report": report, "numbers": numbers, "units": units, "first": first, "last": last, "unit": unit,
-            "calendar": timers.calendar_status(system)}

@@ -16,6 +16,7 @@ from .audit import audit
 from .identity import Actor, hash_password
 
 LEVELS = ("county", "township", "village")
+MIN_PASSWORD_LENGTH = 8
 DEMO_CATALOG = Path(__file__).resolve().parent.parent / "demo" / "catalog.json"
 
 
@@ -91,6 +92,8 @@ def _new_staff(session, by_code, username, name, role, unit_code, password_hash,
     unit = by_code.get(unit_code) if unit_code else None
     if unit_code and unit is None:
         raise NotFound(f"单位 {unit_code} 不存在。")
+    if unit is not None and not unit.active:
+        raise DomainError(f"单位 {unit_code} 已撤销，不能再登记人员。")
     if unit is None and role not in UNITLESS_ROLES:
         raise DomainError(f"{ROLE_TITLES[role]}必须属于一个单位（--unit）。")
     staff = Staff(username=username, name=name, role=role, unit=unit, phone=phone, duties=duties,
@@ -104,8 +107,8 @@ def create_user(system: System, actor: Actor, username: str, password: str, role
     """Register a staff member (R-6.1); the change is recorded."""
     if not username or not username.isascii() or not username.replace("_", "").replace(".", "").isalnum():
         raise DomainError("用户名只能包含英文字母、数字、下划线和点。")
-    if len(password) < 8:
-        raise DomainError("密码至少 8 位。")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError(f"密码至少 {MIN_PASSWORD_LENGTH} 位。")
     now = system.clock.now()
     with system.db.unit_of_work() as session:
         if session.scalars(select(Staff).where(Staff.username == username)).first():
@@ -119,9 +122,13 @@ def create_user(system: System, actor: Actor, username: str, password: str, role
         return {"username": username, "role": role, "unit": unit_code}
 
 
-def unit_tree(system: System) -> list[dict[str, Any]]:
+def unit_tree(system: System, include_retired: bool = False) -> list[dict[str, Any]]:
+    """The org tree for pickers and the API; a retired unit (and anything below it) is left out unless asked for."""
     with system.db.unit_of_work(write=False) as session:
         units = session.scalars(select(OrgUnit).order_by(OrgUnit.path)).all()
+        if not include_retired:
+            retired = [u.path for u in units if not u.active]
+            units = [u for u in units if not any(u.path.startswith(p) for p in retired)]
         nodes = {u.id: {"code": u.code, "name": u.name, "level": u.level, "kind": u.kind,
                         "phone": u.phone, "children": []} for u in units}
         roots = []
@@ -145,9 +152,13 @@ def list_matters(system: System) -> list[dict[str, Any]]:
 
 
 def ref_exists(session, kind: str, value: str) -> bool:
-    """For forms' ``x-ref``: does a unit / matter / staff member with this code exist?"""
+    """For forms' ``x-ref``: does a unit / matter / staff member with this code exist?
+    A retired unit does not: it cannot be a dispatch or relay target (its old cases keep its code)."""
     model, column = {"unit": (OrgUnit, OrgUnit.code), "matter": (Matter, Matter.code),
                      "staff": (Staff, Staff.username)}.get(kind, (None, None))
     if model is None:
         return False
-    return session.scalars(select(column).where(column == value)).first() is not None
+    query = select(column).where(column == value)
+    if model is OrgUnit:
+        query = query.where(OrgUnit.active)
+    return session.scalars(query).first() is not None

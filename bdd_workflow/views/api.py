@@ -11,8 +11,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import schemas as s
 from ..errors import AuthenticationRequired, DomainError
-from ..services import attachments, cases, definitions, identity, ledger, metrics, org, tasks, timers
+from ..services import attachments, cases, definitions, identity, ledger, metrics, modeler, org, tasks, timers
 from ..system import System
+from ..services import forms_admin as forms_service
+from ..services import case_admin, heatmap as heat
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -40,6 +42,8 @@ QUALITY_QUERY = s.QualityQuery()
 QUALITY_REPORT = s.QualityReport()
 ATTACHMENT = s.AttachmentSchema()
 ATTACHMENT_LIST = s.AttachmentSchema(many=True)
+PROCESS_VERSION_LIST = s.ProcessVersionSchema(many=True)
+VALIDATION_REPORT = s.ValidationReport()
 
 
 def system() -> System:
@@ -100,6 +104,29 @@ def deploy():
         raise RequestEntityTooLarge()
     result = definitions.deploy(system(), g.actor, data, upload.filename)
     return DEPLOY_RESPONSE.dump(result), 201
+
+
+@api.get("/processes/<process_id>/versions")
+@authenticated
+def process_versions(process_id: str):
+    return jsonify(PROCESS_VERSION_LIST.dump(modeler.process_versions(system(), g.actor, process_id)))
+
+
+@api.post("/processes/validate")
+@authenticated
+def validate_process():
+    """A BPMN/DMN file as multipart field ``file``, or the XML as the request body: every problem, nothing stored."""
+    limit = system().settings.max_upload_bytes
+    upload = request.files.get("file")
+    if upload is not None and upload.filename:
+        data, filename = upload.read(limit + 1), upload.filename
+    elif request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        raise DomainError("请以 multipart/form-data 上传 BPMN 或 DMN 文件（字段名 file），或直接以 XML 作为请求体。")
+    else:
+        data, filename = request.get_data(cache=False), "diagram.bpmn"
+    if len(data) > limit:
+        raise RequestEntityTooLarge()
+    return VALIDATION_REPORT.dump(modeler.validate(system(), g.actor, data, filename))
 
 
 @api.post("/cases")
@@ -197,7 +224,8 @@ def download_attachment(attachment_id: int):
 def quality():
     params = query(QUALITY_QUERY)
     start, end = metrics.local_period(system(), params["start"], params["end"])
-    return QUALITY_REPORT.dump(metrics.quality(system(), g.actor, start, end, params.get("unit")))
+    return QUALITY_REPORT.dump(metrics.quality(system(), g.actor, start, end, params.get("unit"),
+                                               trend=params.get("trend")))
 
 
 @api.get("/calendar")
@@ -205,6 +233,44 @@ def quality():
 def calendar():
     identity.require_role(g.actor, *identity.SUPERVISING_ROLES)
     return CALENDAR_STATUS.dump(timers.calendar_status(system()))
+
+
+FORM_LIST = s.FormSummarySchema(many=True)
+FORM_DETAIL = s.FormDetailSchema()
+
+
+@api.get("/forms")
+@authenticated
+def forms():
+    return jsonify(FORM_LIST.dump(forms_service.list_forms(system())))
+
+
+@api.get("/forms/<name>")
+@authenticated
+def form(name: str):
+    return FORM_DETAIL.dump(forms_service.public_form(system(), name))
+
+
+HEATMAP_QUERY = s.HeatmapQuery()
+HEATMAP_REPORT = s.HeatmapReport()
+MIGRATE_REQUEST = s.MigrateRequest()
+MIGRATE_RESPONSE = s.MigrateResponse()
+
+
+@api.get("/processes/<process_id>/heatmap")
+@authenticated
+def process_heatmap(process_id: str):
+    params = query(HEATMAP_QUERY)
+    return HEATMAP_REPORT.dump(heat.heatmap(system(), g.actor, process_id, params.get("version"), params.get("start"),
+                                            params.get("end"), params.get("unit")))
+
+
+@api.post("/cases/<int:case_id>/migrate")
+@authenticated
+def migrate_case(case_id: int):
+    payload = body(MIGRATE_REQUEST)
+    return MIGRATE_RESPONSE.dump(case_admin.migrate_case(system(), g.actor, case_id, payload["version"],
+                                                         payload["reason"], process=payload.get("process")))
 
 
 @api.get("/openapi.json")

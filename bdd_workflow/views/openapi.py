@@ -17,6 +17,10 @@ ROUTES = [
     ("/auth/token", "post", "获取访问令牌", s.TokenRequest, 200, s.TokenResponse, (401, 422), None),
     ("/processes", "get", "已部署的流程及版本", None, 200, s.ProcessSchema(many=True), (401,), None),
     ("/processes", "post", "部署 BPMN/DMN 文件（管理员）", "multipart", 201, s.DeployResponse, (401, 403, 413, 422), None),
+    ("/processes/{process_id}/versions", "get", "一个流程的全部版本：部署人、时间、校验和、各版本在办和已办结的办件数（督办人员）",
+     None, 200, s.ProcessVersionSchema(many=True), (401, 403, 404), None),
+    ("/processes/validate", "post", "检查 BPMN/DMN 文件而不部署（管理员）：部署会拒绝的全部问题及 bdd check 的提醒，"
+     "每条注明元素（multipart 字段 file，或以 XML 作为请求体）", "multipart", 200, s.ValidationReport, (401, 403, 413), None),
     ("/cases", "post", "发起办件", s.StartCaseRequest, 201, s.CaseSchema, (401, 403, 404, 422), None),
     ("/cases", "get", "可见的办件", None, 200, s.CasePage, (401, 422), s.CaseQuery),
     ("/cases/{case_id}", "get", "办件详情：待办、已办、计时器、历史、关联办件", None, 200, s.CaseSchema, (401, 403, 404), None),
@@ -35,6 +39,14 @@ ROUTES = [
     ("/quality", "get", "第 4 节服务质量五项指标（R-4.a–e），可按单位（督办人员）", None, 200, s.QualityReport,
      (401, 403, 422), s.QualityQuery),
     ("/calendar", "get", "节假日日历状态与暂定期限（督办人员）", None, 200, s.CalendarStatus, (401, 403), None),
+    ("/processes/{process_id}/heatmap", "get", "流程热力图：一个版本各环节在期间内经过的办件数、停留时间中位数和 90% 分位，"
+     "以及此刻停留的待办和计时（督办人员，按本人督办范围）", None, 200, s.HeatmapReport, (401, 403, 404, 422), s.HeatmapQuery),
+    ("/cases/{case_id}/migrate", "post", "把已暂停的办件迁移到其流程的新版本（首席服务专员、管理员）：SpiffWorkflow 判定不能迁移时 409，"
+     "并指出环节；办件仍保持暂停", s.MigrateRequest, 200, s.MigrateResponse, (401, 403, 404, 409, 422), None),
+    ("/forms", "get", "全部表单：标题、当前版本（0 为随系统提供的文件）、最后保存人和时间、使用它的用户任务", None, 200,
+     s.FormSummarySchema(many=True), (401,), None),
+    ("/forms/{name}", "get", "一张表单的当前版本：JSON Schema、UI schema、历史版本", None, 200, s.FormDetailSchema,
+     (401, 404), None),
 ]
 
 
@@ -64,8 +76,8 @@ def spec() -> dict:
         elif request is not None:
             operation["requestBody"] = {"content": {"application/json": {"schema": request}}}
         parameters = [{"in": "path", "name": name, "required": True,
-                       "schema": {"type": "string" if name == "task_id" else "integer"}}
-                      for name in ("case_id", "task_id", "attachment_id") if "{" + name + "}" in path]
+                       "schema": {"type": "string" if name in ("task_id", "process_id", "name") else "integer"}}
+                      for name in ("case_id", "task_id", "attachment_id", "process_id", "name") if "{" + name + "}" in path]
         if query is not None:
             parameters.append({"in": "query", "schema": query})
         if parameters:

@@ -331,16 +331,21 @@ def ledger():
 
 
 
+from ..services import metrics  # noqa: E402  (kept with the quality route)
+
+
 @staff.get("/quality")
 @roles_required(CHIEF_OFFICER, SUPERVISOR, ADMINISTRATOR)
 def quality():
-    """Section 4: the five figures for a period, by unit, with the cases behind each number (R-4.a–e)."""
+    """Section 4: the five figures for a period with their weekly or monthly trend, by unit and staff
+    member, with the cases behind each number (R-4.a–e, R-10.1)."""
     today = system().clock.now().astimezone(system().calendar.tz).date()
     first = _date_arg("start") or today.replace(day=1)
     last = _date_arg("end") or today
     if last < first:
         first, last = last, first
-    page = desk.quality_page(system(), g.actor, first, last, _arg("unit", 32))
+    page = metrics.dashboard(system(), g.actor, first, last, _arg("unit", 32), trend=_arg("trend", 8) or "week",
+                             focus=_arg("figure", 16), staff_figures=request.args.get("staff") == "1")
     return render_template("staff/quality.html", page=page)
 
 

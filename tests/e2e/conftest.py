@@ -4,12 +4,15 @@ test-artifacts/screenshots/ (see the README). Without Chromium these tests skip 
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,37 +41,63 @@ def chromium_path() -> str:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory, chromium_path) -> str:
-    """`bdd serve` on a free port with the demo county; yields its base URL."""
-    instance = tmp_path_factory.mktemp("e2e-instance")
+@contextmanager
+def running_server(tmp_path_factory, name: str, env: dict[str, str] | None = None,
+                   prepare: Callable[[Path], None] | None = None) -> Iterator[str]:
+    """`bdd serve` on a free port with the demo county, in a fresh instance folder named ``name``: init,
+    load-demo, deploy the processes, then ``prepare(instance)`` if given (before the server starts), then
+    serve. ``env`` adds to or overrides the server's environment. Yields the base URL; the server's log is
+    the one shown when a test fails while it runs."""
+    instance = tmp_path_factory.mktemp(name)
     env = dict(os.environ, BDD_INSTANCE_DIR=str(instance), BDD_SECRET_KEY="e2e-secret",
-               BDD_DATABASE_URL=f"sqlite:///{instance / 'bdd.sqlite3'}", BDD_SCHEDULER_POLL_SECONDS="0.5")
+               BDD_DATABASE_URL=f"sqlite:///{instance / 'bdd.sqlite3'}", BDD_SCHEDULER_POLL_SECONDS="0.5") | (env or {})
     env.pop("BDD_TEST_DATABASE_URL", None)
     cli = [sys.executable, "-m", "bdd_workflow.cli"]
     for command in (["init"], ["load-demo"], ["deploy", str(PROJECT_ROOT / "processes")]):
         subprocess.run(cli + command, env=env, check=True, stdout=subprocess.DEVNULL)
+    if prepare is not None:
+        prepare(instance)
     port = _free_port()
-    log = open(instance / "server.log", "w")
-    SERVER_LOG[:] = [instance / "server.log"]
-    process = subprocess.Popen(cli + ["serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    log_path = instance / "server.log"
+    previous_log = SERVER_LOG[:]
+    with open(log_path, "w") as log:
+        SERVER_LOG[:] = [log_path]
+        process = subprocess.Popen(cli + ["serve", "--port", str(port)], env=env, stdout=log,
+                                   stderr=subprocess.STDOUT)
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if process.poll() is not None:
-                raise RuntimeError((instance / "server.log").read_text())
-            time.sleep(0.1)
-    yield url
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    break
+                except OSError:
+                    if process.poll() is not None:
+                        raise RuntimeError(log_path.read_text())
+                    time.sleep(0.1)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            SERVER_LOG[:] = previous_log
+
+
+def api(server: str, path: str, body: dict | None = None, token: str | None = None) -> dict:
+    """A JSON call to the server's /api/v1 (with a bearer token when given); the decoded answer."""
+    request = urllib.request.Request(server + path, data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Content-Type": "application/json",
+                                              **({"Authorization": f"Bearer {token}"} if token else {})})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, chromium_path) -> Iterator[str]:
+    """`bdd serve` on a free port with the demo county; yields its base URL."""
+    with running_server(tmp_path_factory, "e2e-instance") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

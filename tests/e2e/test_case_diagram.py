@@ -3,18 +3,8 @@ timer in their own colours, the path taken drawn; clicking a step shows who did 
 
 from __future__ import annotations
 
-import json
-import urllib.request
-
+from conftest import api
 from playwright.sync_api import expect
-
-
-def api(server: str, path: str, body: dict | None = None, token: str | None = None) -> dict:
-    request = urllib.request.Request(server + path, data=json.dumps(body).encode() if body is not None else None,
-                                     headers={"Content-Type": "application/json",
-                                              **({"Authorization": f"Bearer {token}"} if token else {})})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
 
 
 def test_a_chief_officer_sees_a_case_on_its_diagram_in_colour(server, person):

@@ -1,0 +1,42 @@
+"""The quality dashboard reads indexes, not the rows (R-4.e, and the speed of issue 5): the plans SQLite
+chooses for its two most delicate statements."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from bdd_workflow.db.models import Case, HumanTask, LedgerEntry
+from bdd_workflow.services.metrics import ledger_incomplete
+
+START, END = datetime(2025, 11, 1, tzinfo=timezone.utc), datetime(2025, 12, 1, tzinfo=timezone.utc)
+
+
+def plan(system, statement) -> str:
+    compiled = statement.compile(system.db.engine, compile_kwargs={"literal_binds": False})
+    with system.db.engine.connect() as connection:
+        rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled),
+                                          tuple(compiled.construct_params()[k] for k in compiled.positiontup))
+        return "\n".join(row[-1] for row in rows)
+
+
+@pytest.fixture
+def sqlite_system(system):
+    if system.db.engine.dialect.name != "sqlite":
+        pytest.skip("query plans are SQLite's")
+    return system
+
+
+def test_incomplete_ledger_entries_are_counted_on_their_partial_index(sqlite_system):
+    """services.metrics.ledger_incomplete() must stay the partial index's very condition (models.py)."""
+    statement = select(func.count()).select_from(LedgerEntry).where(
+        LedgerEntry.at >= START, LedgerEntry.at < END, ledger_incomplete())
+    assert "ix_ledger_incomplete" in plan(sqlite_system, statement)
+
+
+def test_the_overdue_filter_reads_the_task_index_only(sqlite_system):
+    statement = select(func.count(Case.id)).where(Case.id.in_(
+        select(HumanTask.case_id).where(HumanTask.status == "ready", HumanTask.due_at < END)))
+    assert "COVERING INDEX ix_task_overdue" in plan(sqlite_system, statement)
