@@ -130,7 +130,7 @@ def _case_conditions(system: System, session, actor: Actor, filters: Mapping[str
         conditions.append(Case.applicant_type == filters["applicant_type"])
     late = filters.get("late")
     if late:
-        # IN over the ready tasks past due (an index-only range of ix_task_overdue), not EXISTS per case row.
+        # IN over the ready tasks past due (an index-only range of ix_task_status_due), not EXISTS per case row.
         # For a page, "id + 0" keeps the database from looking up every overdue case by id and sorting
         # them: it reads the newest cases in started_at order instead and stops at the page's end.
         overdue_ids = select(HumanTask.case_id).where(HumanTask.status == "ready", HumanTask.due_at < system.clock.now())

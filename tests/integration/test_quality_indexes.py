@@ -1,5 +1,5 @@
 """The quality dashboard reads indexes, not the rows (R-4.e, and the speed of issue 5): the plans SQLite
-chooses for its two most delicate statements."""
+chooses for its most delicate statements."""
 
 from __future__ import annotations
 
@@ -39,4 +39,16 @@ def test_incomplete_ledger_entries_are_counted_on_their_partial_index(sqlite_sys
 def test_the_overdue_filter_reads_the_task_index_only(sqlite_system):
     statement = select(func.count(Case.id)).where(Case.id.in_(
         select(HumanTask.case_id).where(HumanTask.status == "ready", HumanTask.due_at < END)))
-    assert "COVERING INDEX ix_task_overdue" in plan(sqlite_system, statement)
+    assert "COVERING INDEX ix_task_status_due" in plan(sqlite_system, statement)
+
+
+def test_the_provisional_counts_read_their_partial_indexes(sqlite_system):
+    """The calendar warning counts provisional deadlines (R-4.a) from partial indexes that completing a
+    task never touches (only provisional rows are in them)."""
+    tasks = select(func.count()).select_from(HumanTask).where(HumanTask.provisional, HumanTask.status == "ready")
+    cases = select(func.count()).select_from(Case).where(Case.provisional, Case.status.in_(("running", "waiting")))
+    assert "ix_task_provisional" in plan(sqlite_system, tasks)
+    literal = str(cases.compile(sqlite_system.db.engine, compile_kwargs={"literal_binds": True}))  # IN (...)
+    with sqlite_system.db.engine.connect() as connection:
+        case_plan = "\n".join(row[-1] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + literal))
+    assert "ix_case_provisional" in case_plan
