@@ -126,6 +126,9 @@ SPIFF_HINTS = (
      "子流程必须恰好有一个开始事件（现有 {n} 个）。"),
     (re.compile(r"Cannot resolve data(?P<dir>Input|Output)Association"),
      "数据关联无法解析：它指向的数据对象不在同一流程里；请删除这条数据关联。"),
+    (re.compile(r"Time Specification Error\.\s*Unknown Time Specification"),
+     "计时器没有类型或表达式：请在属性面板的“计时器”中选择 日期（timeDate）、时长（timeDuration）或 循环（timeCycle），"
+     "并填写表达式，例如 add_working_days(now(), promised_days)。"),
     (re.compile(r"A multiinstance task must specify"),
      "多实例任务必须指定次数（cardinality）或输入集合（loop input data reference）。"),
 )

@@ -297,6 +297,18 @@ def test_a_spiffworkflow_refusal_does_not_hide_the_other_problems(client, admin)
     assert any("服务任务必须指定操作" in p["message"] for p in problems)
 
 
+def test_a_timer_without_its_expression_is_explained_in_chinese_on_its_element(client, admin):
+    """R-9.1.1.2: the work order's 30-minute contact deadline is a timer; emptied in the modeler, the
+    engine's English refusal comes with what to do, on the timer event."""
+    consultation = (PROJECT_ROOT / "processes" / "consultation.bpmn").read_text(encoding="utf-8")
+    timer = '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">add_duration(now(), sla("contact"))</bpmn:timeDate>'
+    assert timer in consultation
+    problems = problems_of(client, admin, consultation.replace(timer, "", 1))
+    hits = [p for p in problems if "计时器没有类型或表达式" in p["message"]]
+    assert hits and hits[0]["severity"] == "error" and hits[0]["source"] == "spiffworkflow", problems
+    assert hits[0]["element"] == "contact_overdue"
+
+
 def test_validate_warns_about_the_reserved_ids_and_non_executable_processes(client, admin):
     reserved = ASSIST.replace('id="start"', 'id="Start"').replace('"start"', '"Start"')
     if reserved != ASSIST:
