@@ -9,6 +9,7 @@ from ..services import case_admin
 from ..services import heatmap as heat
 from ..services import inbox as desk
 from ..services.identity import SUPERVISING_ROLES
+from .public import viewer_installed
 from .web_common import login_required, roles_required, system
 
 insight = Blueprint("insight", __name__)
@@ -28,12 +29,6 @@ def _args() -> dict:
             "unit": (request.args.get("unit") or "").strip()[:32] or None}
 
 
-def _viewer_installed() -> bool:
-    from .public import NODE_MODULES, VENDOR_FILES, VIEWER
-
-    return (NODE_MODULES / VENDOR_FILES[VIEWER]).is_file()
-
-
 @insight.get("/supervise/heatmap")
 @roles_required(*SUPERVISING_ROLES)
 def heatmap_page():
@@ -48,7 +43,7 @@ def heatmap_page():
             query["unit"] = result["unit"]
         json_url = url_for("insight.heatmap_json", **query)
     return render_template("staff/heatmap.html", page=page, result=result, json_url=json_url,
-                           viewer_installed=_viewer_installed())
+                           viewer_installed=viewer_installed())
 
 
 @insight.get("/supervise/heatmap.json")

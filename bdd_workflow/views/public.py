@@ -35,6 +35,11 @@ VENDOR_FILES = {
 VIEWER = "bpmn-js/bpmn-navigated-viewer.production.min.js"
 
 
+def viewer_installed() -> bool:
+    """Whether `npm ci` in web/ has put the bpmn-js viewer in place (pages say how to get it if not)."""
+    return (NODE_MODULES / VENDOR_FILES[VIEWER]).is_file()
+
+
 # --- helpers the documents pages share ------------------------------------------------------------
 
 def qr_data_uri(url: str) -> str:
@@ -100,7 +105,7 @@ def disclosure():
     info["processes"].sort(key=lambda p: (_rank(PROCESS_ORDER, p["process"]), p["process"]))
     info["staff"].sort(key=lambda s: _rank(ROLE_ORDER, s["role"]))  # stable: the service's unit order stays
     return render_template("public/disclosure.html", info=info, services=SERVICES,
-                           viewer_installed=(NODE_MODULES / VENDOR_FILES[VIEWER]).is_file())
+                           viewer_installed=viewer_installed())
 
 
 @public.get("/public/processes/<process_id>.bpmn")

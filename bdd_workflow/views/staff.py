@@ -17,6 +17,7 @@ from ..errors import AuthenticationRequired, Conflict, Forbidden, FormInvalid
 from ..roles import ADMINISTRATOR, CHIEF_OFFICER, CONSULTANT, SUPERVISOR
 from ..services import attachments, cases, identity, tasks
 from ..services import inbox as desk
+from .public import viewer_installed
 from .web_common import allow_large_uploads, current_actor, login_required, roles_required, system
 
 staff = Blueprint("staff", __name__)
@@ -420,19 +421,13 @@ from ..services import case_admin  # noqa: E402
 def case_diagram(case_id: int):
     state = case_admin.diagram_state(system(), g.actor, case_id)
     return render_template("staff/case_diagram.html", state=state, case=state["case"],
-                           viewer_installed=_viewer_installed(), now=system().clock.now())
+                           viewer_installed=viewer_installed(), now=system().clock.now())
 
 
 @staff.get("/cases/<int:case_id>/diagram.json")
 @login_required
 def case_diagram_json(case_id: int):
     return jsonify(case_admin.diagram_json(system(), g.actor, case_id))
-
-
-def _viewer_installed() -> bool:
-    from .public import NODE_MODULES, VENDOR_FILES, VIEWER
-
-    return (NODE_MODULES / VENDOR_FILES[VIEWER]).is_file()
 
 
 def _case_action(case_id: int, action, done: str):
