@@ -19,6 +19,12 @@ def _system() -> System:
     return create_system(Settings.from_env())
 
 
+def _background_checkpoints(system: System) -> None:
+    """Long-running processes on SQLite copy the write-ahead log back on a thread of their own."""
+    if system.settings.sqlite_checkpoint_seconds > 0:
+        system.db.start_background_checkpoints(system.settings.sqlite_checkpoint_seconds)
+
+
 def _fail(message: str) -> None:
     click.echo(f"错误: {message}", err=True)
     sys.exit(1)
@@ -164,6 +170,7 @@ def serve(host: str, port: int, threads: int) -> None:
     from .scheduler import TimerScheduler
 
     system = _system()
+    _background_checkpoints(system)
     app = create_app(system=system)
     scheduler = None
     if system.settings.embedded_scheduler:
@@ -176,6 +183,7 @@ def serve(host: str, port: int, threads: int) -> None:
     finally:
         if scheduler is not None:
             scheduler.shutdown()
+        system.db.dispose()
 
 
 @main.command()
@@ -189,6 +197,7 @@ def scheduler(poll_seconds: float | None) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     system = _system()
+    _background_checkpoints(system)
     runner = TimerScheduler(system, poll_seconds=poll_seconds or system.settings.scheduler_poll_seconds, blocking=True)
 
     def stop(*_args) -> None:

@@ -57,6 +57,9 @@ class Settings:
     secure_cookies: bool = field(default_factory=lambda: os.environ.get("BDD_SECURE_COOKIES", "0") in ("1", "true", "yes", "on"))
     embedded_scheduler: bool = field(default_factory=lambda: os.environ.get("BDD_EMBEDDED_SCHEDULER", "1") not in ("0", "false", "no", "off"))
     scheduler_poll_seconds: float = field(default_factory=lambda: float(os.environ.get("BDD_SCHEDULER_POLL_SECONDS", "1")))
+    # SQLite: seconds between background WAL checkpoints in `bdd serve` and `bdd scheduler` (0: let
+    # commits checkpoint, SQLite's default).
+    sqlite_checkpoint_seconds: float = field(default_factory=lambda: float(os.environ.get("BDD_SQLITE_CHECKPOINT_SECONDS", "0.5")))
 
     def __post_init__(self) -> None:
         if not self.database_url:
