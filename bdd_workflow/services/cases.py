@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 from sqlalchemy import bindparam, delete, exists, func, insert, or_, select, update
 
+from ..db.fast import Prepared
 from ..db.models import AuditEvent, Breach, Case, CaseLink, ElementVisit, HumanTask, LedgerEntry, Matter, PendingTimer
 from ..engine.runner import CompletedStep, RunResult
 from ..errors import Conflict, DomainError, Forbidden, FormInvalid, NotFound
@@ -33,19 +34,22 @@ TASK = HumanTask.__table__
 TIMER = PendingTimer.__table__
 WRITABLE = ("number", "status", "state_json", "unit_code", "matter_code", "updated_at", "completed_at", "provisional",
             "breaches")
-# Statements built once; parameters travel separately (statement construction was the hot spot).
-_SAVE_CASE = (update(CASE).where(CASE.c.id == bindparam("case_id"), CASE.c.lock_version == bindparam("expected"))
-              .values(lock_version=bindparam("new_version"), **{c: bindparam(c) for c in WRITABLE}))
-_CANCEL_TASKS = (update(TASK).where(TASK.c.id.in_(bindparam("ids", expanding=True)))
-                 .values(status="cancelled", completed_at=bindparam("now")))
-_DELETE_TIMERS = delete(TIMER).where(TIMER.c.id.in_(bindparam("ids", expanding=True)))
-_INSERT_LEDGER = insert(LedgerEntry.__table__)
-_INSERT_BREACH = insert(Breach.__table__)
-_INSERT_VISIT = insert(ElementVisit.__table__)
-_INSERT_TASKS = insert(TASK)
-_INSERT_TIMERS = insert(TIMER)
-_SELECT_CASE = select(CASE).where(CASE.c.id == bindparam("case_id"))
-_MATTER = select(Matter.__table__).where(Matter.code == bindparam("code"), Matter.active)
+# Statements built once and prepared per dialect (db/fast.py): a completion runs only these.
+_SAVE_CASE = Prepared(update(CASE).where(CASE.c.id == bindparam("case_id"), CASE.c.lock_version == bindparam("expected"))
+                      .values(lock_version=bindparam("new_version"), **{c: bindparam(c) for c in WRITABLE}))
+_CANCEL_TASK = Prepared(update(TASK).where(TASK.c.id == bindparam("task_id"))
+                        .values(status="cancelled", completed_at=bindparam("now")))
+_DELETE_TIMER = Prepared(delete(TIMER).where(TIMER.c.id == bindparam("timer_id")))
+_INSERT_LEDGER = Prepared.insert(LedgerEntry.__table__, generated=["id"])
+_INSERT_BREACH = Prepared.insert(Breach.__table__, generated=["id"])
+_INSERT_VISIT = Prepared.insert(ElementVisit.__table__, generated=["id"])
+_INSERT_TASKS = Prepared.insert(TASK)
+_INSERT_TIMERS = Prepared.insert(TIMER)
+_SELECT_CASE = Prepared(select(CASE).where(CASE.c.id == bindparam("case_id")))
+_SELECT_CASE_SKIP_LOCKED = Prepared(select(CASE).where(CASE.c.id == bindparam("case_id")).with_for_update(skip_locked=True))
+_INSERT_CASE = Prepared(insert(CASE).returning(CASE.c.id), keys=[c.name for c in CASE.c if c.name not in ("id", "number")])
+_INSERT_LINK = Prepared.insert(CaseLink.__table__, generated=["id"])
+_MATTER = Prepared(select(Matter.__table__).where(Matter.code == bindparam("code"), Matter.active))
 
 
 def _matter_data(matter) -> dict[str, Any]:
@@ -67,9 +71,10 @@ def _check_start(session, definition, actor: Actor, data: dict[str, Any]):
         if definition.process_id in SERVICE_PROCESSES:
             raise FormInvalid({"matter_code": ["请选择办理的事项。"]})
         return None
-    matter = session.execute(_MATTER, {"code": code}).first()
+    matter = _MATTER.first(session, {"code": code})
     if matter is None:
         raise FormInvalid({"matter_code": [f"事项 {code} 不在事项清单中。"]})
+    matter = SimpleNamespace(**matter)
     if definition.process_id in SERVICE_PROCESSES and definition.process_id not in matter.service_types:
         names = {"assist": "帮办", "proxy": "代办", "onsite": "上门办"}
         offered = "、".join(names.get(s, s) for s in matter.service_types) or "无"
@@ -85,7 +90,10 @@ def start_case(system: System, actor: Actor, process_id: str, data: dict[str, An
     with system.db.unit_of_work() as session:
         definition = latest_definition(session, process_id)
         case = _start(system, session, actor, definition, data, now)
-        return case_view(system, session, case, actor)
+        view = case_view(system, session, case, actor)
+    # Committed: the case's first step can start from the workflow in memory (engine/cache.py).
+    system.workflows.put(case.id, case.lock_version, case.definition_id, case.workflow)
+    return view
 
 
 def _start(system: System, session, actor: Actor, definition, data: dict[str, Any],
@@ -110,19 +118,20 @@ def _start(system: System, session, actor: Actor, definition, data: dict[str, An
         applicant_type=seed.get("applicant_type"), channel=seed.get("channel"), started_by=actor.username,
         started_at=now, updated_at=now, completed_at=None, provisional=False, breaches=0,
     )
-    case_id = session.execute(insert(CASE).values(**columns).returning(CASE.c.id)).scalar_one()
+    case_id = _INSERT_CASE.first(session, columns)["id"]
     case = CaseRecord(id=case_id, **columns)
     case.number = f"{NUMBER_PREFIX.get(definition.process_id, 'AJ')}{now.astimezone(system.calendar.tz):%Y%m%d}{case_id:06d}"
     audit(session, now, actor.username, "case_started", case_id=case.id,
           detail={"process": definition.process_id, "version": definition.version, "data": data,
                   "source_case": source.number if source else None, "relation": relation})
     if source is not None:
-        session.execute(insert(CaseLink.__table__).values(
+        _INSERT_LINK.execute(session, dict(
             from_case_id=source.id, to_case_id=case.id, relation=relation or "linked", created_at=now))
     if case.process_id in LEDGER_PROCESSES:
         _ledger(session, case, "opened", "受理登记", actor, now, {"channel": seed.get("channel"), "source": source.number if source else None},
                 unit=seed.get("started_unit") or seed.get("handling_unit"))
     sync(system, session, case, result, actor, now, depth=depth)
+    case.workflow = result.workflow
     return case
 
 
@@ -132,17 +141,16 @@ class CaseRecord(SimpleNamespace):
 
 def load_case(session, case_id: int, skip_locked: bool = False) -> CaseRecord | None:
     """The case row; with ``skip_locked`` (PostgreSQL) None when another worker holds it."""
-    statement = _SELECT_CASE.with_for_update(skip_locked=True) if skip_locked else _SELECT_CASE
-    row = session.execute(statement, {"case_id": case_id}).first()
-    return CaseRecord(**row._mapping) if row is not None else None
+    row = (_SELECT_CASE_SKIP_LOCKED if skip_locked else _SELECT_CASE).first(session, {"case_id": case_id})
+    return CaseRecord(**row) if row is not None else None
 
 
 def save_case(session, case: CaseRecord) -> None:
     """Write the case back; a concurrent change since it was read is a Conflict, never a lost update."""
     values = {column: getattr(case, column) for column in WRITABLE}
-    result = session.execute(_SAVE_CASE, {"case_id": case.id, "expected": case.lock_version,
-                                          "new_version": case.lock_version + 1, **values})
-    if result.rowcount != 1:
+    changed = _SAVE_CASE.execute(session, {"case_id": case.id, "expected": case.lock_version,
+                                           "new_version": case.lock_version + 1, **values})
+    if changed != 1:
         raise Conflict("这个办件刚刚被他人修改，请刷新后再试。")
     case.lock_version += 1
 
@@ -166,29 +174,27 @@ def sync(system: System, session, case: CaseRecord, result: RunResult, actor: Ac
     open_ids = result.previously_ready  # the inbox rows stored after the previous run
     gone = [t for t in open_ids if t not in ready_ids and (step is None or t != step.id)]
     if gone:
-        db.execute(_CANCEL_TASKS, {"ids": gone, "now": now})
+        _CANCEL_TASK.executemany(db, [{"task_id": task_id, "now": now} for task_id in gone])
     new_tasks = [dict(
         id=ready.id, case_id=case.id, process_id=case.process_id, name=ready.name, title=ready.title,
         role=ready.role, unit_code=ready.unit or case.unit_code, form=ready.form, instructions=ready.instructions,
         assignee=None, status="ready", due_at=ready.due_at, provisional=ready.provisional, created_at=now,
         claimed_at=None, completed_at=None, completed_by=None) for ready in result.ready if ready.id not in open_ids]
-    if new_tasks:
-        db.execute(_INSERT_TASKS, new_tasks)
+    _INSERT_TASKS.executemany(db, new_tasks)
 
     timer_ids = {t.id for t in result.timers}
     pending = result.previously_waiting  # the timer rows stored after the previous run
     stale = [t for t in pending if t not in timer_ids]
     if stale:
-        db.execute(_DELETE_TIMERS, {"ids": stale})
+        _DELETE_TIMER.executemany(db, [{"timer_id": timer_id} for timer_id in stale])
     new_timers = [dict(id=t.id, case_id=case.id, name=t.name, title=t.title, attached_to=t.attached_to,
                        due_at=t.due_at, created_at=now) for t in result.timers if t.id not in pending]
-    if new_timers:
-        db.execute(_INSERT_TIMERS, new_timers)
+    _INSERT_TIMERS.executemany(db, new_timers)
 
     for fired in result.fired:
         # A fired deadline is a breach: counted on the case, kept for the figures, and in the ledger.
         case.breaches += 1
-        db.execute(_INSERT_BREACH, dict(
+        _INSERT_BREACH.execute(db, dict(
             case_id=case.id, process_id=case.process_id, timer=fired.name, title=fired.title,
             attached_to=fired.attached_to, unit_code=case.unit_code, due_at=fired.due_at, fired_at=now))
         audit(db, now, SYSTEM.username, "timer_fired", case_id=case.id, task_id=fired.id, element=fired.name,
@@ -198,7 +204,7 @@ def sync(system: System, session, case: CaseRecord, result: RunResult, actor: Ac
                 {"due_at": fired.due_at.isoformat() if fired.due_at else None, "attached_to": fired.attached_to},
                 unit=case.unit_code)
     if result.visits:
-        db.execute(_INSERT_VISIT, [dict(
+        _INSERT_VISIT.executemany(db, [dict(
             case_id=case.id, process_id=case.process_id, version=case.version, element=visit.element,
             entered_at=visit.entered_at or now, left_at=now,
             seconds=max(0.0, (now - visit.entered_at).total_seconds()) if visit.entered_at else 0.0)
@@ -222,7 +228,7 @@ def sync(system: System, session, case: CaseRecord, result: RunResult, actor: Ac
 
 def _ledger(session, case: CaseRecord, step: str, title: str, actor: Actor, now: datetime, data: dict[str, Any],
             unit: str | None = None) -> None:
-    session.execute(_INSERT_LEDGER, dict(
+    _INSERT_LEDGER.execute(session, dict(
         case_id=case.id, case_number=case.number or "", process_id=case.process_id, unit_code=unit or case.unit_code,
         matter_code=case.matter_code, applicant_name=case.applicant_name, step=step, title=title,
         actor=actor.username, actor_role=actor.role if actor is not SYSTEM else None, at=now, data=data,

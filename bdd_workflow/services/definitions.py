@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from lxml import etree
 from sqlalchemy import bindparam, func, select
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 
+from ..db.fast import Prepared
 from ..db.models import DecisionDefinition, ProcessDefinition
 from ..engine.xmlsafe import kind_of, parse_xml
 from ..errors import ProcessNotFound
@@ -35,18 +37,18 @@ def latest_definitions(session) -> list[ProcessDefinition]:
         .order_by(ProcessDefinition.process_id)))
 
 
-_LATEST = (select(ProcessDefinition.id, ProcessDefinition.process_id, ProcessDefinition.version,
-                  ProcessDefinition.name, ProcessDefinition.starter_roles)
-           .where(ProcessDefinition.process_id == bindparam("process_id"))
-           .order_by(ProcessDefinition.version.desc()).limit(1))
+_LATEST = Prepared(select(ProcessDefinition.id, ProcessDefinition.process_id, ProcessDefinition.version,
+                           ProcessDefinition.name, ProcessDefinition.starter_roles)
+                    .where(ProcessDefinition.process_id == bindparam("process_id"))
+                    .order_by(ProcessDefinition.version.desc()).limit(1))
 
 
 def latest_definition(session, process_id: str):
     """The newest version's id, process, version, name and starter roles (a light row, every start needs it)."""
-    definition = session.execute(_LATEST, {"process_id": process_id}).first()
+    definition = _LATEST.first(session, {"process_id": process_id})
     if definition is None:
         raise ProcessNotFound(f"流程 {process_id} 不存在或尚未部署。")
-    return definition
+    return SimpleNamespace(**definition)
 
 
 def _starter_roles(spec) -> list[str]:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy import case as sql_case
 
+from ..db.fast import Prepared
 from ..db.models import HumanTask, Matter, Staff
 from ..errors import Conflict, Forbidden, FormInvalid, NotFound, TaskNotReady
 from ..system import System
@@ -20,16 +21,15 @@ from .org import ref_exists
 
 # case_admin: the answer when a task of a suspended case is claimed or completed.
 SUSPENDED_MESSAGE = "办件已暂停，暂不能认领或办理，请等待首席服务专员恢复。"
-_SELECT_TASK = select(TASK).where(TASK.c.id == bindparam("task_id"))
 # The task and its case in one statement: a completion reads both anyway.
 _CASE_COLUMNS = [c.label(f"case__{c.name}") for c in CASE.c]
-_SELECT_TASK_AND_CASE = (select(*TASK.c, *_CASE_COLUMNS).join(CASE, CASE.c.id == TASK.c.case_id)
-                         .where(TASK.c.id == bindparam("task_id")))
+_SELECT_TASK_AND_CASE = Prepared(select(*TASK.c, *_CASE_COLUMNS).join(CASE, CASE.c.id == TASK.c.case_id)
+                                 .where(TASK.c.id == bindparam("task_id")))
 # Both writes are conditional on the row still being ready: a concurrent completion that got
 # there first makes them match nothing, which is a 409, not a second completion.
-_COMPLETE_TASK = (update(TASK).where(TASK.c.id == bindparam("task_id"), TASK.c.status == "ready")
-                  .values(status="completed", completed_at=bindparam("completed_at"),
-                          completed_by=bindparam("completed_by"), assignee=bindparam("assignee")))
+_COMPLETE_TASK = Prepared(update(TASK).where(TASK.c.id == bindparam("task_id"), TASK.c.status == "ready")
+                          .values(status="completed", completed_at=bindparam("completed_at"),
+                                  completed_by=bindparam("completed_by"), assignee=bindparam("assignee")))
 _CLAIM_TASK = (update(TASK).where(TASK.c.id == bindparam("task_id"), TASK.c.status == "ready",
                                   or_(TASK.c.assignee.is_(None), TASK.c.assignee == bindparam("me")))
                .values(assignee=bindparam("me"), claimed_at=bindparam("now")))
@@ -185,10 +185,9 @@ def complete_task(system: System, actor: Actor, task_id: str, data: dict[str, An
     now = system.clock.now()
     with system.db.unit_of_work() as session:
         db = session.connection()
-        found = db.execute(_SELECT_TASK_AND_CASE, {"task_id": task_id}).first()
-        if found is None:
+        values = _SELECT_TASK_AND_CASE.first(db, {"task_id": task_id})
+        if values is None:
             raise NotFound(f"任务 {task_id} 不存在。")
-        values = found._mapping
         row = SimpleNamespace(**{c.name: values[c.name] for c in TASK.c})
         case = CaseRecord(**{c.name: values[f"case__{c.name}"] for c in CASE.c})
         _may_work_on(system, session, actor, row)
@@ -204,9 +203,9 @@ def complete_task(system: System, actor: Actor, task_id: str, data: dict[str, An
         # Take the task first: a second completion waits here for the first to commit, then matches
         # nothing and gets a 409, before any engine work.
         assignee = row.assignee or actor.username
-        completed = db.execute(_COMPLETE_TASK, {"task_id": row.id, "completed_at": now,
-                                                     "completed_by": actor.username, "assignee": assignee})
-        if completed.rowcount != 1:
+        completed = _COMPLETE_TASK.execute(db, {"task_id": row.id, "completed_at": now,
+                                                "completed_by": actor.username, "assignee": assignee})
+        if completed != 1:
             raise TaskNotReady("这个任务刚刚被他人办理，请刷新后再试。")
         row.status, row.completed_at, row.completed_by, row.assignee = "completed", now, actor.username, assignee
         if case.status in ("completed", "cancelled"):
