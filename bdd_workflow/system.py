@@ -65,6 +65,7 @@ class System:
         self._org: OrgDirectory | None = None
         self._org_loaded = 0.0
         self.actor_cache: dict[int, tuple[Any, Any]] = {}
+        self.verified_tokens: dict[str, tuple[Any, float]] = {}  # services/identity.py
 
     # --- org directory -------------------------------------------------------------------------
     def org(self, session) -> OrgDirectory:
