@@ -1,4 +1,5 @@
-"""Task completions per second: raw SpiffWorkflow cycle vs. the same work through the HTTP API.
+"""Task completions per second: raw SpiffWorkflow cycle vs. the same work through the HTTP API,
+and the web stack alone (waitress + Flask answering with a stored response) for the split.
 
 Both sides do the same four assist steps per case (guide_materials, accompany_submission,
 track_approval, hand_over_results; the last one also starts the callback case). The raw side
@@ -100,6 +101,15 @@ class Client:
         self.headers["Authorization"] = f"Bearer {token}"
 
 
+def wait_for_port(port: int) -> None:
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process (Linux): steadier than wall time on a shared machine."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -116,15 +126,11 @@ def api_cycle(cases: int, rounds: int) -> tuple[list[float], list[float]]:
     server = subprocess.Popen([bdd, "serve", "--port", str(port), "--threads", "4"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for_port(port)
         client = Client(port)
         client.login("gaohongxia")
         rates, cpu_ms = [], []
+        global LAST_RESPONSE  # the floor run answers with a real completion response
         for _ in range(rounds):
             first = [client.call("POST", "/api/v1/cases", {"process": "assist", "data": START}, 201)["tasks"][0]["id"]
                      for _ in range(cases)]
@@ -134,6 +140,7 @@ def api_cycle(cases: int, rounds: int) -> tuple[list[float], list[float]]:
             for task_id in first:
                 for _name, data in STEPS:
                     result = client.call("POST", f"/api/v1/tasks/{task_id}/complete", {"data": data})
+                    LAST_RESPONSE = result
                     done += 1
                     task_id = result["next_tasks"][0]["id"] if result["next_tasks"] else None
             rates.append(done / (time.perf_counter() - began))
@@ -145,14 +152,67 @@ def api_cycle(cases: int, rounds: int) -> tuple[list[float], list[float]]:
         shutil.rmtree(instance, ignore_errors=True)
 
 
+LAST_RESPONSE: dict = {}
+
+
+def serve_floor(port: int, payload_file: str) -> None:
+    """The web stack alone: waitress and Flask as `bdd serve` runs them, a route that reads the
+    bearer header and the JSON body and answers with a stored completion response."""
+    from flask import Flask, request
+    from waitress import serve
+
+    app = Flask("floor")
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    payload = json.loads(Path(payload_file).read_text())
+
+    @app.post("/api/v1/tasks/<task_id>/complete")
+    def complete(task_id: str):
+        if not request.headers.get("Authorization", "").startswith("Bearer ") or request.get_json() is None:
+            return {"error": "bad request"}, 400
+        return payload
+
+    serve(app, host="127.0.0.1", port=port, threads=4, _quiet=True)
+
+
+def floor_cycle(payload: dict, requests: int, rounds: int) -> tuple[list[float], list[float]]:
+    """Requests per second and server CPU per request against ``serve_floor``, same client."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(payload, handle, ensure_ascii=False)
+    port = free_port()
+    server = subprocess.Popen([sys.executable, __file__, "--serve-floor", str(port), handle.name],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port)
+        client = Client(port)
+        client.headers["Authorization"] = "Bearer floor"
+        rates, cpu_ms = [], []
+        for _ in range(rounds):
+            cpu_before = cpu_seconds(server.pid)
+            began = time.perf_counter()
+            for n in range(requests):
+                client.call("POST", f"/api/v1/tasks/{n}/complete", {"data": STEPS[n % len(STEPS)][1]})
+            rates.append(requests / (time.perf_counter() - began))
+            cpu_ms.append((cpu_seconds(server.pid) - cpu_before) / requests * 1000)
+        return rates, cpu_ms
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=10)
+        os.unlink(handle.name)
+
+
 def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--serve-floor":
+        serve_floor(int(sys.argv[2]), sys.argv[3])
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=300, help="assist cases per round; each completes 4 tasks")
     parser.add_argument("--rounds", type=int, default=5, help="rounds; the median is reported (the machine is shared)")
     args = parser.parse_args()
     raw_rates = raw_cycle(args.cases, args.rounds)
     api_rates, api_cpu = api_cycle(args.cases, args.rounds)
-    raw, api = statistics.median(raw_rates), statistics.median(api_rates)
+    floor_rates, floor_cpu = floor_cycle(LAST_RESPONSE, args.cases * len(STEPS), args.rounds)
+    raw, api, floor = statistics.median(raw_rates), statistics.median(api_rates), statistics.median(floor_rates)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}")
     print(f"median of {args.rounds} rounds of {args.cases * len(STEPS)} completions")
     print(f"raw SpiffWorkflow cycle: {raw:8.1f} task completions/s ({1000 / raw:.2f} ms each; "
@@ -161,7 +221,12 @@ def main() -> None:
           f"rounds {', '.join(f'{r:.0f}' for r in api_rates)})")
     print(f"server CPU per completion: {statistics.median(api_cpu):.2f} ms (median; rounds "
           f"{', '.join(f'{c:.2f}' for c in api_cpu)})")
+    print(f"web stack alone:         {floor:8.1f} requests/s ({1000 / floor:.2f} ms each, server CPU "
+          f"{statistics.median(floor_cpu):.2f} ms): waitress + Flask + this client, a route that only reads the "
+          f"body and returns a stored completion response")
     print(f"ratio API / raw:         {api / raw:8.2f}  (targets: >= 300/s and >= 0.25)")
+    print(f"per completion: web stack {1000 / floor:.2f} ms + engine {1000 / raw:.2f} ms + the rest "
+          f"(auth, validation, database, derived rows, commit) {1000 / api - 1000 / floor - 1000 / raw:.2f} ms")
 
 
 if __name__ == "__main__":
