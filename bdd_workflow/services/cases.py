@@ -49,7 +49,13 @@ _SELECT_CASE = Prepared(select(CASE).where(CASE.c.id == bindparam("case_id")))
 _SELECT_CASE_SKIP_LOCKED = Prepared(select(CASE).where(CASE.c.id == bindparam("case_id")).with_for_update(skip_locked=True))
 _INSERT_CASE = Prepared(insert(CASE).returning(CASE.c.id), keys=[c.name for c in CASE.c if c.name not in ("id", "number")])
 _INSERT_LINK = Prepared.insert(CaseLink.__table__, generated=["id"])
-_MATTER = Prepared(select(Matter.__table__).where(Matter.code == bindparam("code"), Matter.active))
+# What a start copies into the case data; not the one-time notice (a large JSON document).
+_MATTER_COLUMNS = select(Matter.code, Matter.name, Matter.kind, Matter.department, Matter.responsible_unit,
+                         Matter.promised_days, Matter.service_types).where(Matter.code == bindparam("code"))
+_MATTER = Prepared(_MATTER_COLUMNS.where(Matter.active))
+# The system's own starts (a case's callback, a rectification) continue a case already running:
+# they take its matter even when it has been retired since (registry.set_matter_active).
+_ANY_MATTER = Prepared(_MATTER_COLUMNS)
 
 
 def _matter_data(matter) -> dict[str, Any]:
@@ -71,7 +77,7 @@ def _check_start(session, definition, actor: Actor, data: dict[str, Any]):
         if definition.process_id in SERVICE_PROCESSES:
             raise FormInvalid({"matter_code": ["请选择办理的事项。"]})
         return None
-    matter = _MATTER.first(session, {"code": code})
+    matter = (_ANY_MATTER if actor is SYSTEM else _MATTER).first(session, {"code": code})
     if matter is None:
         raise FormInvalid({"matter_code": [f"事项 {code} 不在事项清单中。"]})
     matter = SimpleNamespace(**matter)

@@ -314,22 +314,19 @@ def set_matter_active(system: System, actor: Actor, code: str, active: bool) -> 
     now = system.clock.now()
     with system.db.unit_of_work() as session:
         matter = _matter(session, code)
+        continuing = 0
         if not active and matter.active:
-            # A running case starts its callback (and a callback its rectification) with this matter's
-            # code, and starting a case needs an active matter: retiring now would stop them.
-            running = session.scalar(select(func.count()).select_from(Case).where(
+            # Retiring stops new cases only: the running ones go on to their end, and the callback
+            # (and any rectification) the system starts for them takes the matter as it stands.
+            continuing = session.scalar(select(func.count()).select_from(Case).where(
                 Case.matter_code == code, Case.status.notin_(OPEN_CASE_EXCLUDED))) or 0
-            if running:
-                raise FormInvalid({"_matter": [f"还有 {running} 件未办结的办件（含回访、整改）使用这个事项"]},
-                                  f"不能停用事项“{matter.name}”：还有 {running} 件未办结的办件（含回访、整改）使用它，"
-                                  "它们办结后才能停用。")
         if active and not matter.active:
             unit = session.scalars(select(OrgUnit).where(OrgUnit.code == matter.responsible_unit)).first()
             if unit is None or not unit.active:
                 raise FormInvalid({"responsible_unit": ["承办单位已撤销：请先编辑事项，改为在用的单位，再恢复。"]},
                                   f"事项“{matter.name}”的承办单位已撤销，不能恢复。")
         _set_active(session, now, actor, matter, active, "matter")
-        return {"code": code, "name": matter.name, "active": active}
+        return {"code": code, "name": matter.name, "active": active, "continuing": continuing}
 
 
 def list_matters(system: System, actor: Actor, q: str | None = None, kind: str | None = None,

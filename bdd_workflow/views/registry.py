@@ -84,7 +84,9 @@ def _set_active(change, code: str, action: str, what: str, retire_word: str) -> 
     a refusal is flashed with its reason."""
     try:
         done = change(system(), g.actor, code, action == "reactivate")
-        flash(f"已{'恢复' if done['active'] else retire_word}{what}“{done['name']}”。", "success")
+        flash(f"已{'恢复' if done['active'] else retire_word}{what}“{done['name']}”。"
+              + (f"仍有 {done['continuing']} 件未办结的办件（含回访、整改）使用它，将继续办理至办结。"
+                 if done.get("continuing") else ""), "success")
     except FormInvalid as exc:
         flash(exc.message, "error")
 

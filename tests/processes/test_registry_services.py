@@ -144,14 +144,29 @@ def test_r_5_4_the_notice_s_time_limit_follows_the_promised_days(system, desk):
     assert "15 个工作日" in caught.value.errors["time_limit"][0]
 
 
-def test_r_10_1_a_matter_with_running_cases_cannot_be_retired(system, desk):
-    """R-10.1, R-5.3: a running case starts its callback with its matter's code when it ends, and a case
-    starts only with an active matter: so the matter stays until its cases are done (the count is named)."""
-    desk.start("assist", by="gaohongxia", matter_code="GR-002")
-    with pytest.raises(FormInvalid) as caught:
-        registry.set_matter_active(system, desk.actor("chenguodong"), "GR-002", False)
-    assert "1 件未办结的办件" in caught.value.message
-    assert matter(system, "GR-002").active is True
+def test_r_10_1_a_retired_matter_s_running_cases_go_on_to_their_callback_and_rectification(system, desk, form):
+    """R-5.3, R-10.1, R-10.2: retiring a matter stops new cases, not the running ones: the page is told
+    how many go on, and a running case still ends with its callback, and a bad rating with its
+    rectification, on the retired matter."""
+    case = desk.start("assist", by="gaohongxia", matter_code="GR-002")
+    done = registry.set_matter_active(system, desk.actor("chenguodong"), "GR-002", False)
+    assert done["active"] is False and done["continuing"] == 1
+    assert matter(system, "GR-002").active is False
+    with pytest.raises(FormInvalid):
+        desk.start("assist", by="gaohongxia", matter_code="GR-002")
+    desk.do(case["id"], "guide_materials", form("guide_materials", materials_complete=True))
+    desk.do(case["id"], "accompany_submission", form("accompany_submission"))
+    desk.do(case["id"], "track_approval", form("track_approval", applicant_informed=True, approval_result="准予"))
+    desk.do(case["id"], "hand_over_results", form("hand_over_results"))
+    callback = desk.linked(case["id"], "callback")
+    assert callback["matter_code"] == "GR-002" and callback["status"] == "running"
+    desk.do(callback["id"], "make_callback", form("make_callback", satisfaction="dissatisfied"))
+    rectification = desk.linked(callback["id"], "rectification")
+    assert rectification["matter_code"] == "GR-002" and rectification["tasks"]
+
+
+def test_retiring_a_matter_nobody_uses_reports_no_continuing_cases(system, desk):
+    assert registry.set_matter_active(system, desk.actor("chenguodong"), "GR-002", False)["continuing"] == 0
 
 
 def test_r_5_3_a_retired_matter_leaves_the_catalog_and_cannot_start_cases(system, desk):
