@@ -25,7 +25,7 @@ from ..system import System
 from .audit import audit
 from .definitions import latest_definitions
 from .identity import Actor, require_role
-from .inbox import _matters, _refs, _staff  # the very reference lists the task page offers
+from .inbox import active_matters, form_refs, staff_directory  # the very reference lists the task page offers
 from .org import ref_exists
 
 MAX_TEXT = 200_000  # characters of one code area
@@ -323,7 +323,7 @@ def preview(system: System, actor: Actor, schema_text: str | None, ui_text: str 
                 validate_form(form, data, lambda kind, value: ref_exists(session, kind, value))
             except FormInvalid as exc:
                 errors = exc.errors
-        refs = _refs(system, session, formrender.ref_kinds(schema), _staff(session, system), _matters(session))
+        refs = form_refs(system, session, formrender.ref_kinds(schema), staff_directory(session, system), active_matters(session))
     return {"form": formrender.render(schema, ui, data, errors, refs), "signature_rule": formrender.signature_rule(schema),
             "checked": check, "valid": check and not errors, "data": data, "errors": errors}
 

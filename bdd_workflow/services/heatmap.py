@@ -22,9 +22,9 @@ from ..errors import Forbidden, FormInvalid, NotFound, ProcessNotFound
 from ..system import System
 from .definitions import latest_definitions
 from .identity import Actor
-from .inbox import _units
+from .inbox import unit_tree
 from .metrics import local_period
-from .supervision import _require, _scope_units
+from .supervision import require_supervisor, scope_units
 
 LEVELS = 5
 MAX_DAYS = 366
@@ -126,7 +126,7 @@ def _case_scope(units: set[str]):
 def _case_filter(system: System, session, actor: Actor, unit: str | None):
     """The cases the actor supervises, narrowed to one unit and the units below it; None means all."""
     org = system.org(session)
-    scope = _scope_units(system, session, actor)
+    scope = scope_units(system, session, actor)
     conditions = []
     if scope is not None:
         conditions.append(_case_scope(scope))
@@ -147,7 +147,7 @@ def heatmap(system: System, actor: Actor, process_id: str, version: int | None, 
     """Per element of one version: passages left in [start, end] (local days), distinct cases, median and
     90th-percentile seconds spent there, and the ready tasks and waiting timers there now; with
     ``include_xml`` the version's BPMN XML for the viewer."""
-    _require(actor)
+    require_supervisor(actor)
     process_id = (process_id or "").strip()[:100]
     if not process_id:
         raise FormInvalid({"process": ["请选择流程。"]})
@@ -230,11 +230,11 @@ def heatmap_page(system: System, actor: Actor, process_id: str | None, version: 
                  unit: str | None = None) -> dict[str, Any]:
     """The page: the choices for its filters (processes, versions, units) and the heatmap, or the reason
     the parameters were refused, so the filters stay on screen to be corrected."""
-    _require(actor)
+    require_supervisor(actor)
     with system.db.unit_of_work(write=False) as session:
         processes = [(d.process_id, d.name) for d in latest_definitions(session)]
-        scope = _scope_units(system, session, actor)
-        units = _units(system, session, actor.unit_code if scope is not None else None)
+        scope = scope_units(system, session, actor)
+        units = unit_tree(system, session, actor.unit_code if scope is not None else None)
     known = [p for p, _ in processes]
     process_id = (process_id or "").strip() or ("assist" if "assist" in known else (known[0] if known else ""))
     page = {"processes": processes, "units": units, "process": process_id, "unit": (unit or "").strip() or None,

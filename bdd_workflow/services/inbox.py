@@ -50,7 +50,7 @@ CASE = Case.__table__
 
 # --- shared look-ups ----------------------------------------------------------------------------------
 
-def _units(system: System, session, root: str | None = None) -> list[dict[str, Any]]:
+def unit_tree(system: System, session, root: str | None = None) -> list[dict[str, Any]]:
     """Units in tree order with their depth, for selects that show 县 / 乡镇 / 村 (R-3.3)."""
     org = system.org(session)
     units = sorted(org.by_code.values(), key=lambda u: u.path)
@@ -62,7 +62,7 @@ def _units(system: System, session, root: str | None = None) -> list[dict[str, A
              "level_title": formrender.LEVEL_TITLES.get(u.level, u.level), "active": u.active} for u in units]
 
 
-def _staff(session, system: System) -> list[dict[str, Any]]:
+def staff_directory(session, system: System) -> list[dict[str, Any]]:
     org = system.org(session)
     rows = session.execute(select(Staff.username, Staff.name, Staff.role, Staff.active, OrgUnit.code)
                            .outerjoin(OrgUnit, OrgUnit.id == Staff.unit_id).order_by(OrgUnit.path, Staff.id)).all()
@@ -70,7 +70,7 @@ def _staff(session, system: System) -> list[dict[str, Any]]:
              "unit": r.code, "unit_name": org.name(r.code), "active": r.active} for r in rows]
 
 
-def _matters(session) -> list[dict[str, Any]]:
+def active_matters(session) -> list[dict[str, Any]]:
     rows = session.execute(select(Matter.code, Matter.name, Matter.service_types, Matter.kind)
                            .where(Matter.active).order_by(Matter.code)).all()
     return [{"code": r.code, "name": r.name, "service_types": list(r.service_types or []), "kind": r.kind} for r in rows]
@@ -79,8 +79,8 @@ def _matters(session) -> list[dict[str, Any]]:
 def _names(system: System, session, staff: list[dict[str, Any]] | None = None,
            matters: list[dict[str, Any]] | None = None) -> dict[str, dict[str, str]]:
     """Code -> name for units, staff and matters: what pages show instead of codes."""
-    staff = staff if staff is not None else _staff(session, system)
-    matters = matters if matters is not None else _matters(session)
+    staff = staff if staff is not None else staff_directory(session, system)
+    matters = matters if matters is not None else active_matters(session)
     return {"unit": {c: u.name for c, u in system.org(session).by_code.items()},
             "staff": {s["username"]: s["name"] for s in staff},
             "matter": {m["code"]: m["name"] for m in matters}}
@@ -206,8 +206,8 @@ def inbox(system: System, actor: Actor, scope: str = "mine", process: str | None
         else:
             found.sort(key=lambda r: (r.due_at is None, r.due_at or now, r.created_at, r.id))
 
-        staff = _staff(session, system)
-        matters = _matters(session)
+        staff = staff_directory(session, system)
+        matters = active_matters(session)
         names = _names(system, session, staff, matters)
         active = [s for s in staff if s["active"]]
         directed = org.subtree(actor.unit_code) if actor.directs_cases and actor.unit_code else None
@@ -246,7 +246,7 @@ def inbox(system: System, actor: Actor, scope: str = "mine", process: str | None
             "filters": {"process": process, "matter": matter, "unit": unit, "due": due, "role": role, "sort": sort},
             "options": {
                 "processes": PROCESS_TITLES, "matters": matters, "due_states": DUE_STATES, "sorts": SORTS,
-                "units": _units(system, session, actor.unit_code) if actor.sees_all else [],
+                "units": unit_tree(system, session, actor.unit_code) if actor.sees_all else [],
                 "roles": {r: ROLE_TITLES[r] for r in ROLE_TITLES if r != "administrator"} if actor.directs_cases else {},
             },
         }
@@ -262,10 +262,10 @@ def reassign(system: System, actor: Actor, task_id: str, username: str) -> dict[
 
 # --- a task: its form, the case, the one-time notice ------------------------------------------------------
 
-def _refs(system: System, session, kinds: set[str], staff: list[dict[str, Any]], matters: list[dict[str, Any]]) -> formrender.Refs:
+def form_refs(system: System, session, kinds: set[str], staff: list[dict[str, Any]], matters: list[dict[str, Any]]) -> formrender.Refs:
     return formrender.Refs(
         # A retired unit stays on old cases and in the filters, but nobody dispatches work to it.
-        units=[u for u in _units(system, session) if u["active"]] if "unit" in kinds else [],
+        units=[u for u in unit_tree(system, session) if u["active"]] if "unit" in kinds else [],
         staff=[s for s in staff if s["active"]] if "staff" in kinds else [],
         matters=matters if "matter" in kinds else [],
     )
@@ -283,11 +283,11 @@ def task_page(system: System, actor: Actor, task_id: str, have: list[int] | None
     """The task with its form, the case, the notice as a material check list, the case's attachments."""
     detail = tasks.get_task(system, actor, task_id)  # 404 / 403 (R-6.2) here
     with system.db.unit_of_work(write=False) as session:
-        staff = _staff(session, system)
-        matters = _matters(session)
+        staff = staff_directory(session, system)
+        matters = active_matters(session)
         names = _names(system, session, staff, matters)
         schema = detail["form"] or {}
-        refs = _refs(system, session, formrender.ref_kinds(schema), staff, matters)
+        refs = form_refs(system, session, formrender.ref_kinds(schema), staff, matters)
         files = session.scalars(select(Attachment).where(Attachment.case_id == detail["case_id"]).order_by(Attachment.id)).all()
         may_work = _in_scope(system, session, actor, detail["role"], detail["unit"])
         started = _start_data(session, detail["case_id"])
@@ -429,7 +429,7 @@ def intake_options(system: System, actor: Actor) -> dict[str, Any]:
                if d["process"] in INTAKE_PROCESSES and actor.role in d["starter_roles"]]
     allowed.sort(key=lambda d: INTAKE_PROCESSES.index(d["process"]))
     with system.db.unit_of_work(write=False) as session:
-        matters = _matters(session)
+        matters = active_matters(session)
     return {"processes": [{"process": d["process"], "name": d["name"], "title": PROCESS_TITLES.get(d["process"], d["name"])}
                           for d in allowed], "matters": matters}
 
@@ -481,7 +481,7 @@ def ledger_page(system: System, actor: Actor, unit: str | None = None, case_numb
                                 page=max(1, page), per_page=per_page)
     with system.db.unit_of_work(write=False) as session:
         names = _names(system, session)
-        units = _units(system, session, None if actor.sees_all else actor.unit_code)
+        units = unit_tree(system, session, None if actor.sees_all else actor.unit_code)
         forms_of = {(d.process_id, t["name"]): t.get("form") for d in definitions.latest_definitions(session)
                     for t in (d.user_tasks or [])}
     for entry in result["items"]:

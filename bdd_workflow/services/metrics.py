@@ -510,7 +510,7 @@ def dashboard(system: System, actor: Actor, first: date, last: date, unit: str |
     """The section-4 dashboard: the figures for a period with their trend and by unit, each staff
     member's steps (with ``staff_figures``: and their figures), the cases behind each number (up to
     FOCUS_ITEMS of them for the ``focus`` figure), the calendar warning."""
-    from .inbox import _units  # the unit picker as the other pages show it
+    from .inbox import unit_tree  # the unit picker as the other pages show it
     from .timers import calendar_status
 
     trend = trend if trend in TRENDS else "week"
@@ -536,7 +536,7 @@ def dashboard(system: System, actor: Actor, first: date, last: date, unit: str |
             ids |= set(focused["items"])
         numbers = dict(session.execute(select(Case.id, Case.number).where(Case.id.in_(ids))).all()) if ids else {}
         scope = _scope(system, session, actor, None)
-        units = _units(system, session, actor.unit_code if scope is not None else None)
+        units = unit_tree(system, session, actor.unit_code if scope is not None else None)
     return {"report": report, "numbers": numbers, "units": units, "first": first, "last": last, "unit": unit,
             "trend": trend, "focus": focused, "page_items": PAGE_ITEMS, "calendar": calendar_status(system),
             "staff_figures": staff_figures,

@@ -23,7 +23,7 @@ from ..errors import Forbidden
 from ..roles import ROLE_TITLES
 from ..system import System
 from .identity import SUPERVISING_ROLES, Actor, visible_units
-from .inbox import APPLICANT_TYPES, PROCESS_TITLES, STATUS_TITLES, _units
+from .inbox import APPLICANT_TYPES, PROCESS_TITLES, STATUS_TITLES, unit_tree
 from .metrics import LEDGER_REQUIRED, ledger_incomplete, local_period
 
 PER_PAGE = 50
@@ -47,12 +47,12 @@ FILTER_KEYS = ("process", "status", "unit", "matter", "applicant_type", "late", 
 
 # --- who may look, and at what -------------------------------------------------------------------------
 
-def _require(actor: Actor) -> None:
+def require_supervisor(actor: Actor) -> None:
     if actor.role not in SUPERVISING_ROLES:
         raise Forbidden("只有首席服务专员、政务服务中心办公室和系统管理员可以查看督办页面。")
 
 
-def _scope_units(system: System, session, actor: Actor) -> set[str] | None:
+def scope_units(system: System, session, actor: Actor) -> set[str] | None:
     """Units whose cases the actor supervises; None means every unit. Those who see all (R-6.2) are
     still limited to the subtree of their own unit, as in their inbox (R-6.4.1)."""
     units = visible_units(system, session, actor)
@@ -113,7 +113,7 @@ def _case_conditions(system: System, session, actor: Actor, filters: Mapping[str
     """The WHERE of the case list; ``ordered`` for the statement that reads a page newest first."""
     org = system.org(session)
     conditions = []
-    scope = _case_scope(_scope_units(system, session, actor))
+    scope = _case_scope(scope_units(system, session, actor))
     if scope is not None:
         conditions.append(scope)
     if filters.get("process"):
@@ -175,7 +175,7 @@ def _names(system: System, session) -> dict[str, dict[str, str]]:
 def search_cases(system: System, actor: Actor, filters: Mapping[str, Any] | None = None, page: int = 1,
                  per_page: int = PER_PAGE) -> dict[str, Any]:
     """One page of the cases the actor supervises that match the filters, newest first, with the total."""
-    _require(actor)
+    require_supervisor(actor)
     filters = clean_filters(filters or {})
     page, per_page = max(1, int(page)), min(max(1, int(per_page)), 200)
     with system.db.unit_of_work(write=False) as session:
@@ -184,11 +184,11 @@ def search_cases(system: System, actor: Actor, filters: Mapping[str, Any] | None
         ordered = _case_conditions(system, session, actor, filters, ordered=True)
         rows = session.execute(select(*CASE_COLUMNS).where(*ordered).order_by(Case.started_at.desc(), Case.id.desc())
                                .limit(per_page).offset((page - 1) * per_page)).all()
-        units = _scope_units(system, session, actor)
+        units = scope_units(system, session, actor)
         root = actor.unit_code if units is not None else None
         return {"items": [_row(r) for r in rows], "total": total, "page": page, "per_page": per_page,
                 "pages": max(1, math.ceil(total / per_page)), "filters": filters,
-                "names": _names(system, session), "units": _units(system, session, root),
+                "names": _names(system, session), "units": unit_tree(system, session, root),
                 "matters": session.execute(select(Matter.code, Matter.name).order_by(Matter.code)).all(),
                 "export_limit": EXPORT_LIMIT}
 
@@ -215,7 +215,7 @@ def _workbook(title: str, headers: tuple[str, ...], rows, note: str | None) -> b
 def export_cases_xlsx(system: System, actor: Actor, filters: Mapping[str, Any] | None = None) -> tuple[bytes, dict[str, Any]]:
     """The filtered list as an .xlsx with Chinese headers: at most EXPORT_LIMIT rows, newest first;
     returns (bytes, {"total", "exported", "truncated", "message"})."""
-    _require(actor)
+    require_supervisor(actor)
     filters = clean_filters(filters or {})
     with system.db.unit_of_work(write=False) as session:
         conditions = _case_conditions(system, session, actor, filters)
@@ -252,7 +252,7 @@ def _ledger_conditions(system: System, session, actor: Actor, unit: str | None, 
                        start: date | None, end: date | None, incomplete: bool) -> list:
     org = system.org(session)
     conditions = []
-    scope = _scope_units(system, session, actor)
+    scope = scope_units(system, session, actor)
     if scope is not None:
         conditions.append(LedgerEntry.unit_code.in_(sorted(scope)))
     if unit:
@@ -284,7 +284,7 @@ def ledger_completeness(system: System, actor: Actor, unit: str | None = None, s
                         page: int = 1, per_page: int = PER_PAGE) -> dict[str, Any]:
     """Ledger entries (per unit with its sub-units, per staff member, per period), each with the
     required fields it lacks; with the count of incomplete entries and a per-unit, per-staff summary."""
-    _require(actor)
+    require_supervisor(actor)
     page, per_page = max(1, int(page)), min(max(1, int(per_page)), 200)
     unit, staff = (unit or "").strip()[:32] or None, (staff or "").strip()[:64] or None
     start, end = _date(start), _date(end)
@@ -304,8 +304,8 @@ def ledger_completeness(system: System, actor: Actor, unit: str | None = None, s
                                   .order_by(LedgerEntry.unit_code, LedgerEntry.actor).limit(500)).all()
         names = _names(system, session)
         people = _staff_names(session)
-        scope = _scope_units(system, session, actor)
-        units = _units(system, session, actor.unit_code if scope is not None else None)
+        scope = scope_units(system, session, actor)
+        units = unit_tree(system, session, actor.unit_code if scope is not None else None)
     items = [{"id": r.id, "case_id": r.case_id, "case_number": r.case_number, "process": r.process_id,
               "unit": r.unit_code, "matter_code": r.matter_code, "applicant_name": r.applicant_name,
               "step": r.step, "title": r.title, "actor": r.actor,
@@ -324,7 +324,7 @@ def export_ledger_xlsx(system: System, actor: Actor, unit: str | None = None, st
                        start: date | None = None, end: date | None = None,
                        incomplete: bool = False) -> tuple[bytes, dict[str, Any]]:
     """The filtered ledger as an .xlsx with Chinese headers and each entry's missing fields."""
-    _require(actor)
+    require_supervisor(actor)
     start, end = _date(start), _date(end)
     with system.db.unit_of_work(write=False) as session:
         conditions = _ledger_conditions(system, session, actor, (unit or "").strip()[:32] or None,

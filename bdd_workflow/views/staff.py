@@ -9,13 +9,13 @@ import io
 import re
 from datetime import date, datetime
 
-from flask import Blueprint, flash, g, redirect, render_template, request, send_file, session, url_for
+from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, send_file, session, url_for
 from marshmallow import ValidationError
 
 from .. import formrender, schemas
 from ..errors import AuthenticationRequired, Conflict, Forbidden, FormInvalid
 from ..roles import ADMINISTRATOR, CHIEF_OFFICER, CONSULTANT, SUPERVISOR
-from ..services import attachments, cases, identity, tasks
+from ..services import attachments, case_admin, cases, identity, metrics, supervision, tasks
 from ..services import inbox as desk
 from .public import viewer_installed
 from .web_common import allow_large_uploads, current_actor, login_required, roles_required, system
@@ -331,10 +331,6 @@ def ledger():
     return render_template("staff/ledger.html", result=result)
 
 
-
-from ..services import metrics  # noqa: E402  (kept with the quality route)
-
-
 @staff.get("/quality")
 @roles_required(CHIEF_OFFICER, SUPERVISOR, ADMINISTRATOR)
 def quality():
@@ -359,7 +355,6 @@ def _date_arg(name: str) -> date | None:
 
 # --- supervision: the case search and the ledger completeness check (R-4.e) -----------------------------------
 
-from ..services import supervision  # noqa: E402  (appended section; kept with its routes)
 
 SUPERVISE_ROLES = identity.SUPERVISING_ROLES
 
@@ -410,10 +405,6 @@ def supervise_ledger_xlsx():
 
 
 # --- case view for supervisors: the diagram, and suspend / resume / cancel ----------------------------------
-
-from flask import jsonify  # noqa: E402  (kept with the routes below)
-
-from ..services import case_admin  # noqa: E402
 
 
 @staff.get("/cases/<int:case_id>/diagram")
