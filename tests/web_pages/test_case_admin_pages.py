@@ -76,3 +76,26 @@ def test_chief_officer_suspends_resumes_and_cancels_with_csrf(client, login, csr
         assert session.get(Case, case["id"]).status == "cancelled"
         actions = [e.action for e in session.scalars(select(AuditEvent).where(AuditEvent.case_id == case["id"]))]
     assert actions[-3:] == ["case_suspended", "case_resumed", "case_cancelled"]
+
+
+def _history_rows(html: str) -> list[list[str]]:
+    table = re.search(r'<table class="history">(.*?)</table>', html, re.S).group(1)
+    return [[re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", cell)).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+            for row in re.findall(r"<tr>(.*?)</tr>", table, re.S) if "<td" in row]
+
+
+def test_the_case_page_and_the_diagram_page_tell_the_same_history(client, login, csrf, desk):
+    """One audit trail, one way of telling it: staff names, step titles, the chief officer's reasons."""
+    case = start_proxy(desk)
+    login("zhangwei")
+    client.post(f"/cases/{case['id']}/suspend", data={"csrf_token": csrf(client, f"/cases/{case['id']}/diagram"),
+                                                     "reason": "服务对象申请暂缓"})
+    on_case_page = _history_rows(client.get(f"/cases/{case['id']}").get_data(as_text=True))
+    on_diagram = _history_rows(client.get(f"/cases/{case['id']}/diagram").get_data(as_text=True))
+    assert on_case_page == on_diagram
+    assert [row[1:] for row in on_case_page] == [
+        ["受理登记", "徐志强", "代办"],
+        ["上传附件", "徐志强", "签名：签名.png"],
+        ["办理", "徐志强", "签订代办服务委托书"],
+        ["暂停办件", "张伟", "原因：服务对象申请暂缓"],
+    ]
