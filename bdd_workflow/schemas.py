@@ -197,10 +197,6 @@ class ProcessSchema(Schema):
     unchanged = fields.Boolean()
 
 
-class DeployResponse(Schema):
-    kind = fields.String()
-    processes = fields.List(fields.Nested(ProcessSchema))
-    decisions = fields.List(fields.Dict())
 
 
 class ProcessVersionSchema(Schema):
@@ -222,6 +218,14 @@ class ValidationProblem(Schema):
     message = fields.String(metadata={"description": "what is wrong and what to do, in Chinese"})
     source = fields.String(metadata={"description": "spiffworkflow (the engine's parser) or check (this system's rules)"})
     severity = fields.String(metadata={"description": "error (deploy refuses it) or warning"})
+
+
+class DeployResponse(Schema):
+    kind = fields.String()
+    processes = fields.List(fields.Nested(ProcessSchema))
+    decisions = fields.List(fields.Dict())
+    warnings = fields.List(fields.Nested(ValidationProblem), metadata={
+        "description": "what validation found that does not stop a deploy (the same as POST /processes/validate)"})
 
 
 class ValidationReport(Schema):

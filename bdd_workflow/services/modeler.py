@@ -209,9 +209,11 @@ def _default_filename(xml: bytes) -> str:
     return f"{found.group(1).decode()}.bpmn" if found else "diagram.bpmn"
 
 
-def deploy(system: System, actor: Actor, xml: bytes, filename: str) -> dict[str, Any]:
-    """Deploy from the modeler: refused with every problem validate finds; a new immutable version
-    (running cases stay on theirs); the deployed processes' drafts are removed in the same transaction."""
+def deploy(system: System, actor: Actor, xml: bytes, filename: str, remove_drafts: bool = True) -> dict[str, Any]:
+    """Deploy a BPMN or DMN file: refused with every problem validate finds; a new immutable version
+    (running cases stay on theirs). From the modeler, the deployed processes' drafts are removed in
+    the same transaction; the API (``remove_drafts=False``) leaves them to their authors. Both entry
+    points apply the same rules, so a diagram refused in the browser is refused through the API too."""
     require_role(actor, ADMINISTRATOR)
     filename = (filename or "").strip()[:200] or _default_filename(xml)
     with system.db.unit_of_work(write=False) as session:
@@ -219,7 +221,7 @@ def deploy(system: System, actor: Actor, xml: bytes, filename: str) -> dict[str,
     if any(p["severity"] == "error" for p in problems):
         raise refusal(problems)
 
-    def remove_drafts(session, result: dict[str, Any]) -> None:
+    def drop_drafts(session, result: dict[str, Any]) -> None:
         ids = [p["process"] for p in result.get("processes", [])]
         drafts = session.scalars(select(ProcessDraft).where(ProcessDraft.process_id.in_(ids))).all() if ids else []
         for draft in drafts:
@@ -228,7 +230,7 @@ def deploy(system: System, actor: Actor, xml: bytes, filename: str) -> dict[str,
                   detail={"process": draft.process_id, "reason": "deployed"})
 
     try:
-        result = definitions.deploy(system, actor, xml, filename, after=remove_drafts)
+        result = definitions.deploy(system, actor, xml, filename, after=drop_drafts if remove_drafts else None)
     except DefinitionInvalid as exc:  # e.g. a decision changed between validating and deploying
         raise refusal([_problem(p.get("element"), p["message"], p.get("source", "check")) for p in exc.problems]) from None
     result["warnings"] = [p for p in problems if p["severity"] == "warning"]

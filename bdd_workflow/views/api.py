@@ -102,7 +102,7 @@ def deploy():
     data = upload.read(system().settings.max_upload_bytes + 1)
     if len(data) > system().settings.max_upload_bytes:
         raise RequestEntityTooLarge()
-    result = definitions.deploy(system(), g.actor, data, upload.filename)
+    result = modeler.deploy(system(), g.actor, data, upload.filename, remove_drafts=False)
     return DEPLOY_RESPONSE.dump(result), 201
 
 

@@ -281,3 +281,31 @@ def test_a_routing_decision_with_a_broken_expression_is_refused_at_deploy(client
     started = client.post(f"{API}/cases", json=start_body("assist", matter_code="GR-002"), headers=auth("gaohongxia"))
     assert started.status_code == 201, started.get_json()
     assert started.get_json()["unit"] == "CA-MZ"
+
+
+def test_the_api_refuses_what_the_modeler_refuses_naming_every_element(client, auth):
+    """Process administrators deploy through the modeler or a script; the rules are the same: an
+    unknown requirement ID and a lane that is no role are refused, each with its element, and nothing
+    is stored."""
+    source = read_process("assist.bpmn").decode("utf-8")
+    broken = (source.replace("R-9.1.5 帮办服务结束", "R-99.3 帮办服务结束", 1)
+              .replace('<bpmn:lane id="Lane_assistant" name="帮办员">', '<bpmn:lane id="Lane_assistant" name="门卫">', 1))
+    before = all_versions(client, auth)
+    body = assert_refused(deploy(client, auth, broken.encode("utf-8"), "assist.bpmn"), "R-99.3")
+    errors = {p["element"] for p in body["problems"] if p["severity"] == "error"}
+    assert {"assist_completed", "guide_materials"} <= errors, body
+    assert all_versions(client, auth) == before
+
+
+def test_a_deploy_through_the_api_reports_the_validation_warnings(client, auth):
+    """An element that cites no requirement ID does not stop a deploy, but the administrator is told,
+    in the same words as POST /processes/validate."""
+    changed = read_process("assist.bpmn").replace("R-9.1.5 帮办服务结束".encode("utf-8"), "帮办服务结束".encode("utf-8"), 1)
+    response = deploy(client, auth, changed, "assist.bpmn")
+    assert response.status_code == 201, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["processes"][0]["version"] == 2
+    assert [p["element"] for p in body["warnings"]] == ["assist_completed"]
+    validated = client.post(f"{API}/processes/validate", data=changed, content_type="application/xml",
+                            headers=auth(ADMIN)).get_json()
+    assert body["warnings"] == validated["problems"]
