@@ -111,6 +111,8 @@ def create_user(username: str, role: str, unit_code: str | None, name: str | Non
 @main.command()
 def check() -> None:
     """Check every diagram and form: parses, runs here, forms exist, requirement IDs exist."""
+    from .services.modeler import problems_in
+
     system = _system()
     problems: list[str] = []
     for name, message in system.forms.problems.items():
@@ -122,6 +124,14 @@ def check() -> None:
     parser = system.parser(check_requirements=system.requirements is not None)
     checked = 0
     for path in sorted(processes_dir.glob("*.dmn")) + sorted(processes_dir.glob("*.bpmn")):
+        # The rules the modeler's 校验 and every deploy apply, so what passes here deploys.
+        found = problems_in(system, path.read_bytes(), path.name, lambda: decisions)
+        for warning in (p for p in found if p["severity"] != "error"):
+            click.echo(f"提醒 {path.name}: {warning['message']}", err=True)
+        errors = [p for p in found if p["severity"] == "error"]
+        problems.extend(f"{path.name}: {p['message']}" for p in errors)
+        if errors:
+            continue
         try:
             result = parser.parse(path.read_bytes(), path.name, [] if path.suffix == ".dmn" else decisions)
             checked += 1

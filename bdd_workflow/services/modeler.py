@@ -4,6 +4,7 @@ browser, and the versions of every process with the cases that run on each (issu
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from lxml import etree
@@ -162,13 +163,20 @@ def _latest_decision_xml(session) -> list[bytes]:
 
 def _collect(system: System, session, xml: bytes, filename: str) -> list[dict[str, Any]]:
     """Every problem deploy would refuse on, plus `bdd check`'s, each naming its element; stores nothing."""
+    return problems_in(system, xml, filename, lambda: _latest_decision_xml(session), session)
+
+
+def problems_in(system: System, xml: bytes, filename: str, decisions: Callable[[], list[bytes]],
+                session=None) -> list[dict[str, Any]]:
+    """The rules of validate and deploy for one file, errors first; ``decisions`` gives the DMN files a
+    diagram may call. Without a session (``bdd check`` before ``bdd init``) the unit kinds are samples."""
     try:
         root = parse_xml(xml, filename, system.settings.max_upload_bytes)
         kind = kind_of(root)
     except DefinitionInvalid as exc:
         return [_problem(exc.element, exc.message)]
     parser = system.parser(session, check_requirements=system.requirements is not None)
-    result = parser.check(xml, filename, _latest_decision_xml(session) if kind == "bpmn" else [])
+    result = parser.check(xml, filename, decisions() if kind == "bpmn" else [])
     problems = [_explain(_problem(p.get("element"), p["message"], p.get("source", "check")), root)
                 for p in result.problems]
     if not result.processes and kind == "bpmn":
