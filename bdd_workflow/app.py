@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
+from werkzeug.routing import IntegerConverter
 from flask_wtf.csrf import CSRFProtect
 
 from . import schemas
@@ -24,6 +25,14 @@ from .views.staff import staff
 from .views.web_common import register_template_helpers
 
 csrf = CSRFProtect()
+
+
+class RowId(IntegerConverter):
+    """``<int:…>`` in every route: a row id or a version, 0 to 2**63-1. A larger number is no row of
+    ours (and would overflow the database driver), so it matches no route: a 404, never a 500."""
+
+    def __init__(self, map, fixed_digits=0, min=0, max=2**63 - 1, signed=False):  # noqa: A002 (werkzeug's names)
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 class CookieSessionsOutsideTheApi(SecureCookieSessionInterface):
@@ -52,6 +61,7 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
     )
     app.session_interface = CookieSessionsOutsideTheApi()
+    app.url_map.converters["int"] = RowId  # before the blueprints add their rules
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     schemas.DISPLAY_TZ = ZoneInfo(system.settings.timezone)

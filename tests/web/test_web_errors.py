@@ -73,3 +73,21 @@ def test_an_absurd_page_number_is_refused_not_a_crash(client, auth, path):
     assert response.mimetype == "application/json"
     if response.status_code == 200:
         assert response.get_json()["items"] == []
+
+
+HUGE = "1921374522104543182848"  # found by schemathesis: beyond SQLite's 64-bit integers
+
+
+@pytest.mark.parametrize("path", [f"/attachments/{HUGE}", f"/cases/{HUGE}"])
+def test_an_id_beyond_any_row_is_404_json_on_every_api_route(client, auth, path):
+    assert_json(client.get(f"{API}{path}", headers=auth("chenguodong")), 404)
+    # An id in range still reaches the service, which names what it did not find.
+    assert "办件 123456789 不存在" in client.get(f"{API}/cases/123456789", headers=auth("chenguodong")).get_json()["message"]
+
+
+def test_an_id_beyond_any_row_is_404_on_the_pages_too(app):
+    client = app.test_client()
+    client.post("/login", data={"username": "zhangwei", "password": "demo1234"})
+    for path in (f"/cases/{HUGE}", f"/cases/{HUGE}/diagram", f"/cases/{HUGE}/diagram.json", f"/attachments/{HUGE}",
+                 f"/cases/{HUGE}/entrustment", f"/admin/forms/assist_guide_materials/versions/{HUGE}"):
+        assert client.get(path).status_code == 404, path
