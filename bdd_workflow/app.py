@@ -28,11 +28,13 @@ csrf = CSRFProtect()
 
 
 class RowId(IntegerConverter):
-    """``<int:…>`` in every route: a row id or a version, 0 to 2**63-1. A larger number is no row of
-    ours (and would overflow the database driver), so it matches no route: a 404, never a 500."""
+    """``<int:…>`` in every route: a row id or a version. A number beyond 64 bits is no row of ours
+    and would overflow the database driver; it becomes -1, which every service answers with its own
+    404 (a converter that refused it would turn GET into a 405 where the path also takes a POST)."""
 
-    def __init__(self, map, fixed_digits=0, min=0, max=2**63 - 1, signed=False):  # noqa: A002 (werkzeug's names)
-        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        return number if number < 2**63 else -1
 
 
 class CookieSessionsOutsideTheApi(SecureCookieSessionInterface):

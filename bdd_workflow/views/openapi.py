@@ -37,7 +37,7 @@ ROUTES = [
     ("/cases/{case_id}/attachments", "get", "办件的附件", None, 200, s.AttachmentSchema(many=True), (401, 403, 404), None),
     ("/attachments/{attachment_id}", "get", "下载附件", None, 200, s.AttachmentSchema, (401, 403, 404), None),
     ("/quality", "get", "第 4 节服务质量五项指标（R-4.a–e），可按单位（督办人员）", None, 200, s.QualityReport,
-     (401, 403, 422), s.QualityQuery),
+     (401, 403, 404, 422), s.QualityQuery),
     ("/calendar", "get", "节假日日历状态与暂定期限（督办人员）", None, 200, s.CalendarStatus, (401, 403), None),
     ("/processes/{process_id}/heatmap", "get", "流程热力图：一个版本各环节在期间内经过的办件数、停留时间中位数和 90% 分位，"
      "以及此刻停留的待办和计时（督办人员，按本人督办范围）", None, 200, s.HeatmapReport, (401, 403, 404, 422), s.HeatmapQuery),
@@ -64,10 +64,12 @@ def spec() -> dict:
     for path, method, summary, request, status, response, errors, query in ROUTES:
         operation: dict = {"summary": summary, "responses": {str(status): {
             "description": "OK", "content": {"application/json": {"schema": response}}}}}
-        for code in errors:
+        # A body or query that cannot be read at all (not JSON, not multipart, an impossible date) is a 400.
+        for code in sorted({*errors, *((400,) if request is not None or query is not None else ())}):
             operation["responses"][str(code)] = {"description": {
-                401: "未登录或令牌无效", 403: "无权操作", 404: "不存在", 409: "冲突：任务已不是待办或被并发修改",
-                413: "文件过大", 422: "数据无效（errors 给出每个字段的原因）"}[code], **ERR}
+                400: "请求格式不正确（例如请求体不是 JSON）", 401: "未登录或令牌无效", 403: "无权操作", 404: "不存在",
+                409: "冲突：任务已不是待办或被并发修改", 413: "文件过大",
+                422: "数据无效（errors 给出每个字段的原因）"}[code], **ERR}
         if path != "/auth/token":
             operation["security"] = [{"bearer": []}]
         if request == "multipart":
@@ -76,7 +78,8 @@ def spec() -> dict:
         elif request is not None:
             operation["requestBody"] = {"content": {"application/json": {"schema": request}}}
         parameters = [{"in": "path", "name": name, "required": True,
-                       "schema": {"type": "string" if name in ("task_id", "process_id", "name") else "integer"}}
+                       "schema": {"type": "string"} if name in ("task_id", "process_id", "name")
+                       else {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}}  # app.RowId
                       for name in ("case_id", "task_id", "attachment_id", "process_id", "name") if "{" + name + "}" in path]
         if query is not None:
             parameters.append({"in": "query", "schema": query})
