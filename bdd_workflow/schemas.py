@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from .workdays import DAY_RANGE_MESSAGE, EARLIEST_DAY, LATEST_DAY
+
 DISPLAY_TZ = ZoneInfo("Asia/Shanghai")
 
 PHONE = validate.Regexp(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|\d{7,8})$", error="请输入有效的手机号或固定电话。")
@@ -20,6 +22,9 @@ class LocalDateTime(fields.DateTime):
         if isinstance(value, datetime) and value.tzinfo is not None:
             value = value.astimezone(DISPLAY_TZ)
         return super()._serialize(value, attr, obj, **kwargs)
+
+
+DAY_RANGE = validate.Range(min=EARLIEST_DAY, max=LATEST_DAY, error=DAY_RANGE_MESSAGE)
 
 
 class StrictSchema(Schema):
@@ -288,8 +293,8 @@ class AttachmentSchema(Schema):
 
 
 class QualityQuery(StrictSchema):
-    start = fields.Date(required=True, metadata={"description": "first day of the period (local date)"})
-    end = fields.Date(required=True, metadata={"description": "last day of the period, inclusive"})
+    start = fields.Date(required=True, validate=DAY_RANGE, metadata={"description": "first day of the period (local date)"})
+    end = fields.Date(required=True, validate=DAY_RANGE, metadata={"description": "last day of the period, inclusive"})
     unit = fields.String(validate=validate.Length(1, 32))
     trend = fields.String(validate=validate.OneOf(("week", "month"), error="趋势只能按周（week）或按月（month）。"),
                           metadata={"description": "also give each figure per ISO week or calendar month of the period"})
@@ -392,8 +397,8 @@ class FormDetailSchema(FormSummarySchema):
 class HeatmapQuery(StrictSchema):
     version = fields.Integer(validate=validate.Range(min=1, error="版本应为正整数。"),
                              metadata={"description": "a deployed version; the newest when left out"})
-    start = fields.Date(metadata={"description": "first local day of the period (default: 29 days before end)"})
-    end = fields.Date(metadata={"description": "last local day, inclusive (default: today); at most 366 days"})
+    start = fields.Date(validate=DAY_RANGE, metadata={"description": "first local day of the period (default: 29 days before end)"})
+    end = fields.Date(validate=DAY_RANGE, metadata={"description": "last local day, inclusive (default: today); at most 366 days"})
     unit = fields.String(validate=validate.Length(1, 32), metadata={"description": "a unit and the units below it"})
 
 

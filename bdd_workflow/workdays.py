@@ -22,6 +22,14 @@ import chinese_calendar
 from chinese_calendar import constants as _cc_constants
 
 PACKAGE_LAST_YEAR = max(d.year for d in _cc_constants.holidays)
+# The dates a filter or a report may ask about. Far outside, converting a local day to UTC overflows
+# (0001-01-01 at +08:00 is before year 1), so such a date is refused or dropped, never computed.
+EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+DAY_RANGE_MESSAGE = f"日期应在 {EARLIEST_DAY} 至 {LATEST_DAY} 之间。"
+
+
+def in_day_range(day: date | None) -> bool:
+    return day is not None and EARLIEST_DAY <= day <= LATEST_DAY
 
 
 @dataclass

@@ -22,6 +22,7 @@ from ..errors import Forbidden, FormInvalid, NotFound, ProcessNotFound
 from ..system import System
 from .definitions import latest_definitions
 from .identity import Actor
+from ..workdays import DAY_RANGE_MESSAGE, in_day_range
 from .inbox import unit_tree
 from .metrics import local_period
 from .supervision import require_supervisor, scope_units
@@ -47,9 +48,12 @@ def parse_date(value: Any, field: str) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise FormInvalid({field: [f"日期“{text[:20]}”格式不正确，应为 YYYY-MM-DD（例如 2026-03-01）。"]}) from None
+    if not in_day_range(day):
+        raise FormInvalid({field: [DAY_RANGE_MESSAGE]})
+    return day
 
 
 def parse_version(value: Any) -> int | None:

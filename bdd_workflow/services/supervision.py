@@ -22,6 +22,7 @@ from ..db.models import Case, HumanTask, LedgerEntry, Matter, Staff
 from ..errors import Forbidden
 from ..roles import ROLE_TITLES
 from ..system import System
+from ..workdays import in_day_range
 from .identity import SUPERVISING_ROLES, Actor, visible_units
 from .inbox import APPLICANT_TYPES, PROCESS_TITLES, STATUS_TITLES, unit_tree
 from .metrics import LEDGER_REQUIRED, ledger_incomplete, local_period
@@ -77,12 +78,14 @@ def _case_scope(units: set[str] | None):
 # --- filters -------------------------------------------------------------------------------------------
 
 def _date(value: Any) -> date | None:
+    """A filter date, or None (the filter is dropped) when it is not one we can count."""
     if isinstance(value, date):
-        return value
+        return value if in_day_range(value) else None
     try:
-        return date.fromisoformat(str(value or "").strip())
+        day = date.fromisoformat(str(value or "").strip())
     except ValueError:
         return None
+    return day if in_day_range(day) else None
 
 
 def clean_filters(raw: Mapping[str, Any]) -> dict[str, Any]:

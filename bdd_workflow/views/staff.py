@@ -17,6 +17,7 @@ from ..errors import AuthenticationRequired, Conflict, Forbidden, FormInvalid
 from ..roles import ADMINISTRATOR, CHIEF_OFFICER, CONSULTANT, SUPERVISOR
 from ..services import attachments, case_admin, cases, identity, metrics, supervision, tasks
 from ..services import inbox as desk
+from ..workdays import in_day_range
 from .public import viewer_installed
 from .web_common import allow_large_uploads, current_actor, login_required, roles_required, system
 
@@ -347,10 +348,12 @@ def quality():
 
 
 def _date_arg(name: str) -> date | None:
+    """A date from the query string, or None (the default applies) when it is not one we can count."""
     try:
-        return date.fromisoformat(request.args.get(name, ""))
+        day = date.fromisoformat(request.args.get(name, ""))
     except ValueError:
         return None
+    return day if in_day_range(day) else None
 
 
 # --- supervision: the case search and the ledger completeness check (R-4.e) -----------------------------------
