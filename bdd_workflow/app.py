@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Flask
+from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.routing import IntegerConverter
 from flask_wtf.csrf import CSRFProtect
 
 from . import schemas
 from .config import PROJECT_ROOT, Settings
+from .db.models import MAX_ROW_ID
+from .errors import DomainError, NotFound
 from .system import System, create_system
 from .views.api import api
 from .views.errors import register_error_handlers
@@ -28,13 +30,14 @@ csrf = CSRFProtect()
 
 
 class RowId(IntegerConverter):
-    """``<int:…>`` in every route: a row id or a version. A number beyond 64 bits is no row of ours
-    and would overflow the database driver; it becomes -1, which every service answers with its own
-    404 (a converter that refused it would turn GET into a 405 where the path also takes a POST)."""
+    """``<int:…>`` in every route: a row id or a version. A number beyond the key columns' range
+    (``MAX_ROW_ID``) is no row of ours and the database would refuse or overflow on it; it becomes -1,
+    which every service answers with its own 404 (a converter that refused it would turn GET into a
+    405 where the path also takes a POST)."""
 
     def to_python(self, value: str) -> int:
         number = int(value)
-        return number if number < 2**63 else -1
+        return number if number <= MAX_ROW_ID else -1
 
 
 class CookieSessionsOutsideTheApi(SecureCookieSessionInterface):
@@ -45,6 +48,20 @@ class CookieSessionsOutsideTheApi(SecureCookieSessionInterface):
         if request.path.startswith("/api/"):
             return self.null_session_class()
         return super().open_session(app, request)
+
+
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+def _printable(name: str) -> str:
+    return name.replace("\x00", "")[:40] or "请求"
 
 
 def create_app(settings: Settings | None = None, system: System | None = None) -> Flask:
@@ -80,6 +97,22 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     app.register_blueprint(insight)
     register_template_helpers(app)
     register_error_handlers(app)
+
+    @app.before_request
+    def refuse_nul_characters():
+        """No text we keep may hold a NUL character: PostgreSQL refuses it in text and JSON alike.
+        In a path it names nothing (404); in a query, a form or a JSON body it is a 400 naming the field."""
+        if any(_holds_nul(v) for v in (request.view_args or {}).values()):
+            raise NotFound("请求的地址不存在。")
+        fields = [*request.args.items(multi=True)]
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            fields += [*request.form.items(multi=True)]
+            fields += [(name, upload.filename or "") for name, upload in request.files.items(multi=True)]
+        if request.is_json:
+            fields.append(("JSON", request.get_json(silent=True)))
+        for name, value in fields:
+            if _holds_nul(name) or _holds_nul(value):
+                raise DomainError(f"“{_printable(name)}”中含有空字符（NUL），请删除后重试。")
 
     @app.after_request
     def security_headers(response):

@@ -11,6 +11,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 
+# Keys are INTEGER: 32 bits on PostgreSQL. A larger number in a URL is no row of ours and must not
+# reach the driver (PostgreSQL refuses it, SQLite overflows past 64 bits).
+MAX_ROW_ID = 2**31 - 1
+
+
 class UTCDateTime(TypeDecorator):
     """Timezone-aware UTC in, timezone-aware UTC out, on SQLite and PostgreSQL alike."""
 

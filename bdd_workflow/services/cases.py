@@ -10,7 +10,8 @@ from types import SimpleNamespace
 from sqlalchemy import bindparam, delete, exists, func, insert, or_, select, update
 
 from ..db.fast import Prepared
-from ..db.models import AuditEvent, Breach, Case, CaseLink, ElementVisit, HumanTask, LedgerEntry, Matter, PendingTimer
+from ..db.models import (MAX_ROW_ID, AuditEvent, Breach, Case, CaseLink, ElementVisit, HumanTask, LedgerEntry, Matter,
+                         PendingTimer)
 from ..engine.runner import CompletedStep, RunResult
 from ..errors import Conflict, DomainError, Forbidden, FormInvalid, NotFound
 from ..system import System
@@ -260,7 +261,7 @@ def _visible(system: System, session, actor: Actor):
 
 
 def load_visible_case(system: System, session, actor: Actor, case_id: int) -> Case:
-    case = session.get(Case, case_id) if 0 < case_id < 2**63 else None
+    case = session.get(Case, case_id) if 0 < case_id <= MAX_ROW_ID else None
     if case is None:
         raise NotFound(f"办件 {case_id} 不存在。")
     condition = _visible(system, session, actor)

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..db.models import Attachment, AuditEvent, Case, Evaluation, HumanTask, Matter, Publicity, Staff
+from ..db.models import MAX_ROW_ID, Attachment, AuditEvent, Case, Evaluation, HumanTask, Matter, Publicity, Staff
 from ..errors import Conflict, DomainError, Forbidden, FormInvalid, NotFound
 from ..phrases import find_forbidden
 from ..roles import ADMINISTRATOR, CHIEF_OFFICER, ROLE_TITLES, SUPERVISOR
@@ -85,7 +85,7 @@ def _decide(system: System, actor: Actor, publicity_id: int, allowed_from: tuple
         raise Forbidden("只有首席服务专员、政务服务中心办公室或系统管理员可以发布或撤回宣传材料。")
     now = system.clock.now()
     with system.db.unit_of_work() as session:
-        row = session.get(Publicity, publicity_id) if 0 < publicity_id < 2**63 else None
+        row = session.get(Publicity, publicity_id) if 0 < publicity_id <= MAX_ROW_ID else None
         if row is None:
             raise NotFound(f"宣传材料 {publicity_id} 不存在。")
         load_visible_case(system, session, actor, row.case_id)

@@ -9,6 +9,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 
 from .. import __version__
 from .. import schemas as s
+from ..db.models import MAX_ROW_ID
 
 ERR = {"content": {"application/json": {"schema": "ErrorResponse"}}}
 
@@ -79,7 +80,7 @@ def spec() -> dict:
             operation["requestBody"] = {"content": {"application/json": {"schema": request}}}
         parameters = [{"in": "path", "name": name, "required": True,
                        "schema": {"type": "string"} if name in ("task_id", "process_id", "name")
-                       else {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}}  # app.RowId
+                       else {"type": "integer", "minimum": 0, "maximum": MAX_ROW_ID}}  # app.RowId
                       for name in ("case_id", "task_id", "attachment_id", "process_id", "name") if "{" + name + "}" in path]
         if query is not None:
             parameters.append({"in": "query", "schema": query})

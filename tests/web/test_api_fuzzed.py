@@ -5,6 +5,8 @@ names, JSON where it says so, and the shape its schema describes. Found so far t
 
 from __future__ import annotations
 
+import os
+
 import schemathesis
 from schemathesis import GenerationMode
 from hypothesis import HealthCheck, given, settings
@@ -13,6 +15,8 @@ from schemathesis.checks import (content_type_conformance, not_a_server_error, r
 
 from webhelpers import API
 
+# 16 examples an operation keep the suite quick; BDD_FUZZ_EXAMPLES=500 for a deeper run by hand.
+EXAMPLES = int(os.environ.get("BDD_FUZZ_EXAMPLES", "16"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 USERS = ("chenguodong", "zhangwei", "gaohongxia")  # an administrator, a chief officer, an assistant
 
@@ -26,7 +30,7 @@ def test_generated_input_gets_a_documented_answer_from_every_operation(app, auth
     for operation in operations:
         # Valid input and input that breaks the schema (wrong types, out-of-range ids, missing fields).
         @given(case=operation.as_strategy(GenerationMode.POSITIVE) | operation.as_strategy(GenerationMode.NEGATIVE))
-        @settings(max_examples=16, deadline=None, derandomize=True, database=None,
+        @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
         def answers(case):
             for user in USERS:

@@ -92,3 +92,18 @@ def test_a_date_outside_any_service_period_is_422_naming_the_range(client, auth)
                  "/processes/assist/heatmap?start=0001-01-01"):
         body = assert_json(client.get(f"{API}{path}", headers=auth("zhangwei")), 422)
         assert "2000-01-01 至 2099-12-31" in str(body["errors"]), path
+
+
+def test_a_nul_character_anywhere_is_refused_before_the_database_sees_it(client, auth):
+    """Found by the fuzzed test on PostgreSQL, which refuses NUL in text and JSON (a 500 before)."""
+    login = client.post(f"{API}/auth/token", json={"username": "gao\x00hongxia", "password": "demo1234"})
+    assert_json(login, 400)
+    assert "空字符" in login.get_json()["message"]
+    headers = auth("gaohongxia")
+    started = client.post(f"{API}/cases", json={"process": "assist", "data": {
+        "applicant_name": "王\x00芳", "applicant_phone": "13812345678", "applicant_type": "personal",
+        "matter_code": "GR-002", "channel": "walk_in"}}, headers=headers)
+    assert_json(started, 400)
+    assert_json(client.get(f"{API}/cases?process=assist%00", headers=headers), 400)
+    assert_json(client.get(f"{API}/tasks/abc%00def", headers=headers), 404)
+    assert client.get(f"{API}/cases", headers=headers).get_json()["total"] == 0  # nothing was started

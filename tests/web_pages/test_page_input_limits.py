@@ -25,3 +25,10 @@ def test_a_date_centuries_away_is_dropped_like_a_date_the_page_cannot_read(clien
     for path in ("/supervise/heatmap?process=assist&from=0001-01-01", "/supervise/heatmap.json?process=assist&from=0001-01-01"):
         heatmap = client.get(path)
         assert heatmap.status_code in (200, 422) and "2000-01-01 至 2099-12-31" in heatmap.get_data(as_text=True), path
+
+
+def test_a_nul_character_in_a_form_is_refused_with_a_page_that_says_so(client, csrf):
+    response = client.post("/login", data={"csrf_token": csrf(client, "/login"), "username": "gao\x00hongxia",
+                                           "password": "demo1234"})
+    assert response.status_code == 400 and "空字符" in response.get_data(as_text=True)
+    assert "<!doctype html>" in response.get_data(as_text=True).lower()
