@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import sys
 from pathlib import Path
@@ -172,33 +171,14 @@ def calendar_warnings(system: System) -> list[str]:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
-def serve(host: str, port: int, threads: int) -> None:
-    """Serve the web application and the API (waitress, a production WSGI server)."""
-    from waitress import serve as waitress_serve
+@click.option("--threads", default=8, show_default=True, type=int, help="threads running requests")
+@click.option("--server", type=click.Choice(["granian", "waitress"]), default=None,
+              help="HTTP server (default BDD_SERVER, else granian when installed)")
+def serve(host: str, port: int, threads: int, server: str | None) -> None:
+    """Serve the web application and the API (granian, or waitress; see bdd_workflow/serving.py)."""
+    from .serving import default_server, serve as run
 
-    from .app import create_app
-    from .scheduler import TimerScheduler
-
-    system = _system()
-    _background_checkpoints(system)
-    app = create_app(system=system)
-    # Everything loaded so far (modules, metadata, specs) lives as long as the process: keep it out
-    # of the collector's full passes, which otherwise walk it again every few hundred requests.
-    gc.collect()
-    gc.freeze()
-    scheduler = None
-    if system.settings.embedded_scheduler:
-        scheduler = TimerScheduler(system, poll_seconds=system.settings.scheduler_poll_seconds)
-        scheduler.start()
-        click.echo("计时器调度已在本进程内运行（多进程部署请设 BDD_EMBEDDED_SCHEDULER=0 并单独运行 bdd scheduler）。")
-    click.echo(f"服务已启动: http://{host}:{port}/  （API: http://{host}:{port}/api/v1/openapi.json）")
-    try:
-        waitress_serve(app, host=host, port=port, threads=threads, ident="bdd")
-    finally:
-        if scheduler is not None:
-            scheduler.shutdown()
-        system.db.dispose()
+    run(host, port, threads, server or default_server(), click.echo)
 
 
 @main.command()

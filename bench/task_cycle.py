@@ -1,10 +1,10 @@
 """Task completions per second: raw SpiffWorkflow cycle vs. the same work through the HTTP API,
-and the web stack alone (waitress + Flask answering with a stored response) for the split.
+and the web stack alone (the same server + Flask answering with a stored response) for the split.
 
 Both sides do the same four assist steps per case (guide_materials, accompany_submission,
 track_approval, hand_over_results; the last one also starts the callback case). The raw side
 deserializes, completes, runs engine steps and serializes between every step, in memory. The API
-side is one keep-alive HTTP client against `bdd serve` (waitress, one process) on a fresh SQLite
+side is one keep-alive HTTP client against `bdd serve` (granian or waitress, one worker) on a fresh SQLite
 database: token auth, marshmallow, form validation, the engine, derived rows, commit.
 """
 
@@ -111,19 +111,24 @@ def wait_for_port(port: int) -> None:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux): steadier than wall time on a shared machine."""
+    """User + system CPU time of a process and its children (Linux: granian serves from a worker
+    process): steadier than wall time on a shared machine."""
+    total = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            total += cpu_seconds(int(child))
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def api_cycle(cases: int, rounds: int) -> tuple[list[float], list[float]]:
+def api_cycle(cases: int, rounds: int, http_server: str) -> tuple[list[float], list[float]]:
     instance = Path(tempfile.mkdtemp(prefix="bdd-bench-"))
     env = dict(os.environ, BDD_INSTANCE_DIR=str(instance))
     bdd = str(ROOT / ".venv" / "bin" / "bdd") if (ROOT / ".venv" / "bin" / "bdd").exists() else "bdd"
     for command in (["init"], ["load-demo"], ["deploy", str(ROOT / "processes")]):
         subprocess.run([bdd, *command], env=env, check=True, stdout=subprocess.DEVNULL)
     port = free_port()
-    server = subprocess.Popen([bdd, "serve", "--port", str(port), "--threads", "4"], env=env,
+    server = subprocess.Popen([bdd, "serve", "--port", str(port), "--threads", "4", "--server", http_server], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(port)
@@ -155,16 +160,15 @@ def api_cycle(cases: int, rounds: int) -> tuple[list[float], list[float]]:
 LAST_RESPONSE: dict = {}
 
 
-def serve_floor(port: int, payload_file: str) -> None:
-    """The web stack alone: waitress and Flask as `bdd serve` runs them, a route that reads the
-    bearer header and the JSON body and answers with a stored completion response."""
+def floor_app():
+    """The web stack alone: a Flask app like ours, with a route that reads the bearer header and the
+    JSON body and answers with a stored completion response (BDD_FLOOR_PAYLOAD names the file)."""
     from flask import Flask, request
-    from waitress import serve
 
     app = Flask("floor")
     app.json.ensure_ascii = False
     app.json.sort_keys = False
-    payload = json.loads(Path(payload_file).read_text())
+    payload = json.loads(Path(os.environ["BDD_FLOOR_PAYLOAD"]).read_text())
 
     @app.post("/api/v1/tasks/<task_id>/complete")
     def complete(task_id: str):
@@ -172,15 +176,31 @@ def serve_floor(port: int, payload_file: str) -> None:
             return {"error": "bad request"}, 400
         return payload
 
-    serve(app, host="127.0.0.1", port=port, threads=4, _quiet=True)
+    return app
 
 
-def floor_cycle(payload: dict, requests: int, rounds: int) -> tuple[list[float], list[float]]:
+def serve_floor(port: int, server: str) -> None:
+    """``floor_app`` behind the server `bdd serve` uses, configured as it configures it."""
+    if server == "granian":
+        from granian import Granian
+        from granian.constants import HTTPModes, Interfaces
+
+        Granian(target="task_cycle:floor_app", factory=True, interface=Interfaces.WSGI, address="127.0.0.1",
+                port=port, workers=1, blocking_threads=4, http=HTTPModes.http1, log_level="error",
+                working_dir=Path(__file__).resolve().parent).serve()
+    else:
+        from waitress import serve
+
+        serve(floor_app(), host="127.0.0.1", port=port, threads=4, _quiet=True)
+
+
+def floor_cycle(payload: dict, requests: int, rounds: int, http_server: str) -> tuple[list[float], list[float]]:
     """Requests per second and server CPU per request against ``serve_floor``, same client."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(payload, handle, ensure_ascii=False)
     port = free_port()
-    server = subprocess.Popen([sys.executable, __file__, "--serve-floor", str(port), handle.name],
+    server = subprocess.Popen([sys.executable, __file__, "--serve-floor", str(port), http_server],
+                              env=dict(os.environ, BDD_FLOOR_PAYLOAD=handle.name),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(port)
@@ -205,14 +225,18 @@ def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "--serve-floor":
         serve_floor(int(sys.argv[2]), sys.argv[3])
         return
+    from bdd_workflow.serving import default_server
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=300, help="assist cases per round; each completes 4 tasks")
     parser.add_argument("--rounds", type=int, default=5, help="rounds; the median is reported (the machine is shared)")
+    parser.add_argument("--server", choices=("granian", "waitress"), default=default_server(),
+                        help="the HTTP server of `bdd serve` (default: as `bdd serve` chooses)")
     args = parser.parse_args()
     raw_rates = raw_cycle(args.cases, args.rounds)
-    api_rates, api_cpu = api_cycle(args.cases, args.rounds)
-    floor_rates, floor_cpu = floor_cycle(LAST_RESPONSE, args.cases * len(STEPS), args.rounds)
+    api_rates, api_cpu = api_cycle(args.cases, args.rounds, args.server)
+    floor_rates, floor_cpu = floor_cycle(LAST_RESPONSE, args.cases * len(STEPS), args.rounds, args.server)
     raw, api, floor = statistics.median(raw_rates), statistics.median(api_rates), statistics.median(floor_rates)
+    print(f"server: bdd serve --server {args.server}")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}")
     print(f"median of {args.rounds} rounds of {args.cases * len(STEPS)} completions")
     print(f"raw SpiffWorkflow cycle: {raw:8.1f} task completions/s ({1000 / raw:.2f} ms each; "
@@ -222,7 +246,7 @@ def main() -> None:
     print(f"server CPU per completion: {statistics.median(api_cpu):.2f} ms (median; rounds "
           f"{', '.join(f'{c:.2f}' for c in api_cpu)})")
     print(f"web stack alone:         {floor:8.1f} requests/s ({1000 / floor:.2f} ms each, server CPU "
-          f"{statistics.median(floor_cpu):.2f} ms): waitress + Flask + this client, a route that only reads the "
+          f"{statistics.median(floor_cpu):.2f} ms): {args.server} + Flask + this client, a route that only reads the "
           f"body and returns a stored completion response")
     print(f"ratio API / raw:         {api / raw:8.2f}  (targets: >= 300/s and >= 0.25)")
     print(f"per completion: web stack {1000 / floor:.2f} ms + engine {1000 / raw:.2f} ms + the rest "

@@ -1,0 +1,93 @@
+"""`bdd serve`: the application process and the HTTP server in front of it.
+
+Two servers, one application. **granian** (the default) parses HTTP in compiled code (Rust, hyper)
+and calls the WSGI application on a thread pool; on this project's 2-core machine a request through
+Flask cost 0.34 ms of web stack under granian against 0.49 ms under waitress, which is what lets a
+task completion through the API reach a quarter of the raw engine cycle (bench/task_cycle.py).
+**waitress** (pure Python) stays available with ``--server waitress``, for a platform granian
+has no wheel for.
+
+Under granian the application is built in its worker process by ``application()``: there the
+background WAL checkpointer and the embedded timer scheduler start, and they stop when the worker
+exits.
+"""
+
+from __future__ import annotations
+
+import atexit
+import gc
+import os
+from typing import Any
+
+from flask import Flask
+
+SERVERS = ("granian", "waitress")
+
+
+def default_server() -> str:
+    """BDD_SERVER if set, else granian when it is installed, else waitress."""
+    chosen = os.environ.get("BDD_SERVER", "").strip().lower()
+    if chosen in SERVERS:
+        return chosen
+    try:
+        import granian  # noqa: F401  (only whether it is there)
+    except ImportError:
+        return "waitress"
+    return "granian"
+
+
+def build(echo=None) -> tuple[Flask, Any]:
+    """The application with what a long-running server process adds: background WAL checkpoints,
+    the embedded timer scheduler (unless BDD_EMBEDDED_SCHEDULER=0) and a frozen start-up heap."""
+    from .app import create_app
+    from .scheduler import TimerScheduler
+    from .system import create_system
+
+    system = create_system()
+    if system.settings.sqlite_checkpoint_seconds > 0:
+        system.db.start_background_checkpoints(system.settings.sqlite_checkpoint_seconds)
+    app = create_app(system=system)
+    scheduler = None
+    if system.settings.embedded_scheduler:
+        scheduler = TimerScheduler(system, poll_seconds=system.settings.scheduler_poll_seconds)
+        scheduler.start()
+        if echo:
+            echo("计时器调度已在本进程内运行（多进程部署请设 BDD_EMBEDDED_SCHEDULER=0 并单独运行 bdd scheduler）。")
+    # Everything loaded so far (modules, metadata, specs) lives as long as the process: keep it out
+    # of the collector's full passes, which otherwise walk it again every few hundred requests.
+    gc.collect()
+    gc.freeze()
+    return app, scheduler
+
+
+def _stop(system, scheduler) -> None:
+    if scheduler is not None:
+        scheduler.shutdown()
+    system.db.dispose()
+
+
+def application() -> Flask:
+    """granian's factory, called once in its worker process."""
+    app, scheduler = build(echo=print)
+    atexit.register(_stop, app.extensions["bdd"], scheduler)
+    return app
+
+
+def serve(host: str, port: int, threads: int, server: str, echo) -> None:
+    if server == "granian":
+        from granian import Granian
+        from granian.constants import HTTPModes, Interfaces
+
+        echo(f"服务已启动: http://{host}:{port}/  （API: http://{host}:{port}/api/v1/openapi.json；granian）")
+        Granian(target="bdd_workflow.serving:application", factory=True, interface=Interfaces.WSGI,
+                address=host, port=port, workers=1, blocking_threads=threads, http=HTTPModes.http1,
+                log_level="error").serve()  # its own notices are in English; errors still show
+        return
+    from waitress import serve as waitress_serve
+
+    app, scheduler = build(echo=echo)
+    echo(f"服务已启动: http://{host}:{port}/  （API: http://{host}:{port}/api/v1/openapi.json；waitress）")
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads, ident="bdd")
+    finally:
+        _stop(app.extensions["bdd"], scheduler)
