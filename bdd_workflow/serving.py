@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import gc
+import importlib.util
 import os
 from typing import Any
 
@@ -29,11 +30,7 @@ def default_server() -> str:
     chosen = os.environ.get("BDD_SERVER", "").strip().lower()
     if chosen in SERVERS:
         return chosen
-    try:
-        import granian  # noqa: F401  (only whether it is there)
-    except ImportError:
-        return "waitress"
-    return "granian"
+    return "granian" if importlib.util.find_spec("granian") is not None else "waitress"
 
 
 def build(echo=None) -> tuple[Flask, Any]:
