@@ -25,6 +25,16 @@ def _background_checkpoints(system: System) -> None:
         system.db.start_background_checkpoints(system.settings.sqlite_checkpoint_seconds)
 
 
+def _require_schema(system: System) -> None:
+    """Long-running commands refuse to start on a database `bdd init` has not brought up to date,
+    rather than logging a failure every second."""
+    from .db.migrate import current, head
+
+    if current(system.db) != head():
+        _fail("数据库尚未初始化或结构版本较旧：请先运行 bdd init（首次使用请运行 ./scripts/run，它会一并部署流程、载入演示数据）。"
+              f"（{system.db.engine.url.render_as_string(hide_password=True)}）")
+
+
 def _fail(message: str) -> None:
     click.echo(f"错误: {message}", err=True)
     sys.exit(1)
@@ -178,6 +188,9 @@ def serve(host: str, port: int, threads: int, server: str | None) -> None:
     """Serve the web application and the API (granian, or waitress; see bdd_workflow/serving.py)."""
     from .serving import default_server, serve as run
 
+    system = _system()
+    _require_schema(system)
+    system.db.dispose()  # the server builds its own in its worker process
     run(host, port, threads, server or default_server(), click.echo)
 
 
@@ -190,8 +203,9 @@ def scheduler(poll_seconds: float | None) -> None:
 
     from .scheduler import TimerScheduler
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     system = _system()
+    _require_schema(system)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _background_checkpoints(system)
     runner = TimerScheduler(system, poll_seconds=poll_seconds or system.settings.scheduler_poll_seconds, blocking=True)
 
