@@ -2,8 +2,8 @@
 
 Two servers, one application. **granian** (the default) parses HTTP in compiled code (Rust, hyper)
 and calls the WSGI application on a thread pool; on this project's 2-core machine a request through
-Flask cost 0.34 ms of web stack under granian against 0.49 ms under waitress, which is what lets a
-task completion through the API reach a quarter of the raw engine cycle (bench/task_cycle.py).
+Flask cost 0.34–0.39 ms of web stack under granian against 0.53–0.64 ms under waitress, and task
+completions through the API went from 354–358/s to 390–413/s (bench/task_cycle.py).
 **waitress** (pure Python) stays available with ``--server waitress``, for a platform granian
 has no wheel for.
 
