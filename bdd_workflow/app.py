@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
-from werkzeug.routing import IntegerConverter
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 from . import schemas
 from .config import PROJECT_ROOT, Settings

@@ -19,12 +19,6 @@ def _system() -> System:
     return create_system(Settings.from_env())
 
 
-def _background_checkpoints(system: System) -> None:
-    """Long-running processes on SQLite copy the write-ahead log back on a thread of their own."""
-    if system.settings.sqlite_checkpoint_seconds > 0:
-        system.db.start_background_checkpoints(system.settings.sqlite_checkpoint_seconds)
-
-
 def _require_schema(system: System) -> None:
     """Long-running commands refuse to start on a database `bdd init` has not brought up to date,
     rather than logging a failure every second."""
@@ -120,7 +114,7 @@ def create_user(username: str, role: str, unit_code: str | None, name: str | Non
 @main.command()
 def check() -> None:
     """Check every diagram and form: parses, runs here, forms exist, requirement IDs exist."""
-    from .services.modeler import problems_in
+    from .services.modeler import check_file
 
     system = _system()
     problems: list[str] = []
@@ -130,28 +124,22 @@ def check() -> None:
         problems.append(f"找不到需求文件 {system.settings.requirements_file}（BDD_REQUIREMENTS_FILE）。")
     processes_dir = system.settings.processes_dir
     decisions = [p.read_bytes() for p in sorted(processes_dir.glob("*.dmn"))]
-    parser = system.parser(check_requirements=system.requirements is not None)
     checked = 0
     for path in sorted(processes_dir.glob("*.dmn")) + sorted(processes_dir.glob("*.bpmn")):
         # The rules the modeler's 校验 and every deploy apply, so what passes here deploys.
-        found = problems_in(system, path.read_bytes(), path.name, lambda: decisions)
+        found, result = check_file(system, path.read_bytes(), path.name, lambda: decisions)
         for warning in (p for p in found if p["severity"] != "error"):
             click.echo(f"提醒 {path.name}: {warning['message']}", err=True)
         errors = [p for p in found if p["severity"] == "error"]
         problems.extend(f"{path.name}: {p['message']}" for p in errors)
-        if errors:
+        if errors or result is None:
             continue
-        try:
-            result = parser.parse(path.read_bytes(), path.name, [] if path.suffix == ".dmn" else decisions)
-            checked += 1
-            for process in result.processes:
-                click.echo(f"通过 {path.name}: {process.process_id}（{len(process.user_tasks)} 个用户任务，"
-                           f"引用 {', '.join(process.requirement_ids)}）")
-            for decision in result.decisions:
-                click.echo(f"通过 {path.name}: 决策 {decision.decision_id}")
-        except DomainError as exc:
-            for problem in getattr(exc, "problems", None) or [{"message": exc.message}]:
-                problems.append(f"{path.name}: {problem['message']}")
+        checked += 1
+        for process in result.processes:
+            click.echo(f"通过 {path.name}: {process.process_id}（{len(process.user_tasks)} 个用户任务，"
+                       f"引用 {', '.join(process.requirement_ids)}）")
+        for decision in result.decisions:
+            click.echo(f"通过 {path.name}: 决策 {decision.decision_id}")
     for warning in calendar_warnings(system):
         click.echo(f"提醒 {warning}", err=True)
     for problem in problems:
@@ -206,7 +194,7 @@ def scheduler(poll_seconds: float | None) -> None:
     system = _system()
     _require_schema(system)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    _background_checkpoints(system)
+    system.db.start_background_checkpoints(system.settings.sqlite_checkpoint_seconds)
     runner = TimerScheduler(system, poll_seconds=poll_seconds or system.settings.scheduler_poll_seconds, blocking=True)
 
     def stop(*_args) -> None:

@@ -41,8 +41,7 @@ def build(echo=None) -> tuple[Flask, Any]:
     from .system import create_system
 
     system = create_system()
-    if system.settings.sqlite_checkpoint_seconds > 0:
-        system.db.start_background_checkpoints(system.settings.sqlite_checkpoint_seconds)
+    system.db.start_background_checkpoints(system.settings.sqlite_checkpoint_seconds)
     app = create_app(system=system)
     scheduler = None
     if system.settings.embedded_scheduler:

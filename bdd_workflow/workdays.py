@@ -32,6 +32,16 @@ def in_day_range(day: date | None) -> bool:
     return day is not None and EARLIEST_DAY <= day <= LATEST_DAY
 
 
+def day_or_none(value) -> date | None:
+    """A date (or YYYY-MM-DD text) a filter can use, else None: the page drops what it cannot count."""
+    if not isinstance(value, date):
+        try:
+            value = date.fromisoformat(str(value or "").strip())
+        except ValueError:
+            return None
+    return value if in_day_range(value) else None
+
+
 @dataclass
 class WorkingCalendar:
     """Answers "is this a working day" and counts working days, with a county's overrides."""

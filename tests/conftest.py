@@ -209,3 +209,16 @@ def _unused(_: Any) -> None:  # keep Base imported for tests that inspect metada
 
 
 _unused(Base)
+
+
+@pytest.fixture(scope="session")
+def migration_variants():
+    """The changed copies of assist.bpmn that tests/processes/test_migration.py deploys as version 2
+    (its module, loaded by path: test folders are not packages)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parent / "processes" / "test_migration.py"
+    spec = importlib.util.spec_from_file_location("migration_variants", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

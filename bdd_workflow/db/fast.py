@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -84,12 +85,12 @@ class Prepared:
         self._plans: dict[str, _Plan] = {}
 
     @classmethod
-    def insert(cls, table, generated: Iterable[str] = ()) -> "Prepared":
-        """``INSERT`` of every column of ``table`` but the ``generated`` ones (an autoincrement key)."""
-        from sqlalchemy import insert
-
+    def insert(cls, table, generated: Iterable[str] = (), returning: Sequence = ()) -> "Prepared":
+        """``INSERT`` of every column of ``table`` but the ``generated`` ones (an autoincrement key),
+        answering with the ``returning`` columns (read with ``first``)."""
         skip = set(generated)
-        return cls(insert(table), keys=[column.name for column in table.c if column.name not in skip])
+        statement = insert(table).returning(*returning) if returning else insert(table)
+        return cls(statement, keys=[column.name for column in table.c if column.name not in skip])
 
     def _plan(self, dialect: Dialect) -> _Plan:
         plan = self._plans.get(dialect.name)

@@ -151,8 +151,9 @@ class Database:
 
     def start_background_checkpoints(self, interval: float = 0.5) -> None:
         """SQLite in WAL mode: checkpoint on a background thread instead of inside commits (a
-        long-running server calls this; short commands need not). No-op for other databases."""
-        if not self.is_sqlite or self.checkpointer is not None or not self.engine.url.database:
+        long-running server calls this; short commands need not). No-op for other databases and for
+        an interval of 0 (BDD_SQLITE_CHECKPOINT_SECONDS=0: commits checkpoint, SQLite's default)."""
+        if interval <= 0 or not self.is_sqlite or self.checkpointer is not None or not self.engine.url.database:
             return
         if self.engine.url.database == ":memory:":
             return

@@ -7,7 +7,7 @@ from typing import Any
 
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, delete, exists, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, exists, func, or_, select, update
 
 from ..db.fast import Prepared
 from ..db.models import (MAX_ROW_ID, AuditEvent, Breach, Case, CaseLink, ElementVisit, HumanTask, LedgerEntry, Matter,
@@ -48,7 +48,7 @@ _INSERT_TASKS = Prepared.insert(TASK)
 _INSERT_TIMERS = Prepared.insert(TIMER)
 _SELECT_CASE = Prepared(select(CASE).where(CASE.c.id == bindparam("case_id")))
 _SELECT_CASE_SKIP_LOCKED = Prepared(select(CASE).where(CASE.c.id == bindparam("case_id")).with_for_update(skip_locked=True))
-_INSERT_CASE = Prepared(insert(CASE).returning(CASE.c.id), keys=[c.name for c in CASE.c if c.name not in ("id", "number")])
+_INSERT_CASE = Prepared.insert(CASE, generated=["id", "number"], returning=[CASE.c.id])  # number: from the id
 _INSERT_LINK = Prepared.insert(CaseLink.__table__, generated=["id"])
 # What a start copies into the case data; not the one-time notice (a large JSON document).
 _MATTER_COLUMNS = select(Matter.code, Matter.name, Matter.kind, Matter.department, Matter.responsible_unit,

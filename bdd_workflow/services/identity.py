@@ -112,6 +112,7 @@ def actor_from_token(system: System, token: str) -> Actor:
     verified = system.verified_tokens.get(token)
     if verified is not None:
         staff_id, issued = verified
+        # The signer's clock, as itsdangerous checks max_age: the token's timestamp came from it.
         if time.time() - issued > system.settings.token_ttl_seconds:
             system.verified_tokens.pop(token, None)
             raise AuthenticationRequired("登录已过期，请重新获取令牌。")

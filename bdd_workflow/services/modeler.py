@@ -11,6 +11,7 @@ from lxml import etree
 from sqlalchemy import delete, func, select
 
 from ..db.models import Case, DecisionDefinition, OrgUnit, ProcessDefinition, ProcessDraft, Staff
+from ..engine.parser import ParseResult
 from ..engine.xmlsafe import BPMN_NS, kind_of, parse_xml
 from ..errors import DefinitionInvalid, DomainError, NotFound, ProcessNotFound
 from ..requirements import cited, expand
@@ -163,18 +164,19 @@ def _latest_decision_xml(session) -> list[bytes]:
 
 def _collect(system: System, session, xml: bytes, filename: str) -> list[dict[str, Any]]:
     """Every problem deploy would refuse on, plus `bdd check`'s, each naming its element; stores nothing."""
-    return problems_in(system, xml, filename, lambda: _latest_decision_xml(session), session)
+    return check_file(system, xml, filename, lambda: _latest_decision_xml(session), session)[0]
 
 
-def problems_in(system: System, xml: bytes, filename: str, decisions: Callable[[], list[bytes]],
-                session=None) -> list[dict[str, Any]]:
-    """The rules of validate and deploy for one file, errors first; ``decisions`` gives the DMN files a
-    diagram may call. Without a session (``bdd check`` before ``bdd init``) the unit kinds are samples."""
+def check_file(system: System, xml: bytes, filename: str, decisions: Callable[[], list[bytes]],
+               session=None) -> tuple[list[dict[str, Any]], ParseResult | None]:
+    """The rules of validate and deploy for one file: its problems, errors first, and what parsed
+    (None when the XML could not be read). ``decisions`` gives the DMN files a diagram may call.
+    Without a session (``bdd check`` before ``bdd init``) the unit kinds are samples."""
     try:
         root = parse_xml(xml, filename, system.settings.max_upload_bytes)
         kind = kind_of(root)
     except DefinitionInvalid as exc:
-        return [_problem(exc.element, exc.message)]
+        return [_problem(exc.element, exc.message)], None
     parser = system.parser(session, check_requirements=system.requirements is not None)
     result = parser.check(xml, filename, decisions() if kind == "bpmn" else [])
     problems = [_explain(_problem(p.get("element"), p["message"], p.get("source", "check")), root)
@@ -193,7 +195,7 @@ def problems_in(system: System, xml: bytes, filename: str, decisions: Callable[[
         if key not in seen:
             seen.add(key)
             unique.append(problem)
-    return unique
+    return unique, result
 
 
 def validate(system: System, actor: Actor, xml: bytes, filename: str = "diagram.bpmn") -> dict[str, Any]:

@@ -22,7 +22,7 @@ from ..db.models import Case, HumanTask, LedgerEntry, Matter, Staff
 from ..errors import Forbidden
 from ..roles import ROLE_TITLES
 from ..system import System
-from ..workdays import in_day_range
+from ..workdays import day_or_none
 from .identity import SUPERVISING_ROLES, Actor, visible_units
 from .inbox import APPLICANT_TYPES, PROCESS_TITLES, STATUS_TITLES, unit_tree
 from .metrics import LEDGER_REQUIRED, ledger_incomplete, local_period
@@ -77,17 +77,6 @@ def _case_scope(units: set[str] | None):
 
 # --- filters -------------------------------------------------------------------------------------------
 
-def _date(value: Any) -> date | None:
-    """A filter date, or None (the filter is dropped) when it is not one we can count."""
-    if isinstance(value, date):
-        return value if in_day_range(value) else None
-    try:
-        day = date.fromisoformat(str(value or "").strip())
-    except ValueError:
-        return None
-    return day if in_day_range(day) else None
-
-
 def clean_filters(raw: Mapping[str, Any]) -> dict[str, Any]:
     """Query-string values -> filters; anything not understood is dropped (a list, not a form)."""
     def text(name: str, limit: int = 64) -> str | None:
@@ -100,7 +89,7 @@ def clean_filters(raw: Mapping[str, Any]) -> dict[str, Any]:
         "unit": text("unit", 32), "matter": text("matter", 32),
         "applicant_type": text("applicant_type") if text("applicant_type") in APPLICANT_TYPES else None,
         "late": text("late") if text("late") in LATE_STATES else None,
-        "start": _date(raw.get("start")), "end": _date(raw.get("end")),
+        "start": day_or_none(raw.get("start")), "end": day_or_none(raw.get("end")),
         "name": text("name", 50),
         "phone": None,
     }
@@ -290,7 +279,7 @@ def ledger_completeness(system: System, actor: Actor, unit: str | None = None, s
     require_supervisor(actor)
     page, per_page = max(1, int(page)), min(max(1, int(per_page)), 200)
     unit, staff = (unit or "").strip()[:32] or None, (staff or "").strip()[:64] or None
-    start, end = _date(start), _date(end)
+    start, end = day_or_none(start), day_or_none(end)
     if start and end and end < start:
         start, end = end, start
     with system.db.unit_of_work(write=False) as session:
@@ -328,7 +317,7 @@ def export_ledger_xlsx(system: System, actor: Actor, unit: str | None = None, st
                        incomplete: bool = False) -> tuple[bytes, dict[str, Any]]:
     """The filtered ledger as an .xlsx with Chinese headers and each entry's missing fields."""
     require_supervisor(actor)
-    start, end = _date(start), _date(end)
+    start, end = day_or_none(start), day_or_none(end)
     with system.db.unit_of_work(write=False) as session:
         conditions = _ledger_conditions(system, session, actor, (unit or "").strip()[:32] or None,
                                         (staff or "").strip()[:64] or None, start, end, incomplete)

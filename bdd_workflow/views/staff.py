@@ -7,7 +7,7 @@ import base64
 import binascii
 import io
 import re
-from datetime import date, datetime
+from datetime import datetime
 
 from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, send_file, session, url_for
 from marshmallow import ValidationError
@@ -17,7 +17,7 @@ from ..errors import AuthenticationRequired, Conflict, Forbidden, FormInvalid
 from ..roles import ADMINISTRATOR, CHIEF_OFFICER, CONSULTANT, SUPERVISOR
 from ..services import attachments, case_admin, cases, identity, metrics, supervision, tasks
 from ..services import inbox as desk
-from ..workdays import in_day_range
+from ..workdays import day_or_none
 from .public import viewer_installed
 from .web_common import allow_large_uploads, current_actor, login_required, roles_required, system
 
@@ -338,22 +338,13 @@ def quality():
     """Section 4: the five figures for a period with their weekly or monthly trend, by unit and staff
     member, with the cases behind each number (R-4.a–e, R-10.1)."""
     today = system().clock.now().astimezone(system().calendar.tz).date()
-    first = _date_arg("start") or today.replace(day=1)
-    last = _date_arg("end") or today
+    first = day_or_none(request.args.get("start")) or today.replace(day=1)
+    last = day_or_none(request.args.get("end")) or today
     if last < first:
         first, last = last, first
     page = metrics.dashboard(system(), g.actor, first, last, _arg("unit", 32), trend=_arg("trend", 8) or "week",
                              focus=_arg("figure", 16), staff_figures=request.args.get("staff") == "1")
     return render_template("staff/quality.html", page=page)
-
-
-def _date_arg(name: str) -> date | None:
-    """A date from the query string, or None (the default applies) when it is not one we can count."""
-    try:
-        day = date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
-    return day if in_day_range(day) else None
 
 
 # --- supervision: the case search and the ledger completeness check (R-4.e) -----------------------------------
@@ -389,8 +380,8 @@ def supervise_cases_xlsx():
 
 
 def _ledger_args() -> dict:
-    return {"unit": _arg("unit", 32), "staff": _arg("staff", 64), "start": _date_arg("start"),
-            "end": _date_arg("end"), "incomplete": request.args.get("incomplete") == "1"}
+    return {"unit": _arg("unit", 32), "staff": _arg("staff", 64), "start": day_or_none(request.args.get("start")),
+            "end": day_or_none(request.args.get("end")), "incomplete": request.args.get("incomplete") == "1"}
 
 
 @staff.get("/supervise/ledger")

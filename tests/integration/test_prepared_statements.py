@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 
 from bdd_workflow.db.fast import Prepared
 from bdd_workflow.db.models import AuditEvent, ElementVisit, HumanTask, LedgerEntry
@@ -19,8 +19,8 @@ SELECT_AUDIT = Prepared(select(AUDIT).where(AUDIT.c.id == bindparam("id")))
 INSERT_TASK = Prepared.insert(TASK)
 TAKE_TASK = Prepared(update(TASK).where(TASK.c.id == bindparam("task_id"), TASK.c.status == "ready")
                      .values(status="completed", completed_by=bindparam("by")))
-RETURNING = Prepared(insert(LedgerEntry.__table__).returning(LedgerEntry.__table__.c.id, LedgerEntry.__table__.c.at),
-                     keys=[c.name for c in LedgerEntry.__table__.c if c.name != "id"])
+LEDGER = LedgerEntry.__table__
+RETURNING = Prepared.insert(LEDGER, generated=["id"], returning=[LEDGER.c.id, LEDGER.c.at])
 AT = datetime(2026, 3, 2, 1, 30, 15, 123456, tzinfo=timezone.utc)
 
 

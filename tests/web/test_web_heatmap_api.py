@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 
 from bdd_workflow.services import case_admin, definitions
 from bdd_workflow.services.identity import SYSTEM
-
-
-def _variants():
-    path = Path(__file__).resolve().parent.parent / "processes" / "test_migration.py"
-    spec = importlib.util.spec_from_file_location("migration_variants", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_heatmap_over_the_api(client, auth, desk):
@@ -37,10 +27,10 @@ def test_heatmap_over_the_api(client, auth, desk):
     assert client.get("/api/v1/processes/assist/heatmap").status_code == 401
 
 
-def test_migrate_over_the_api(client, auth, desk, system):
+def test_migrate_over_the_api(client, auth, desk, system, migration_variants):
     case = desk.start("assist", by="gaohongxia", matter_code="GR-002")
     case_admin.suspend_case(system, desk.actor("zhangwei"), case["id"], "等待新版流程上线")
-    definitions.deploy(system, SYSTEM, _variants().assist_with_review_step().encode("utf-8"), "assist.bpmn")
+    definitions.deploy(system, SYSTEM, migration_variants.assist_with_review_step().encode("utf-8"), "assist.bpmn")
     url = f"/api/v1/cases/{case['id']}/migrate"
     assert client.post(url, json={"version": 2, "reason": "帮办员想迁移"}, headers=auth("gaohongxia")).status_code == 403
     assert client.post(url, json={"version": 2}, headers=auth("zhangwei")).status_code == 422
@@ -55,10 +45,10 @@ def test_migrate_over_the_api(client, auth, desk, system):
     assert client.get(f"/api/v1/cases/{case['id']}", headers=auth("zhangwei")).get_json()["version"] == 2
 
 
-def test_a_refused_migration_is_a_409_naming_the_element(client, auth, desk, system):
+def test_a_refused_migration_is_a_409_naming_the_element(client, auth, desk, system, migration_variants):
     case = desk.start("assist", by="gaohongxia", matter_code="GR-002")
     case_admin.suspend_case(system, desk.actor("zhangwei"), case["id"], "等待新版流程上线")
-    definitions.deploy(system, SYSTEM, _variants().assist_without_guidance().encode("utf-8"), "assist.bpmn")
+    definitions.deploy(system, SYSTEM, migration_variants.assist_without_guidance().encode("utf-8"), "assist.bpmn")
     refused = client.post(f"/api/v1/cases/{case['id']}/migrate", json={"version": 2, "reason": "删除指导环节"},
                           headers=auth("chenguodong"))
     assert refused.status_code == 409 and "guide_materials" in refused.get_json()["message"]

@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import time_machine
 from sqlalchemy import select
@@ -17,15 +15,6 @@ from bdd_workflow.services.identity import SYSTEM
 
 T0 = datetime(2026, 3, 3, 1, 0, tzinfo=timezone.utc)  # a Tuesday, 09:00 in Cheng'an
 GUIDED = {"guidance": "您好，请按一次性告知单准备材料。", "materials_complete": True}
-
-
-def _variants():
-    """The changed copies of assist.bpmn that tests/processes/test_migration.py deploys as version 2."""
-    path = Path(__file__).resolve().parent.parent / "processes" / "test_migration.py"
-    spec = importlib.util.spec_from_file_location("migration_variants", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def table_row(html: str, title: str) -> list[str]:
@@ -109,8 +98,9 @@ def _suspend_and_deploy(desk, system, xml: str):
     return case
 
 
-def test_a_chief_officer_migrates_a_suspended_case_from_its_diagram_page(client, login, csrf, desk, system):
-    case = _suspend_and_deploy(desk, system, _variants().assist_with_review_step())
+def test_a_chief_officer_migrates_a_suspended_case_from_its_diagram_page(client, login, csrf, desk, system,
+        migration_variants):
+    case = _suspend_and_deploy(desk, system, migration_variants.assist_with_review_step())
     login("zhangwei")
     url = f"/cases/{case['id']}/diagram"
     html = client.get(url).get_data(as_text=True)
@@ -126,8 +116,8 @@ def test_a_chief_officer_migrates_a_suspended_case_from_its_diagram_page(client,
             "case_migrated"
 
 
-def test_a_refused_migration_is_flashed_naming_the_element(client, login, csrf, desk, system):
-    case = _suspend_and_deploy(desk, system, _variants().assist_without_guidance())
+def test_a_refused_migration_is_flashed_naming_the_element(client, login, csrf, desk, system, migration_variants):
+    case = _suspend_and_deploy(desk, system, migration_variants.assist_without_guidance())
     login("zhangwei")
     url = f"/cases/{case['id']}/diagram"
     response = client.post(f"/cases/{case['id']}/migrate", data={
@@ -139,8 +129,8 @@ def test_a_refused_migration_is_flashed_naming_the_element(client, login, csrf, 
     assert "迁移办件需要填写原因" in no_reason.get_data(as_text=True)
 
 
-def test_migrating_needs_the_csrf_token_and_the_right_role(client, login, csrf, desk, system):
-    case = _suspend_and_deploy(desk, system, _variants().assist_with_review_step())
+def test_migrating_needs_the_csrf_token_and_the_right_role(client, login, csrf, desk, system, migration_variants):
+    case = _suspend_and_deploy(desk, system, migration_variants.assist_with_review_step())
     login("zhangwei")
     assert client.post(f"/cases/{case['id']}/migrate", data={"version": "2", "reason": "没有令牌"}).status_code == 400
     login("gaohongxia")
