@@ -9,7 +9,8 @@ has no wheel for.
 
 Under granian the application is built in its worker process by ``application()``: there the
 background WAL checkpointer and the embedded timer scheduler start, and they stop when the worker
-exits.
+exits. granian also starts every request's WSGI environ from a copy of the process environment;
+``WithoutProcessEnvironment`` takes that copy out again.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import atexit
 import gc
 import importlib.util
 import os
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flask import Flask
@@ -62,9 +64,39 @@ def _stop(system, scheduler) -> None:
     system.db.dispose()
 
 
+# What a WSGI server sets from the request and the connection themselves (PEP 3333, CGI).
+REQUEST_KEYS = frozenset({
+    "REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "CONTENT_TYPE", "CONTENT_LENGTH",
+    "SERVER_NAME", "SERVER_PORT", "SERVER_PROTOCOL", "REMOTE_ADDR", "REMOTE_PORT", "REMOTE_HOST",
+    "GATEWAY_INTERFACE", "SERVER_SOFTWARE", "HTTPS", "RAW_URI", "REQUEST_URI",
+})
+
+
+class WithoutProcessEnvironment:
+    """granian builds each request's WSGI environ on a copy of ``os.environ``. Left there, the
+    secret key and the database URL travel with every request into whatever reads the environ, and
+    a variable named ``HTTP_*`` reads as a header the client never sent: ``HTTP_PROXY`` as a
+    ``Proxy`` header (the "httpoxy" confusion), ``HTTP_AUTHORIZATION`` as every caller's login.
+    This removes each copied variable again, unless the request itself set that key to another
+    value (a header the client did send). A client header equal to a server variable of the same
+    ``HTTP_*`` name is taken out too: it cannot be told from the copy, and failing closed is right."""
+
+    def __init__(self, app: Callable, environment: Mapping[str, str]) -> None:
+        self.app = app
+        self.copied: tuple[tuple[str, str], ...] = tuple(
+            (key, value) for key, value in environment.items() if key not in REQUEST_KEYS)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        for key, value in self.copied:
+            if environ.get(key) == value:
+                del environ[key]
+        return self.app(environ, start_response)
+
+
 def application() -> Flask:
     """granian's factory, called once in its worker process."""
     app, scheduler = build(echo=print)
+    app.wsgi_app = WithoutProcessEnvironment(app.wsgi_app, os.environ)
     atexit.register(_stop, app.extensions["bdd"], scheduler)
     return app
 
