@@ -108,7 +108,10 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
         if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
             fields += [*request.form.items(multi=True)]
             fields += [(name, upload.filename or "") for name, upload in request.files.items(multi=True)]
-        if request.is_json:
+        # UTF-8 JSON carries a NUL only escaped, as \u0000: a body with neither those six bytes nor
+        # a zero byte (UTF-16 and UTF-32 bodies have them, and are walked) needs no walk.
+        body = request.get_data(cache=True) if request.is_json else b""
+        if b"\\u0000" in body or b"\x00" in body:
             fields.append(("JSON", request.get_json(silent=True)))
         for name, value in fields:
             if _holds_nul(name) or _holds_nul(value):

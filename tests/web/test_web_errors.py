@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from webhelpers import API
 
@@ -107,3 +109,18 @@ def test_a_nul_character_anywhere_is_refused_before_the_database_sees_it(client,
     assert_json(client.get(f"{API}/cases?process=assist%00", headers=headers), 400)
     assert_json(client.get(f"{API}/tasks/abc%00def", headers=headers), 404)
     assert client.get(f"{API}/cases", headers=headers).get_json()["total"] == 0  # nothing was started
+
+
+def test_a_nul_in_a_utf16_body_is_refused_and_a_written_out_backslash_u0000_is_text(client, auth):
+    """The NUL guard skips the walk for UTF-8 bodies without an escaped NUL; JSON in UTF-16 (which
+    Flask decodes too) is still walked, and the six characters \\u0000 typed as text are kept."""
+    headers = auth("gaohongxia")
+    data = {"applicant_name": "王\x00芳", "applicant_phone": "13812345678", "applicant_type": "personal",
+            "matter_code": "GR-002", "channel": "walk_in"}
+    utf16 = json.dumps({"process": "assist", "data": data}).encode("utf-16")
+    assert_json(client.post(f"{API}/cases", data=utf16, content_type="application/json", headers=headers), 400)
+    assert client.get(f"{API}/cases", headers=headers).get_json()["total"] == 0
+    started = client.post(f"{API}/cases", json={"process": "assist", "data": {**data, "applicant_name": "王\\u0000芳"}},
+                          headers=headers)
+    assert started.status_code == 201, started.get_json()
+    assert started.get_json()["applicant_name"] == "王\\u0000芳"
