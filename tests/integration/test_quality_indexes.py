@@ -11,6 +11,9 @@ from sqlalchemy import func, select
 from bdd_workflow.db.models import Case, HumanTask, LedgerEntry
 from bdd_workflow.services.metrics import ledger_incomplete
 
+# Query plans are SQLite's: these run on SQLite only (the system fixture's other backend is not asked for).
+pytestmark = pytest.mark.parametrize("system", ["sqlite"], indirect=True)
+
 START, END = datetime(2025, 11, 1, tzinfo=timezone.utc), datetime(2025, 12, 1, tzinfo=timezone.utc)
 
 
@@ -22,33 +25,26 @@ def plan(system, statement) -> str:
         return "\n".join(row[-1] for row in rows)
 
 
-@pytest.fixture
-def sqlite_system(system):
-    if system.db.engine.dialect.name != "sqlite":
-        pytest.skip("query plans are SQLite's")
-    return system
-
-
-def test_incomplete_ledger_entries_are_counted_on_their_partial_index(sqlite_system):
+def test_incomplete_ledger_entries_are_counted_on_their_partial_index(system):
     """services.metrics.ledger_incomplete() must stay the partial index's very condition (models.py)."""
     statement = select(func.count()).select_from(LedgerEntry).where(
         LedgerEntry.at >= START, LedgerEntry.at < END, ledger_incomplete())
-    assert "ix_ledger_incomplete" in plan(sqlite_system, statement)
+    assert "ix_ledger_incomplete" in plan(system, statement)
 
 
-def test_the_overdue_filter_reads_the_task_index_only(sqlite_system):
+def test_the_overdue_filter_reads_the_task_index_only(system):
     statement = select(func.count(Case.id)).where(Case.id.in_(
         select(HumanTask.case_id).where(HumanTask.status == "ready", HumanTask.due_at < END)))
-    assert "COVERING INDEX ix_task_status_due" in plan(sqlite_system, statement)
+    assert "COVERING INDEX ix_task_status_due" in plan(system, statement)
 
 
-def test_the_provisional_counts_read_their_partial_indexes(sqlite_system):
+def test_the_provisional_counts_read_their_partial_indexes(system):
     """The calendar warning counts provisional deadlines (R-4.a) from partial indexes that completing a
     task never touches (only provisional rows are in them)."""
     tasks = select(func.count()).select_from(HumanTask).where(HumanTask.provisional, HumanTask.status == "ready")
     cases = select(func.count()).select_from(Case).where(Case.provisional, Case.status.in_(("running", "waiting")))
-    assert "ix_task_provisional" in plan(sqlite_system, tasks)
-    literal = str(cases.compile(sqlite_system.db.engine, compile_kwargs={"literal_binds": True}))  # IN (...)
-    with sqlite_system.db.engine.connect() as connection:
+    assert "ix_task_provisional" in plan(system, tasks)
+    literal = str(cases.compile(system.db.engine, compile_kwargs={"literal_binds": True}))  # IN (...)
+    with system.db.engine.connect() as connection:
         case_plan = "\n".join(row[-1] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + literal))
     assert "ix_case_provisional" in case_plan
