@@ -202,8 +202,6 @@ class ProcessSchema(Schema):
     unchanged = fields.Boolean()
 
 
-
-
 class ProcessVersionSchema(Schema):
     id = fields.Integer()
     process = fields.String()

@@ -101,15 +101,23 @@ def application() -> Flask:
     return app
 
 
+def granian(target: str, host: str, port: int, threads: int, working_dir=None):
+    """granian as `bdd serve` runs it: one worker process building the WSGI application from the
+    factory ``target``, ``threads`` threads calling it, HTTP/1.1. bench/task_cycle.py serves its
+    floor with the same."""
+    from granian import Granian
+    from granian.constants import HTTPModes, Interfaces
+
+    options = {"working_dir": working_dir} if working_dir is not None else {}
+    return Granian(target=target, factory=True, interface=Interfaces.WSGI, address=host, port=port, workers=1,
+                   blocking_threads=threads, http=HTTPModes.http1,
+                   log_level="error", **options)  # its own notices are in English; errors still show
+
+
 def serve(host: str, port: int, threads: int, server: str, echo) -> None:
     if server == "granian":
-        from granian import Granian
-        from granian.constants import HTTPModes, Interfaces
-
         echo(f"服务已启动: http://{host}:{port}/  （API: http://{host}:{port}/api/v1/openapi.json；granian）")
-        Granian(target="bdd_workflow.serving:application", factory=True, interface=Interfaces.WSGI,
-                address=host, port=port, workers=1, blocking_threads=threads, http=HTTPModes.http1,
-                log_level="error").serve()  # its own notices are in English; errors still show
+        granian("bdd_workflow.serving:application", host, port, threads).serve()
         return
     from waitress import serve as waitress_serve
 

@@ -118,6 +118,20 @@ def wait_for_port(port: int) -> None:
             time.sleep(0.1)
 
 
+def measured(server: subprocess.Popen, count: int, work) -> tuple[float, float]:
+    """Run ``work()`` (``count`` requests): requests per second, and the server's CPU ms per request."""
+    cpu_before = cpu_seconds(server.pid)
+    began = time.perf_counter()
+    work()
+    rate = count / (time.perf_counter() - began)
+    return rate, (cpu_seconds(server.pid) - cpu_before) / count * 1000
+
+
+def stop(server: subprocess.Popen) -> None:
+    server.send_signal(signal.SIGTERM)
+    server.wait(timeout=10)
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process and its children (Linux: granian serves from a worker
     process): steadier than wall time on a shared machine."""
@@ -151,21 +165,18 @@ class ApiServer:
         client = self.client
         first = [client.call("POST", "/api/v1/cases", {"process": "assist", "data": START}, 201)["tasks"][0]["id"]
                  for _ in range(cases)]
-        done = 0
-        cpu_before = cpu_seconds(self.server.pid)
-        began = time.perf_counter()
-        for task_id in first:
-            for _name, data in STEPS:
-                result = client.call("POST", f"/api/v1/tasks/{task_id}/complete", {"data": data})
-                self.last_response = result
-                done += 1
-                task_id = result["next_tasks"][0]["id"] if result["next_tasks"] else None
-        rate = done / (time.perf_counter() - began)
-        return rate, (cpu_seconds(self.server.pid) - cpu_before) / done * 1000
+
+        def work() -> None:
+            for task_id in first:
+                for _name, data in STEPS:
+                    self.last_response = client.call("POST", f"/api/v1/tasks/{task_id}/complete", {"data": data})
+                    following = self.last_response["next_tasks"]
+                    task_id = following[0]["id"] if following else None
+
+        return measured(self.server, cases * len(STEPS), work)
 
     def close(self) -> None:
-        self.server.send_signal(signal.SIGTERM)
-        self.server.wait(timeout=10)
+        stop(self.server)
         shutil.rmtree(self.instance, ignore_errors=True)
 
 
@@ -191,12 +202,9 @@ def floor_app():
 def serve_floor(port: int, server: str) -> None:
     """``floor_app`` behind the server `bdd serve` uses, configured as it configures it."""
     if server == "granian":
-        from granian import Granian
-        from granian.constants import HTTPModes, Interfaces
+        from bdd_workflow.serving import granian
 
-        Granian(target="task_cycle:floor_app", factory=True, interface=Interfaces.WSGI, address="127.0.0.1",
-                port=port, workers=1, blocking_threads=4, http=HTTPModes.http1, log_level="error",
-                working_dir=Path(__file__).resolve().parent).serve()
+        granian("task_cycle:floor_app", "127.0.0.1", port, 4, working_dir=Path(__file__).resolve().parent).serve()
     else:
         from waitress import serve
 
@@ -220,16 +228,14 @@ class FloorServer:
 
     def round(self, requests: int) -> tuple[float, float]:
         """Requests per second and server CPU ms per request."""
-        cpu_before = cpu_seconds(self.server.pid)
-        began = time.perf_counter()
-        for n in range(requests):
-            self.client.call("POST", f"/api/v1/tasks/{n}/complete", {"data": STEPS[n % len(STEPS)][1]})
-        rate = requests / (time.perf_counter() - began)
-        return rate, (cpu_seconds(self.server.pid) - cpu_before) / requests * 1000
+        def work() -> None:
+            for n in range(requests):
+                self.client.call("POST", f"/api/v1/tasks/{n}/complete", {"data": STEPS[n % len(STEPS)][1]})
+
+        return measured(self.server, requests, work)
 
     def close(self) -> None:
-        self.server.send_signal(signal.SIGTERM)
-        self.server.wait(timeout=10)
+        stop(self.server)
         os.unlink(self.payload_file)
 
 

@@ -23,6 +23,15 @@ log = logging.getLogger(__name__)
 WAL_CEILING_PAGES = 20000
 
 
+def sqlite_file(url: str) -> str | None:
+    """The path of a SQLite database kept in a file; None for another database or one in memory."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" or "mode=memory" in url:
+        return None
+    return database
+
+
 def make_engine(url: str) -> Engine:
     """An engine with the settings each backend needs for several writers."""
     if url.startswith("sqlite"):
@@ -30,8 +39,7 @@ def make_engine(url: str) -> Engine:
         # cache is still valid: it made the last commit. Round-robin over the pool made each
         # request read back every page another connection had changed since (~70 preads a task
         # completion; server CPU per completion fell by a tenth without them).
-        database = make_url(url).database
-        pooled = {"pool_use_lifo": True} if database and database != ":memory:" and "mode=memory" not in url else {}
+        pooled = {"pool_use_lifo": True} if sqlite_file(url) else {}
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pooled)
 
         @event.listens_for(engine, "connect")
@@ -159,13 +167,12 @@ class Database:
         """SQLite in WAL mode: checkpoint on a background thread instead of inside commits (a
         long-running server calls this; short commands need not). No-op for other databases and for
         an interval of 0 (BDD_SQLITE_CHECKPOINT_SECONDS=0: commits checkpoint, SQLite's default)."""
-        if interval <= 0 or not self.is_sqlite or self.checkpointer is not None or not self.engine.url.database:
-            return
-        if self.engine.url.database == ":memory:":
+        path = sqlite_file(self.url)
+        if interval <= 0 or path is None or self.checkpointer is not None:
             return
         self.engine.bdd_background_checkpoints = True
         self.engine.dispose()  # pooled connections reopen with the checkpoint ceiling
-        self.checkpointer = WalCheckpointer(self.engine.url.database, interval)
+        self.checkpointer = WalCheckpointer(path, interval)
         self.checkpointer.start()
 
     def dispose(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from types import SimpleNamespace
@@ -36,10 +37,6 @@ TIMER = PendingTimer.__table__
 WRITABLE = ("number", "status", "state_json", "unit_code", "matter_code", "updated_at", "completed_at", "provisional",
             "breaches")
 # Statements built once and prepared per dialect (db/fast.py): a completion runs only these.
-# One UPDATE per set of changed columns (a handful in practice), prepared on first use. SQLite
-# rewrites the entry of every index whose column is named in SET, changed or not: naming only what
-# changed keeps an ordinary step from touching the case's eleven indexes (~6 log pages a completion).
-_SAVE_CASE: dict[tuple[str, ...], Prepared] = {}
 _CANCEL_TASK = Prepared(update(TASK).where(TASK.c.id == bindparam("task_id"))
                         .values(status="cancelled", completed_at=bindparam("now")))
 _DELETE_TIMER = Prepared(delete(TIMER).where(TIMER.c.id == bindparam("timer_id")))
@@ -159,13 +156,13 @@ def load_case(session, case_id: int, skip_locked: bool = False) -> CaseRecord | 
     return CaseRecord(**row) if row is not None else None
 
 
+@lru_cache(maxsize=None)
 def _save_statement(columns: tuple[str, ...]) -> Prepared:
-    statement = _SAVE_CASE.get(columns)
-    if statement is None:
-        statement = _SAVE_CASE[columns] = Prepared(
-            update(CASE).where(CASE.c.id == bindparam("case_id"), CASE.c.lock_version == bindparam("expected"))
-            .values(lock_version=bindparam("new_version"), **{c: bindparam(c) for c in columns}))
-    return statement
+    """The UPDATE for one set of changed columns (a handful in practice). SQLite rewrites the entry of
+    every index whose column is named in SET, changed or not: naming only what changed keeps an
+    ordinary step from touching the case's eleven indexes (~6 log pages a completion)."""
+    return Prepared(update(CASE).where(CASE.c.id == bindparam("case_id"), CASE.c.lock_version == bindparam("expected"))
+                    .values(lock_version=bindparam("new_version"), **{c: bindparam(c) for c in columns}))
 
 
 def save_case(session, case: CaseRecord) -> None:

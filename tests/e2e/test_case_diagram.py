@@ -3,7 +3,7 @@ timer in their own colours, the path taken drawn; clicking a step shows who did 
 
 from __future__ import annotations
 
-from conftest import api
+from e2e_support import api
 from playwright.sync_api import expect
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from conftest import api
+from e2e_support import api
 
 
 def assist_numbers(page) -> dict[str, dict]:

@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 
 from bdd_workflow.config import PROJECT_ROOT
 
-from conftest import SCREENSHOTS, Person, api, running_server
+from e2e_support import SCREENSHOTS, Person, api, running_server
 
 MIWG = PROJECT_ROOT.parent / "shared" / "bpmn-corpus" / "miwg"  # the folder of the shared_dir fixture
 MIWG_FILES = sorted(p.name for p in MIWG.glob("*.bpmn")) if MIWG.is_dir() else ["(corpus absent)"]

@@ -8,7 +8,7 @@ import urllib.request
 
 from itsdangerous import URLSafeTimedSerializer
 
-from conftest import api, running_server
+from e2e_support import api, running_server
 
 SECRET = "e2e-environment-secret"
 

@@ -24,7 +24,7 @@ from bdd_workflow.services import evaluations
 from bdd_workflow.services.timers import fire_due_timers
 from bdd_workflow.system import System
 
-from conftest import api, running_server
+from e2e_support import api, running_server
 
 README_SHOT = PROJECT_ROOT / "docs" / "screenshots" / "dashboard.png"
 CHINA = timezone(timedelta(hours=8))
