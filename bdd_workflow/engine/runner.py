@@ -19,6 +19,11 @@ from ..roles import role_of_lane
 from .scripting import RestrictedScriptEngine, RunContext
 
 
+# Rounds of engine steps a run takes for timers found due along the way (each round may find more);
+# bounded so that a task SpiffWorkflow leaves READY cannot keep a request spinning.
+TIMER_ROUNDS = 10
+
+
 @dataclass
 class ReadyTask:
     id: str
@@ -173,9 +178,13 @@ class Runner:
     def _advance(self, workflow: BpmnWorkflow, ctx: RunContext, before: tuple[set[str], set[str], set[UUID]] | None = None) -> RunResult:
         waiting = {task.id: self._timer_view(task) for task in self._waiting_timers(workflow)}
         try:
+            # do_engine_steps ends by refreshing the timers; one found due is READY now and needs
+            # another round. Asked of the flat task maps: the tree walk of a round costs far more.
             workflow.do_engine_steps()
-            workflow.refresh_timers()
-            workflow.do_engine_steps()
+            for _ in range(TIMER_ROUNDS):
+                if not self._engine_step_ready(workflow):
+                    break
+                workflow.do_engine_steps()
         except SpiffWorkflowException as exc:
             raise _element_error(exc) from None
         result = self._describe(workflow, ctx)
@@ -195,6 +204,11 @@ class Runner:
         yield from workflow.tasks.values()
         for subprocess in workflow.subprocesses.values():
             yield from subprocess.tasks.values()
+
+    @classmethod
+    def _engine_step_ready(cls, workflow: BpmnWorkflow) -> bool:
+        """Whether an engine task (not a user task) is READY: what ``do_engine_steps`` would run."""
+        return any(task.state == TaskState.READY and not task.task_spec.manual for task in cls._all_tasks(workflow))
 
     @staticmethod
     def _is_waiting_timer(task) -> bool:
