@@ -3,7 +3,7 @@ kept in the same transaction (tasks, pending timers, audit trail, ledger, links)
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import JSON, text, true, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -27,16 +27,29 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the database")
-        from datetime import timezone
-
         value = value.astimezone(timezone.utc)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def bind_processor(self, dialect):
+        """On SQLite, straight to the text SQLAlchemy's DATETIME stores ("2025-10-10 08:30:00.000000",
+        UTC): one call instead of this type's conversion and then the dialect's formatting. A task
+        completion binds ~17 datetimes. Other databases take the datetime itself, as before."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        utc = timezone.utc
+
+        def process(value):
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to the database")
+            return value.astimezone(utc).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+        return process
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        from datetime import timezone
-
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 

@@ -23,6 +23,10 @@ from .org import ref_exists
 SUSPENDED_MESSAGE = "办件已暂停，暂不能认领或办理，请等待首席服务专员恢复。"
 # The task and its case in one statement: a completion reads both anyway.
 _CASE_COLUMNS = [c.label(f"case__{c.name}") for c in CASE.c]
+# Which result keys are the task's and which the case's (named once: iterating a Table's columns per
+# request cost ~50 µs).
+_TASK_KEYS = tuple(c.name for c in TASK.c)
+_CASE_KEYS = tuple((c.name, f"case__{c.name}") for c in CASE.c)
 _SELECT_TASK_AND_CASE = Prepared(select(*TASK.c, *_CASE_COLUMNS).join(CASE, CASE.c.id == TASK.c.case_id)
                                  .where(TASK.c.id == bindparam("task_id")))
 # Both writes are conditional on the row still being ready: a concurrent completion that got
@@ -188,8 +192,8 @@ def complete_task(system: System, actor: Actor, task_id: str, data: dict[str, An
         values = _SELECT_TASK_AND_CASE.first(db, {"task_id": task_id})
         if values is None:
             raise NotFound(f"任务 {task_id} 不存在。")
-        row = SimpleNamespace(**{c.name: values[c.name] for c in TASK.c})
-        case = CaseRecord(**{c.name: values[f"case__{c.name}"] for c in CASE.c})
+        row = SimpleNamespace(**{key: values[key] for key in _TASK_KEYS})
+        case = CaseRecord(**{name: values[key] for name, key in _CASE_KEYS})
         _may_work_on(system, session, actor, row)
         if row.status != "ready":
             raise TaskNotReady("这个任务已经办理过了（或已取消），请刷新后再试。")
