@@ -19,6 +19,10 @@ from bdd_workflow.config import PROJECT_ROOT
 
 CHROMIUM = os.environ.get("BDD_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
+# The README's pictures are taken by the tests that show those pages. An ordinary run leaves them in
+# test-artifacts/screenshots/readme/ (the work tree stays as the clone had it: a picture never comes
+# out pixel-identical twice); BDD_README_SCREENSHOTS=1 writes them over docs/screenshots/ as well.
+README_PICTURES = PROJECT_ROOT / "docs" / "screenshots"
 FAILURES = PROJECT_ROOT / "test-artifacts" / "e2e-failures"
 SERVER_LOG: list[Path] = []  # the running server's log, shown when a test fails
 LAUNCH_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -81,6 +85,18 @@ def api(server: str, path: str, body: dict | None = None, token: str | None = No
                                               **({"Authorization": f"Bearer {token}"} if token else {})})
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
+
+
+def readme_picture(target, name: str, **options) -> Path:
+    """A picture of the README (``name``.png) of ``target``, a page or a locator; ``options`` go to its
+    ``screenshot``. Returns the copy under test-artifacts."""
+    path = SCREENSHOTS / "readme" / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    target.screenshot(path=str(path), **options)
+    if os.environ.get("BDD_README_SCREENSHOTS") == "1":
+        README_PICTURES.mkdir(parents=True, exist_ok=True)
+        (README_PICTURES / path.name).write_bytes(path.read_bytes())
+    return path
 
 
 class Album:

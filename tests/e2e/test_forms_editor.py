@@ -1,7 +1,7 @@
 """The forms editor in the browser (issue 5, item 8): an administrator creates a form, types its JSON Schema
 and sees the preview change as the task page would render it, is told exactly where a typo is, saves, and
 tries the form out with 试填校验. It creates a new form (e2e_visit_note) that no diagram and no other test
-uses. Saves docs/screenshots/forms-editor.png."""
+uses. Takes the README's forms-editor.png."""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ import json
 import re
 
 from e2e_flows import flash
+from e2e_support import readme_picture
 from playwright.sync_api import expect
 
-from bdd_workflow.config import PROJECT_ROOT
 
-README_SHOT = PROJECT_ROOT / "docs" / "screenshots" / "forms-editor.png"
 NAME = "e2e_visit_note"
 SCHEMA = {
     "type": "object",
@@ -91,8 +90,7 @@ def test_an_administrator_edits_a_form_with_a_live_preview(person):
     expect(preview.locator("[data-field=findings] .field-error")).to_contain_text("服务禁忌用语")
     expect(preview.locator("[data-field=visit_date] .field-error")).to_contain_text("此项为必填项")
     admin.snap("check-filled-data")
-    README_SHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(README_SHOT))
+    readme_picture(page, "forms-editor")
 
     page.get_by_role("button", name="保存为新版本").click()
     expect(flash(page)).to_contain_text(f"表单 {NAME} 已保存为第 1 版")

@@ -19,13 +19,12 @@ from playwright.sync_api import expect
 
 from bdd_workflow.config import PROJECT_ROOT
 
-from e2e_support import SCREENSHOTS, Person, api, running_server
+from e2e_support import SCREENSHOTS, Person, api, readme_picture, running_server
 
 MIWG = PROJECT_ROOT.parent / "shared" / "bpmn-corpus" / "miwg"  # the folder of the shared_dir fixture
 MIWG_FILES = sorted(p.name for p in MIWG.glob("*.bpmn")) if MIWG.is_dir() else ["(corpus absent)"]
 ISO_8859_1 = {"A.1.0.bpmn", "A.2.0.bpmn", "A.3.0.bpmn", "A.4.0.bpmn", "B.1.0.bpmn", "B.2.0.bpmn"}
 BUNDLE = PROJECT_ROOT / "web" / "static" / "dist" / "modeler.js"
-README_SHOT = PROJECT_ROOT / "docs" / "screenshots" / "modeler.png"
 
 
 @pytest.fixture(scope="module")
@@ -206,8 +205,7 @@ def test_administrator_adds_a_task_and_a_timer_validates_fixes_and_deploys_a_new
         canvas.viewbox({ x: e.x + e.width / 2 - w * 0.55, y: e.y + e.height / 2 - h * 0.4, width: w, height: h }); }""",
                   new_task)
     page.evaluate("window.scrollTo(0, 0)")
-    README_SHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(README_SHOT), full_page=True)
+    readme_picture(page, "modeler", full_page=True)
     page.click("[data-action=fit]")
 
     # Fix it in the properties panel, without touching XML.

@@ -6,14 +6,15 @@ from __future__ import annotations
 import re
 
 from e2e_flows import choose, claim_here, flash, intake, label, open_step, unique_phone, work_step
+from e2e_support import readme_picture
 from playwright.sync_api import expect
 
 
 def test_readme_inbox_and_task_with_notice_checklist(person):
     """R-9.1.2 offline applications recorded by 民政局's assistant fill her group inbox (several tasks,
     claimable, with their matters); R-5.4 / R-9.1.3.3 the task page lists the matter's materials as a check
-    list and shows, live, which are still missing as boxes are ticked. Saves readme-inbox.png and
-    readme-task.png."""
+    list and shows, live, which are still missing as boxes are ticked. Takes the README's readme-inbox.png
+    and readme-task.png."""
     # A hotline work order for 民政局, due within half an hour: the inbox shows its countdown.
     consultant = person("咨询中心 刘静")
     consultant.login("liujing", shot="consultant-signed-in-inbox")
@@ -58,7 +59,7 @@ def test_readme_inbox_and_task_with_notice_checklist(person):
     expect(page.get_by_role("row").filter(has_text=numbers[3][1])).to_contain_text("上门受理并核对材料")
     expect(page.get_by_role("row").filter(has_text=order_number).locator("[data-due]")).to_have_text(re.compile("^剩余"))
     expect(page.get_by_role("row").filter(has_text=numbers[1][1]).get_by_role("cell", name="高红霞")).to_be_visible()
-    assistant.shot("readme-inbox")
+    readme_picture(page, "readme-inbox", full_page=True)
     assistant.snap("assistant-group-inbox-several-tasks")
 
     # The task with the one-time notice as a check list.
@@ -80,5 +81,5 @@ def test_readme_inbox_and_task_with_notice_checklist(person):
     expect(missing_list).not_to_contain_text(first)
     expect(missing_list).to_contain_text(third)
     expect(checklist.get_by_role("button", name="打印一次性告知单")).to_be_visible()
-    assistant.shot("readme-task")
+    readme_picture(page, "readme-task", full_page=True)
     assistant.snap("assistant-task-notice-checklist")

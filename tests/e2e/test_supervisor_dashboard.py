@@ -24,9 +24,8 @@ from bdd_workflow.services import evaluations
 from bdd_workflow.services.timers import fire_due_timers
 from bdd_workflow.system import System
 
-from e2e_support import api, running_server
+from e2e_support import api, readme_picture, running_server
 
-README_SHOT = PROJECT_ROOT / "docs" / "screenshots" / "dashboard.png"
 CHINA = timezone(timedelta(hours=8))
 
 
@@ -157,9 +156,9 @@ def test_the_office_finds_overdue_cases_sees_one_on_its_diagram_and_reads_the_da
     expect(page.locator("table.trend-table tbody tr")).to_have_count(weeks)
     expect(page.locator(".segmented a.current")).to_have_text("按周")
     office.snap("dashboard-by-week")
-    README_SHOT.parent.mkdir(parents=True, exist_ok=True)  # the README's picture: the figures and the charts
+    # The README's picture: the figures and the charts.
     top, trends = page.locator("main").bounding_box(), page.locator("#trends .trend-charts").bounding_box()
-    page.screenshot(path=str(README_SHOT), full_page=True, clip={
+    readme_picture(page, "dashboard", full_page=True, clip={
         "x": top["x"], "y": top["y"], "width": top["width"], "height": trends["y"] + trends["height"] - top["y"]})
 
     page.locator(".segmented").get_by_role("link", name="按月").click()
