@@ -277,4 +277,4 @@ def migrate_case(case_id: int):
 def openapi():
     from .openapi import spec
 
-    return jsonify(spec())
+    return jsonify(spec(system().forms.forms))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -10,6 +13,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from .. import __version__
 from .. import schemas as s
 from ..db.models import MAX_ROW_ID
+from ..forms import Form
 
 ERR = {"content": {"application/json": {"schema": "ErrorResponse"}}}
 
@@ -51,8 +55,98 @@ ROUTES = [
 ]
 
 
+# The Schema Object keywords of OpenAPI 3.0; a form may use more of JSON Schema 2020-12 (see task_data_schema).
+OPENAPI_30_KEYWORDS = frozenset({
+    "title", "multipleOf", "maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum", "maxLength", "minLength",
+    "pattern", "maxItems", "minItems", "uniqueItems", "maxProperties", "minProperties", "required", "enum", "type",
+    "allOf", "oneOf", "anyOf", "not", "items", "properties", "additionalProperties", "description", "format",
+    "default", "nullable", "readOnly", "writeOnly", "example", "deprecated",
+})
+_SUBSCHEMA_LISTS = ("allOf", "oneOf", "anyOf")
+_SUBSCHEMA = ("not", "items", "additionalProperties")
+
+
+def task_data_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """A form's JSON Schema (2020-12) as an OpenAPI 3.0 Schema Object describing the same data:
+    ``const`` becomes a one-value ``enum``; a list of types, one type and ``nullable``; a numeric
+    ``exclusiveMaximum``/``exclusiveMinimum``, the bound with the boolean flag. The form's own
+    ``x-`` keys stay (specification extensions); any other keyword 3.0 lacks is kept under
+    ``x-json-schema`` rather than dropped, and the form itself (GET /forms/{name}) is the full truth."""
+    out: dict[str, Any] = {}
+    beyond: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "properties" and isinstance(value, Mapping):
+            out[key] = {name: task_data_schema(sub) if isinstance(sub, Mapping) else sub for name, sub in value.items()}
+        elif key in _SUBSCHEMA_LISTS and isinstance(value, list):
+            out[key] = [task_data_schema(sub) if isinstance(sub, Mapping) else sub for sub in value]
+        elif key in _SUBSCHEMA and isinstance(value, Mapping):
+            out[key] = task_data_schema(value)
+        elif key == "const":
+            out["enum"] = [value]
+        elif key == "type" and isinstance(value, list):
+            types = [t for t in value if t != "null"]
+            if len(types) == 1:
+                out["type"] = types[0]
+            elif types:
+                out["anyOf"] = [{"type": t} for t in types]
+            if "null" in value:
+                out["nullable"] = True
+        elif key in ("exclusiveMaximum", "exclusiveMinimum") and isinstance(value, (int, float)) \
+                and not isinstance(value, bool):
+            out[key.replace("exclusiveM", "m")] = value
+            out[key] = True
+        elif key in ("examples",) and isinstance(value, list) and value:
+            out["example"] = value[0]
+        elif key in OPENAPI_30_KEYWORDS or key.startswith("x-"):
+            out[key] = value
+        elif key not in ("$schema", "$id", "$comment"):
+            beyond[key] = value
+    if beyond:
+        out["x-json-schema"] = beyond
+    return out
+
+
+def task_data_component(name: str) -> str:
+    return f"TaskData.{name}"
+
+
+def _with_task_data(doc: dict, forms: Mapping[str, Form]) -> dict:
+    """Every form as a component (TaskData.<form name>), and the completion's ``data`` as any of them."""
+    schemas = doc["components"]["schemas"]
+    for name in sorted(forms):
+        form = forms[name]
+        schemas[task_data_component(name)] = task_data_schema(form.schema) | {
+            "title": form.title or name,
+            "x-form": {"name": name, "version": form.version},
+        }
+    complete = schemas["CompleteTaskRequest"]["properties"]
+    complete["data"] = {
+        "description": "the task's form data: GET /tasks/{task_id} names the form (form_name); its schema is "
+                       "components.schemas[\"TaskData.<form_name>\"], checked by the server for that task "
+                       "(422 with each field's errors when it does not hold)",
+        "anyOf": [{"$ref": f"#/components/schemas/{task_data_component(name)}"} for name in sorted(forms)]
+        or [{"type": "object", "additionalProperties": True}],
+    }
+    return doc
+
+
+_DOCUMENTS: dict[tuple[tuple[str, int], ...], dict] = {}  # by the forms' names and versions
+
+
+def spec(forms: Mapping[str, Form]) -> dict:
+    """The document, with the task-data schema of every form in use now (forms are edited at run time)."""
+    key = tuple(sorted((name, form.version) for name, form in forms.items()))
+    doc = _DOCUMENTS.get(key)
+    if doc is None:
+        doc = _with_task_data(copy.deepcopy(_base_spec()), forms)
+        if len(_DOCUMENTS) >= 4:
+            _DOCUMENTS.clear()
+        _DOCUMENTS[key] = doc
+    return doc
+
+
 @lru_cache(maxsize=1)
-def spec() -> dict:
+def _base_spec() -> dict:
     doc = APISpec(
         title="成安县政务服务帮办代办上门办 API", version=__version__, openapi_version="3.0.3",
         plugins=[MarshmallowPlugin()],
