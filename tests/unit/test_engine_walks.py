@@ -336,3 +336,18 @@ def test_timer_is_not_due_before_its_time_by_the_one_clock(parsed, forms):
     assert walk.ready_names == ["contact_applicant"]
     assert [(t.name, t.due_at) for t in walk.result.timers] == [
         ("contact_overdue", datetime(2025, 9, 15, 1, 30, tzinfo=timezone.utc))]
+
+
+def test_a_timer_found_due_during_a_run_fires_in_that_run(parsed, forms):
+    """R-9.1.1.2: a run of the engine that finds a deadline passed by the one clock (here an engine run
+    asked to fire nothing, as when a case is next touched) fires it in the same run: the escalation
+    is ready and the breach reported at once, not left for the next request."""
+    clock = FixedClock(datetime(2025, 9, 15, 1, 0, tzinfo=timezone.utc))
+    walk = Walk(parsed["consultation"], forms, clock, roundtrip=False)
+    walk.start()
+    walk.do("record_consultation", answerable=False)
+    walk.do("dispatch_work_order")
+    clock.advance(minutes=31)
+    result = walk.runner.fire(walk.result.workflow, [], walk.ctx())
+    assert sorted(t.name for t in result.ready) == ["contact_applicant", "escalate_contact_breach"]
+    assert [t.name for t in result.fired] == ["contact_overdue"] and result.timers == []
