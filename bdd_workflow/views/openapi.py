@@ -130,18 +130,19 @@ def _with_task_data(doc: dict, forms: Mapping[str, Form]) -> dict:
     return doc
 
 
-_DOCUMENTS: dict[tuple[tuple[str, int], ...], dict] = {}  # by the forms' names and versions
+# The document last built, with the forms mapping it was built from. FormRegistry.forms is a new
+# mapping whenever a form is saved or the files are read again, so "the same mapping" is exact.
+_LAST: tuple[Mapping[str, Form], dict] | None = None
 
 
 def spec(forms: Mapping[str, Form]) -> dict:
     """The document, with the task-data schema of every form in use now (forms are edited at run time)."""
-    key = tuple(sorted((name, form.version) for name, form in forms.items()))
-    doc = _DOCUMENTS.get(key)
-    if doc is None:
-        doc = _with_task_data(copy.deepcopy(_base_spec()), forms)
-        if len(_DOCUMENTS) >= 4:
-            _DOCUMENTS.clear()
-        _DOCUMENTS[key] = doc
+    global _LAST
+    last = _LAST
+    if last is not None and last[0] is forms:
+        return last[1]
+    doc = _with_task_data(copy.deepcopy(_base_spec()), forms)
+    _LAST = (forms, doc)
     return doc
 
 
