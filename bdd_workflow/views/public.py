@@ -9,7 +9,7 @@ import time
 from collections import deque
 
 import segno
-from flask import Blueprint, Response, abort, current_app, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from ..config import PROJECT_ROOT
@@ -130,7 +130,7 @@ def vendor(name: str):
     path = NODE_MODULES / relative if relative else None
     if path is None or not path.is_file():
         abort(404)
-    return send_file(path, max_age=86400)
+    return current_app.extensions["bdd_static_files"].send(path, max_age=86400)
 
 
 # --- apply online ---------------------------------------------------------------------------------
