@@ -150,3 +150,22 @@ class _wrapped:
             raise DBAPIError.instance(self.sql, self.args, error, dbapi.Error,
                                       dialect=self.connection.dialect) from error
         return False
+
+
+def plain_rows(connection: Connection | Session, statement) -> list[tuple]:
+    """Every row of a select as the driver's own tuples: for a large read (the heatmap's year of
+    passages, 150,000 rows) whose columns need no conversion (text, integers, floats), where building
+    SQLAlchemy's Row objects took longer than SQLite's own work. A column whose type converts its
+    values (a datetime, JSON, a Decimal) is refused: read that through ``execute``."""
+    connection = _connection(connection)
+    dialect = connection.dialect
+    result = connection.execute(statement)
+    try:
+        # As SQLAlchemy decides it: by the column's type and the type the driver reports.
+        for column, described in zip(statement.selected_columns, result.cursor.description):
+            if column.type.dialect_impl(dialect).result_processor(dialect, described[1]) is not None:
+                raise ValueError(f"column {column.key!r} converts its values: read it through execute()")
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+

@@ -12,11 +12,13 @@ the actor's own (R-6.2, R-6.4.1).
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
+from ..db.fast import plain_rows
 from ..db.models import Case, ElementVisit, HumanTask, PendingTimer, ProcessDefinition
 from ..errors import Forbidden, FormInvalid, NotFound, ProcessNotFound
 from ..system import System
@@ -180,12 +182,13 @@ def heatmap(system: System, actor: Actor, process_id: str, version: int | None, 
         # about three times faster than ROW_NUMBER()/COUNT() windows over the same rows (bench/heatmap.py),
         # and PostgreSQL returns them as fast. Exact: the median is the middle passage or the mean of the
         # middle two; the 90th percentile the nearest rank, ceil(0.9 n).
-        by_element: dict[str, list[float]] = {}
-        cases_of: dict[str, set[int]] = {}
-        for element, case_id, seconds in session.execute(
-                select(ElementVisit.element, ElementVisit.case_id, ElementVisit.seconds).where(*visit_conditions)):
-            by_element.setdefault(element, []).append(seconds)
-            cases_of.setdefault(element, set()).add(case_id)
+        # As the driver's tuples (no Row objects: half the time of a year's view went into them).
+        by_element: dict[str, list[float]] = defaultdict(list)
+        cases_of: dict[str, set[int]] = defaultdict(set)
+        for element, case_id, seconds in plain_rows(session, select(
+                ElementVisit.element, ElementVisit.case_id, ElementVisit.seconds).where(*visit_conditions)):
+            by_element[element].append(seconds)
+            cases_of[element].add(case_id)
 
         open_cases = [Case.process_id == process_id, Case.version == definition.version,
                       Case.status.in_(OPEN_STATUSES)]

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import bindparam, select, update
 
-from bdd_workflow.db.fast import Prepared
+from bdd_workflow.db.fast import Prepared, plain_rows
 from bdd_workflow.db.models import AuditEvent, ElementVisit, HumanTask, LedgerEntry
 from bdd_workflow.errors import Conflict
 
@@ -112,3 +112,19 @@ def test_statements_it_cannot_prepare_are_refused(system):
     with system.db.unit_of_work(write=False) as session:
         with pytest.raises(ValueError, match="expanding"):
             expanding.first(session, {"ids": ["a"]})
+
+
+def test_plain_rows_are_the_rows_execute_gives_and_refuse_columns_that_convert(system, case_id):
+    """The heatmap's large read: the driver's tuples equal SQLAlchemy's rows for text, integer and float
+    columns, an IN list included; a datetime column (which the driver would give back unconverted) is
+    refused rather than read wrong."""
+    query = (select(ElementVisit.element, ElementVisit.case_id, ElementVisit.seconds)
+             .where(ElementVisit.case_id.in_([case_id, case_id + 1000]), ElementVisit.process_id == "assist")
+             .order_by(ElementVisit.id))
+    with system.db.unit_of_work(write=False) as session:
+        expected = [tuple(row) for row in session.execute(query)]
+        rows = plain_rows(session, query)
+        assert expected and rows == expected and all(type(row) is tuple for row in rows)
+        assert {type(seconds) for _, _, seconds in rows} == {float}
+        with pytest.raises(ValueError, match="left_at"):
+            plain_rows(session, select(ElementVisit.element, ElementVisit.left_at))
