@@ -168,4 +168,3 @@ def plain_rows(connection: Connection | Session, statement) -> list[tuple]:
         return result.cursor.fetchall()
     finally:
         result.close()
-
