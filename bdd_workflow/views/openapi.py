@@ -116,7 +116,7 @@ def _with_task_data(doc: dict, forms: Mapping[str, Form]) -> dict:
     for name in sorted(forms):
         form = forms[name]
         schemas[task_data_component(name)] = task_data_schema(form.schema) | {
-            "title": form.title or name,
+            "title": f"{form.title}（{name}）" if form.title else name,  # unique: two forms may share a title
             "x-form": {"name": name, "version": form.version},
         }
     complete = schemas["CompleteTaskRequest"]["properties"]

@@ -31,8 +31,11 @@ VENDOR_FILES = {
     "bpmn-js/bpmn-navigated-viewer.production.min.js": "bpmn-js/dist/bpmn-navigated-viewer.production.min.js",
     "bpmn-js/diagram-js.css": "bpmn-js/dist/assets/diagram-js.css",
     "bpmn-js/bpmn-js.css": "bpmn-js/dist/assets/bpmn-js.css",
+    "swagger-ui/swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
+    "swagger-ui/swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
 }
 VIEWER = "bpmn-js/bpmn-navigated-viewer.production.min.js"
+API_REFERENCE = "swagger-ui/swagger-ui-bundle.js"
 
 
 def viewer_installed() -> bool:
@@ -123,9 +126,17 @@ def stories():
     return render_template("public/stories.html", stories=publicity.list_published(system()))
 
 
+@public.get("/api/docs")
+def api_docs():
+    """The API reference for the developers of other clients: the OpenAPI document (/api/v1/openapi.json,
+    public as the document is) in Swagger UI, from web/node_modules like the diagram viewer."""
+    installed = (NODE_MODULES / VENDOR_FILES[API_REFERENCE]).is_file()
+    return render_template("public/api_docs.html", installed=installed)
+
+
 @public.get("/vendor/<path:name>")
 def vendor(name: str):
-    """bpmn-js from web/node_modules (npm ci in web/); allowlisted files only, no CDN."""
+    """bpmn-js and Swagger UI from web/node_modules (npm ci in web/); allowlisted files only, no CDN."""
     relative = VENDOR_FILES.get(name)
     path = NODE_MODULES / relative if relative else None
     if path is None or not path.is_file():

@@ -32,7 +32,7 @@ def test_every_form_is_a_component_and_the_completion_takes_any_of_them(client, 
     assert len(forms) == 32
     for name, form in forms.items():
         component = schemas[f"TaskData.{name}"]
-        assert component["title"] == form.title and component["x-form"] == {"name": name, "version": 0}
+        assert component["title"] == f"{form.title}（{name}）" and component["x-form"] == {"name": name, "version": 0}
         assert component["properties"].keys() == form.schema["properties"].keys()
         assert "const" not in json.dumps(component)  # not a keyword of OpenAPI 3.0
     data = schemas["CompleteTaskRequest"]["properties"]["data"]
