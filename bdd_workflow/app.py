@@ -24,7 +24,7 @@ from .views.documents import documents
 from .views.public import public
 from .views.registry import registry
 from .views.staff import staff
-from .views.static_files import CompressedFiles, serve_static_compressed
+from .views.static_files import serve_static_compressed
 from .views.web_common import register_template_helpers
 
 csrf = CSRFProtect()
@@ -96,9 +96,7 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     app.register_blueprint(forms_admin)
     app.register_blueprint(registry)
     app.register_blueprint(insight)
-    static_files = CompressedFiles()
-    serve_static_compressed(app, static_files)
-    app.extensions["bdd_static_files"] = static_files
+    serve_static_compressed(app)
     register_template_helpers(app)
     register_error_handlers(app)
 

@@ -73,21 +73,29 @@ class RawCycle:
                          matter_department="成安县民政局")
 
     def round(self, cases: int) -> float:
-        """Task completions per second over ``cases`` cases of four steps."""
-        serializer, runner = self.serializer, self.runner
-        states = [serializer.dump_state(runner.start(self.spec, self.subs, self.seed, self.ctx()).workflow)
+        """Task completions per second over ``cases`` cases of four steps, each step from the stored
+        state to the stored state."""
+        states = [self.save(self.runner.start(self.spec, self.subs, self.seed, self.ctx()).workflow)
                   for _ in range(cases)]
         done = 0
         began = time.perf_counter()
         for state in states:
             for name, data in STEPS:
-                workflow = serializer.load_state(state, self.spec, self.subs)
-                ready = runner.view(workflow, self.ctx()).ready
-                task = next(t for t in ready if t.name == name)
-                runner.complete(workflow, task.id, data, self.ctx())
-                state = serializer.dump_state(workflow)
+                workflow = self.load(state)
+                self.step(workflow, name, data)
+                state = self.save(workflow)
                 done += 1
         return done / (time.perf_counter() - began)
+
+    def load(self, state: str):
+        return self.serializer.load_state(state, self.spec, self.subs)
+
+    def save(self, workflow) -> str:
+        return self.serializer.dump_state(workflow)
+
+    def step(self, workflow, name: str, data: dict) -> None:
+        task = next(t for t in self.runner.view(workflow, self.ctx()).ready if t.name == name)
+        self.runner.complete(workflow, task.id, data, self.ctx())
 
 
 class StockCycle(RawCycle):
@@ -95,27 +103,20 @@ class StockCycle(RawCycle):
     (the spec written into every state, as SpiffWorkflow stores a workflow) and its own calls
     (ready user tasks, run, engine steps), with none of this project's bookkeeping."""
 
-    def round(self, cases: int) -> float:
-        serializer, runner = self.serializer._full, self.runner
-        states = []
-        for _ in range(cases):
-            workflow = runner.start(self.spec, self.subs, self.seed, self.ctx()).workflow
-            workflow.script_engine = None
-            states.append(serializer.serialize_json(workflow))
-        done = 0
-        began = time.perf_counter()
-        for state in states:
-            for name, data in STEPS:
-                workflow = serializer.deserialize_json(state)
-                runner._attach(workflow, self.ctx())  # the diagrams' expressions need the restricted engine
-                task = next(t for t in workflow.get_tasks(state=TaskState.READY, manual=True) if t.task_spec.bpmn_id == name)
-                task.data.update(data)
-                task.run()
-                workflow.do_engine_steps()
-                workflow.script_engine = None
-                state = serializer.serialize_json(workflow)
-                done += 1
-        return done / (time.perf_counter() - began)
+    def load(self, state: str):
+        workflow = self.serializer._full.deserialize_json(state)
+        self.runner._attach(workflow, self.ctx())  # the diagrams' expressions need the restricted engine
+        return workflow
+
+    def save(self, workflow) -> str:
+        workflow.script_engine = None  # SpiffWorkflow's serializer stores no script engine
+        return self.serializer._full.serialize_json(workflow)
+
+    def step(self, workflow, name: str, data: dict) -> None:
+        task = next(t for t in workflow.get_tasks(state=TaskState.READY, manual=True) if t.task_spec.bpmn_id == name)
+        task.data.update(data)
+        task.run()
+        workflow.do_engine_steps()
 
 
 def free_port() -> int:

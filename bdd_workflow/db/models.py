@@ -22,12 +22,16 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
+    @staticmethod
+    def _utc(value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(timezone.utc)
+
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the database")
-        value = value.astimezone(timezone.utc)
+        value = self._utc(value)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def bind_processor(self, dialect):
@@ -36,14 +40,10 @@ class UTCDateTime(TypeDecorator):
         completion binds ~17 datetimes. Other databases take the datetime itself, as before."""
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
-        utc = timezone.utc
+        utc = self._utc
 
         def process(value):
-            if value is None:
-                return None
-            if value.tzinfo is None:
-                raise ValueError("naive datetime given to the database")
-            return value.astimezone(utc).replace(tzinfo=None).isoformat(" ", "microseconds")
+            return None if value is None else utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
 
         return process
 

@@ -76,9 +76,9 @@ def task_data_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
     beyond: dict[str, Any] = {}
     for key, value in schema.items():
         if key == "properties" and isinstance(value, Mapping):
-            out[key] = {name: task_data_schema(sub) if isinstance(sub, Mapping) else sub for name, sub in value.items()}
+            out[key] = {name: _converted(sub) for name, sub in value.items()}
         elif key in _SUBSCHEMA_LISTS and isinstance(value, list):
-            out[key] = [task_data_schema(sub) if isinstance(sub, Mapping) else sub for sub in value]
+            out[key] = [_converted(sub) for sub in value]
         elif key in _SUBSCHEMA and isinstance(value, Mapping):
             out[key] = task_data_schema(value)
         elif key == "const":
@@ -95,7 +95,7 @@ def task_data_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
                 and not isinstance(value, bool):
             out[key.replace("exclusiveM", "m")] = value
             out[key] = True
-        elif key in ("examples",) and isinstance(value, list) and value:
+        elif key == "examples" and isinstance(value, list) and value:
             out["example"] = value[0]
         elif key in OPENAPI_30_KEYWORDS or key.startswith("x-"):
             out[key] = value
@@ -104,6 +104,10 @@ def task_data_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
     if beyond:
         out["x-json-schema"] = beyond
     return out
+
+
+def _converted(value: Any) -> Any:
+    return task_data_schema(value) if isinstance(value, Mapping) else value
 
 
 def task_data_component(name: str) -> str:

@@ -18,6 +18,7 @@ from ..schemas import PHONE
 from ..services import evaluations, org
 from ..services import public as public_service
 from ..services import publicity
+from .static_files import STATIC_FILES
 from .web_common import system
 
 # No url_prefix: the pages live under /public, the bpmn-js files under /vendor.
@@ -38,9 +39,13 @@ VIEWER = "bpmn-js/bpmn-navigated-viewer.production.min.js"
 API_REFERENCE = "swagger-ui/swagger-ui-bundle.js"
 
 
+def vendor_installed(name: str) -> bool:
+    """Whether `npm ci` in web/ has put an allowlisted file in place (pages say how to get it if not)."""
+    return (NODE_MODULES / VENDOR_FILES[name]).is_file()
+
+
 def viewer_installed() -> bool:
-    """Whether `npm ci` in web/ has put the bpmn-js viewer in place (pages say how to get it if not)."""
-    return (NODE_MODULES / VENDOR_FILES[VIEWER]).is_file()
+    return vendor_installed(VIEWER)
 
 
 # --- helpers the documents pages share ------------------------------------------------------------
@@ -130,8 +135,7 @@ def stories():
 def api_docs():
     """The API reference for the developers of other clients: the OpenAPI document (/api/v1/openapi.json,
     public as the document is) in Swagger UI, from web/node_modules like the diagram viewer."""
-    installed = (NODE_MODULES / VENDOR_FILES[API_REFERENCE]).is_file()
-    return render_template("public/api_docs.html", installed=installed)
+    return render_template("public/api_docs.html", installed=vendor_installed(API_REFERENCE))
 
 
 @public.get("/vendor/<path:name>")
@@ -141,7 +145,7 @@ def vendor(name: str):
     path = NODE_MODULES / relative if relative else None
     if path is None or not path.is_file():
         abort(404)
-    return current_app.extensions["bdd_static_files"].send(path, max_age=86400)
+    return current_app.extensions[STATIC_FILES].send(path, max_age=86400)
 
 
 # --- apply online ---------------------------------------------------------------------------------

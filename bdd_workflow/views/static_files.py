@@ -23,6 +23,7 @@ from werkzeug.security import safe_join
 COMPRESSIBLE = frozenset({".js", ".css", ".map", ".svg", ".json", ".txt", ".html"})
 MIN_SIZE = 1024  # below a packet, compressing saves nothing
 MAX_ENTRIES = 64  # the app has a few dozen static files; a bound all the same
+STATIC_FILES = "bdd_static_files"  # app.extensions key: the vendor route sends through the same cache
 
 
 class CompressedFiles:
@@ -63,8 +64,10 @@ class CompressedFiles:
         return response
 
 
-def serve_static_compressed(app: Flask, files: CompressedFiles) -> None:
-    """Flask's /static route, answered through ``files`` (same folder, same path rules, same max age)."""
+def serve_static_compressed(app: Flask) -> CompressedFiles:
+    """Flask's /static route, answered through one CompressedFiles (same folder, same path rules,
+    same max age), kept in ``app.extensions[STATIC_FILES]`` for the other routes that send files."""
+    files = app.extensions[STATIC_FILES] = CompressedFiles()
     folder = app.static_folder
 
     def static(filename: str):
@@ -74,3 +77,4 @@ def serve_static_compressed(app: Flask, files: CompressedFiles) -> None:
         return files.send(Path(found), app.get_send_file_max_age(filename))
 
     app.view_functions["static"] = static
+    return files

@@ -9,6 +9,7 @@ import os
 
 from bdd_workflow.config import PROJECT_ROOT
 from bdd_workflow.views import public as public_views
+from bdd_workflow.views.static_files import STATIC_FILES
 
 STATIC = PROJECT_ROOT / "web" / "static"
 GZIP = {"Accept-Encoding": "gzip, deflate, br"}
@@ -42,7 +43,7 @@ def test_a_browser_revalidates_the_compressed_file_and_gets_a_304(client):
 
 
 def test_a_changed_file_is_compressed_again(app, tmp_path):
-    files = app.extensions["bdd_static_files"]
+    files = app.extensions[STATIC_FILES]
     sheet = tmp_path / "sheet.css"
 
     def served() -> bytes:
