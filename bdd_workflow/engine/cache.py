@@ -5,6 +5,9 @@ The database stays the truth: an entry is used only when the case row read in th
 transaction still has the lock version the entry was saved at (every write of a case bumps it,
 in any process), and it is taken out while a request works on it, so a failed run never leaves a
 half-changed workflow behind. Each worker process has its own cache; a miss just deserializes.
+
+A finished workflow is not kept: it has no next step, and in a full cache it would push out a case
+that has one (a bench round of 300 assist cases missed every case's first step before this).
 """
 
 from __future__ import annotations
@@ -35,8 +38,13 @@ class WorkflowCache:
         return None
 
     def put(self, case_id: int, lock_version: int, definition_id: int, workflow: BpmnWorkflow) -> None:
-        """Keep a workflow whose state was committed at ``lock_version``."""
+        """Keep a workflow whose state was committed at ``lock_version``, unless it has finished (and
+        then drop any older entry of its case)."""
         if not self.size:
+            return
+        if workflow.completed:
+            with self._lock:
+                self._entries.pop(case_id, None)
             return
         workflow.script_engine = None  # holds the finished run's context (and its session) otherwise
         with self._lock:
@@ -44,6 +52,10 @@ class WorkflowCache:
             self._entries.move_to_end(case_id)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
+
+    def __contains__(self, case_id: int) -> bool:
+        with self._lock:
+            return case_id in self._entries
 
     def clear(self) -> None:
         with self._lock:

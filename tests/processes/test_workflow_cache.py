@@ -54,3 +54,17 @@ def test_r_6_4_1_a_suspended_and_resumed_case_continues_from_the_database(desk, 
     desk.do(case["id"], "accompany_submission", form("accompany_submission"))
     assert system.workflows.misses == misses + 1
     assert desk.ready_names(case["id"]) == ["track_approval"]
+
+
+def test_r_10_1_a_finished_case_leaves_memory_for_cases_with_a_next_step(desk, form, system):
+    """R-10.1: the step that completes an assist case starts its callback; the finished workflow has
+    no next step, so it is not kept in memory, where it would push out a case that has one."""
+    case = desk.start("assist", by="gaohongxia", matter_code="GR-002")
+    desk.do(case["id"], "guide_materials", form("guide_materials", materials_complete=True))
+    desk.do(case["id"], "accompany_submission", form("accompany_submission"))
+    desk.do(case["id"], "track_approval", form("track_approval", applicant_informed=True, approval_result="准予许可"))
+    assert case["id"] in system.workflows
+    result = desk.do(case["id"], "hand_over_results", form("hand_over_results"))
+    assert result["case"]["status"] == "completed"
+    assert case["id"] not in system.workflows
+    assert desk.linked(case["id"], "callback")["status"] == "running"
