@@ -157,6 +157,24 @@ def test_script_engine_evaluates_and_executes_in_the_restricted_environment():
     assert "result" not in task.data
 
 
+def test_a_dmn_input_entry_reads_as_a_value_or_as_a_comparison_every_time():
+    """SpiffWorkflow's DMN engine asks the script engine whether an input entry parses: a value
+    (``"personal"``) is compared with ``==``, a comparison (``< 5``) gets the input put in front.
+    The answer is kept per text; a refused text raises a SyntaxError each time it is asked."""
+    from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
+
+    engine = RestrictedScriptEngine(context(), timeout_seconds=0.2)
+    for _ in range(2):
+        assert DMNEngine.needs_eq(None, engine, '"personal"') is True
+        assert DMNEngine.needs_eq(None, engine, "< 5") is False
+        with pytest.raises(SyntaxError) as first:
+            engine.validate("v <")
+        with pytest.raises(SyntaxError) as second:
+            engine.validate("v <")
+        assert first.value is not second.value and first.value.lineno == second.value.lineno == 1
+        assert engine.validate("materials_complete == True") is None
+
+
 # --- time bounds (probes run in child processes: a hung probe must not hang the suite) ----------------
 
 PROBE = r"""
