@@ -180,11 +180,13 @@ def _compile_exec(script: str):
 
 
 @lru_cache(maxsize=4096)
-def _syntax_error(expression: str) -> SyntaxError | None:
+def _syntax_error(expression: str) -> tuple | None:
+    """The arguments of the SyntaxError parsing this text raises, or None (not the error itself:
+    its traceback would keep the parser's frames alive in the cache)."""
     try:
         ast.parse(expression)
     except SyntaxError as error:
-        return error
+        return error.args
     return None
 
 
@@ -349,7 +351,7 @@ class RestrictedScriptEngine(PythonScriptEngine):
         exception object collects the traceback of every raise)."""
         error = _syntax_error(expression)
         if error is not None:
-            raise SyntaxError(*error.args)
+            raise SyntaxError(*error)
 
     def call_service(self, task, **kwargs):
         return self.environment.call_service(task.data, **kwargs)
