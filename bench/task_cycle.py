@@ -232,9 +232,11 @@ def cpu_seconds(pid: int) -> float:
 class ApiServer:
     """`bdd serve` on a fresh SQLite database with the demo county, and one keep-alive client."""
 
-    def __init__(self, http_server: str) -> None:
+    def __init__(self, http_server: str, workflow_cache: int | None = None) -> None:
         self.instance = Path(tempfile.mkdtemp(prefix="bdd-bench-"))
         env = dict(os.environ, BDD_INSTANCE_DIR=str(self.instance))
+        if workflow_cache is not None:
+            env["BDD_WORKFLOW_CACHE"] = str(workflow_cache)
         bdd = str(ROOT / ".venv" / "bin" / "bdd") if (ROOT / ".venv" / "bin" / "bdd").exists() else "bdd"
         for command in (["init"], ["load-demo"], ["deploy", str(ROOT / "processes")]):
             subprocess.run([bdd, *command], env=env, check=True, stdout=subprocess.DEVNULL)
@@ -335,8 +337,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="rounds; the median is reported (the machine is shared)")
     parser.add_argument("--server", choices=("granian", "waitress"), default=default_server(),
                         help="the HTTP server of `bdd serve` (default: as `bdd serve` chooses)")
+    parser.add_argument("--workflow-cache", type=int, default=None, metavar="N",
+                        help="the server's BDD_WORKFLOW_CACHE (default: its own default); 0 reads every "
+                             "step's workflow from the database, as the raw cycle deserializes it")
     args = parser.parse_args()
-    raw_side, stock_side, api_side = RawCycle(), StockCycle(), ApiServer(args.server)
+    raw_side, stock_side, api_side = RawCycle(), StockCycle(), ApiServer(args.server, args.workflow_cache)
     floor_side = None
     raw_rates, stock_rates, api_rates, api_cpu, floor_rates, floor_cpu = [], [], [], [], [], []
     try:
@@ -366,7 +371,8 @@ def main() -> None:
     # Mean time per raw completion before and after each API round (times add; rates do not).
     raw_around = [2 / (1 / before + 1 / after) for before, after in zip(raw_rates, raw_rates[1:])]
     ratios = [a / r for a, r in zip(api_rates, raw_around)]
-    print(f"server: bdd serve --server {args.server}")
+    cache = "" if args.workflow_cache is None else f" (BDD_WORKFLOW_CACHE={args.workflow_cache})"
+    print(f"server: bdd serve --server {args.server}{cache}")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}")
     print(f"median of {args.rounds} rounds of {args.cases * len(STEPS)} completions")
     print(f"raw SpiffWorkflow cycle: {raw:8.1f} task completions/s ({1000 / raw:.2f} ms each; "
