@@ -7,7 +7,7 @@ in any process), and it is taken out while a request works on it, so a failed ru
 half-changed workflow behind. Each worker process has its own cache; a miss just deserializes.
 
 A finished workflow is not kept: it has no next step, and in a full cache it would push out a case
-that has one (a bench round of 300 assist cases missed every case's first step before this).
+that has one.
 """
 
 from __future__ import annotations

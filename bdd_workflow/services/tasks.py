@@ -21,13 +21,13 @@ from .org import ref_exists
 
 # case_admin: the answer when a task of a suspended case is claimed or completed.
 SUSPENDED_MESSAGE = "办件已暂停，暂不能认领或办理，请等待首席服务专员恢复。"
-# The task and its case in one statement: a completion reads both anyway.
-_CASE_COLUMNS = [c.label(f"case__{c.name}") for c in CASE.c]
-# Which result keys are the task's and which the case's (named once: iterating a Table's columns per
-# request cost ~50 µs).
+# The task and its case in one statement: a completion reads both anyway. Which result keys are the
+# task's and which the case's (column, label) are named once: iterating a Table's columns per
+# request cost ~50 µs.
 _TASK_KEYS = tuple(c.name for c in TASK.c)
 _CASE_KEYS = tuple((c.name, f"case__{c.name}") for c in CASE.c)
-_SELECT_TASK_AND_CASE = Prepared(select(*TASK.c, *_CASE_COLUMNS).join(CASE, CASE.c.id == TASK.c.case_id)
+_SELECT_TASK_AND_CASE = Prepared(select(*TASK.c, *(CASE.c[name].label(key) for name, key in _CASE_KEYS))
+                                 .join(CASE, CASE.c.id == TASK.c.case_id)
                                  .where(TASK.c.id == bindparam("task_id")))
 # Both writes are conditional on the row still being ready: a concurrent completion that got
 # there first makes them match nothing, which is a 409, not a second completion.
