@@ -35,7 +35,10 @@ RefCheck = Callable[[str, str], bool]
 # asks the database at most this often whether anything was saved (one indexed aggregate query).
 CACHE_SECONDS = 5.0
 REF_KINDS = {"unit": "单位", "matter": "事项", "staff": "工作人员"}
-EXTENSIONS = {"x-applicant-text", "x-ref", "x-signature", "x-enumNames"}
+EXTENSIONS = {"x-applicant-text", "x-ref", "x-signature", "x-enumNames", "x-messages"}
+# The checks whose message a field may word itself (x-messages), e.g. "上门办需要填写上门地址。" for required.
+MESSAGE_KEYWORDS = ("required", "minLength", "maxLength", "pattern", "format", "enum", "minimum", "maximum",
+                    "minItems", "const", "type")
 WIDGETS = ("textarea", "radio", "checkbox", "checkboxes", "date", "file", "password", "email", "tel", "url")
 UI_KEYS = ("ui:order", "ui:widget", "ui:help", "ui:placeholder")
 FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -136,7 +139,7 @@ def _check_field(prop: Mapping[str, Any], path: list[Any], problems: list[Proble
     for key in prop:
         if key.startswith("x-") and key not in EXTENSIONS:
             problems.append(Problem("schema", [*path, key], f"不认识的扩展 {key}（可用：x-applicant-text、x-ref、"
-                                                            "x-signature）。"))
+                                                            "x-messages、x-signature）。"))
     if "x-signature" in prop:
         problems.append(Problem("schema", [*path, "x-signature"],
                                 "x-signature 只能写在 schema 顶层（整张表单需要服务对象签名），不能写在字段上。"))
@@ -147,6 +150,17 @@ def _check_field(prop: Mapping[str, Any], path: list[Any], problems: list[Proble
                                                                 "无效，只能是 unit（单位）、matter（事项）或 staff（工作人员）。"))
         elif kind != "string":
             problems.append(Problem("schema", [*path, "x-ref"], "x-ref 只能用于 type 为 string 的字段（值是编码或用户名）。"))
+    if "x-messages" in prop:
+        messages = prop["x-messages"]
+        if not isinstance(messages, Mapping) or not messages or not all(
+                isinstance(v, str) and v.strip() and len(v) <= 200 for v in messages.values()):
+            problems.append(Problem("schema", [*path, "x-messages"], "x-messages 应为一个对象，把校验项对应到一句话"
+                                                                     "（200 字以内），例如 {\"required\": \"请填写上门地址。\"}。"))
+        else:
+            for keyword in messages:
+                if keyword not in MESSAGE_KEYWORDS:
+                    problems.append(Problem("schema", [*path, "x-messages", keyword],
+                                            f"x-messages 不认识校验项 {keyword}（可用：{'、'.join(MESSAGE_KEYWORDS)}）。"))
     if "x-applicant-text" in prop:
         if not isinstance(prop["x-applicant-text"], bool):
             problems.append(Problem("schema", [*path, "x-applicant-text"], "x-applicant-text 的值应为 true 或 false。"))
@@ -240,7 +254,10 @@ def check_definition(title: Any, schema: Any, ui: Any) -> list[Problem]:
 # --- validating a submission -------------------------------------------------------------------------
 
 def _message(error) -> str:
-    """A Chinese message for one jsonschema error."""
+    """A Chinese message for one jsonschema error: the field's own wording (x-messages) if it has one."""
+    own = _own_message(error)
+    if own:
+        return own
     v = error.validator
     value = error.validator_value
     if v == "required":
@@ -270,6 +287,15 @@ def _message(error) -> str:
     if v == "additionalProperties":
         return "表单中没有这个字段。"
     return "内容不符合要求。"
+
+
+def _own_message(error) -> str | None:
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    if error.validator == "required":  # reported on the object: the field's schema is one level down
+        missing = error.message.split("'")[1] if "'" in error.message else ""
+        schema = (schema.get("properties") or {}).get(missing) or {}
+    messages = schema.get("x-messages") if isinstance(schema, Mapping) else None
+    return messages.get(error.validator) if isinstance(messages, Mapping) else None
 
 
 def _field_of(error) -> str:

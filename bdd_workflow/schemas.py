@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from .workdays import DAY_RANGE_MESSAGE, EARLIEST_DAY, LATEST_DAY
 
@@ -39,7 +39,14 @@ class TokenRequest(StrictSchema):
     password = fields.String(required=True, validate=validate.Length(1, 200), load_only=True)
 
 
-class StartData(StrictSchema):
+class StartData(Schema):
+    """What any start carries. A process's start form (`start_form` of GET /processes) may declare more fields:
+    they pass through here and the start checks them against that form; a field neither declared here nor
+    by the form is refused."""
+
+    class Meta:
+        unknown = INCLUDE
+
     applicant_name = fields.String(required=True, validate=validate.Length(1, 100))
     applicant_phone = fields.String(required=True, validate=PHONE)
     applicant_type = fields.String(required=True, validate=validate.OneOf(["enterprise", "personal"], error="应为 enterprise（企业）或 personal（个人）。"))
@@ -199,6 +206,9 @@ class ProcessSchema(Schema):
     starter_roles = fields.List(fields.String())
     requirement_ids = fields.List(fields.String())
     user_tasks = fields.List(fields.Dict())
+    start_form = fields.String(allow_none=True, metadata={
+        "description": "The form a start fills in beyond the applicant (the start event's `form` property): its "
+                       "fields go in the start's `data` beside the applicant's; null when the process asks for none."})
     unchanged = fields.Boolean()
 
 
@@ -363,8 +373,9 @@ class FormUseSchema(Schema):
     process = fields.String()
     process_name = fields.String()
     version = fields.Integer(metadata={"description": "the deployed version of the process"})
-    task = fields.String(metadata={"description": "the user task's BPMN id"})
+    task = fields.String(allow_none=True, metadata={"description": "the user task's BPMN id; null for a start form"})
     task_title = fields.String()
+    start = fields.Boolean(metadata={"description": "true when the process's start event names the form: a start fills it in"})
 
 
 class FormSummarySchema(Schema):

@@ -149,6 +149,8 @@ class ProcessDefinition(Base):
     starter_roles: Mapped[list[Any]]
     requirement_ids: Mapped[list[Any]]
     user_tasks: Mapped[list[Any]]
+    # What a start asks for beyond the applicant: the form named by the start event (or none).
+    start_form: Mapped[str | None] = mapped_column(String(100))
     deployed_by: Mapped[str] = mapped_column(String(64))
     deployed_at: Mapped[datetime]
 

@@ -66,6 +66,9 @@ class ParsedProcess:
     subprocess_specs: dict[str, Any]
     requirement_ids: list[str]
     user_tasks: list[dict[str, Any]]
+    # The form a start of this process fills in beyond the applicant (the start event's `form`
+    # property): what the procedure needs to begin, e.g. the address an onsite visit goes to.
+    start_form: str | None = None
 
 
 @dataclass
@@ -232,10 +235,28 @@ class DiagramParser:
             result.processes.append(ParsedProcess(
                 process_id=process_id, name=spec.description or process_id, spec=spec,
                 subprocess_specs=subprocess_specs, requirement_ids=sorted(self._cited(specs)),
-                user_tasks=user_tasks,
+                user_tasks=user_tasks, start_form=self._start_form(spec, problems),
             ))
         result.problems = problems
         return result
+
+    def _start_form(self, spec, problems: list[dict[str, Any]]) -> str | None:
+        """The form named by the process's own start events (not a subprocess's): one at most."""
+        named = {}
+        for task_spec in spec.task_specs.values():
+            if isinstance(task_spec, StartEvent):
+                form = ((getattr(task_spec, "extensions", None) or {}).get("properties") or {}).get("form")
+                if form:
+                    named[task_spec.bpmn_id] = form
+                    if self.form_exists is not None and not self.form_exists(form):
+                        problems.append({"element": task_spec.bpmn_id, "source": "check",
+                                         "message": f"元素 {_describe(task_spec)}: 发起表单 forms/{form}.json 不存在。"})
+        if len(set(named.values())) > 1:
+            first = sorted(named)[0]
+            problems.append({"element": first, "source": "check",
+                             "message": f"流程 {spec.name} 的开始事件指定了不同的发起表单（{'、'.join(sorted(set(named.values())))}）："
+                                        "一个流程只能有一个发起表单。"})
+        return next(iter(sorted(named.items())), (None, None))[1]
 
     @staticmethod
     def _cited(specs) -> set[str]:

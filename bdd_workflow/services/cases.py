@@ -19,6 +19,7 @@ from ..system import System
 from .audit import audit
 from .definitions import latest_definition
 from .identity import PUBLIC, SYSTEM, Actor, visible_units
+from .org import ref_exists
 
 NUMBER_PREFIX = {
     "consultation": "ZX", "assist": "BB", "proxy": "DB", "onsite": "SM",
@@ -28,6 +29,8 @@ NUMBER_PREFIX = {
 SERVICE_PROCESSES = ("assist", "proxy", "onsite")
 LEDGER_PROCESSES = frozenset(SERVICE_PROCESSES)
 APPLICANT_FIELDS = ("applicant_name", "applicant_phone", "applicant_type", "channel", "address")
+# What any start may carry (schemas.StartData types them); a process's start form may declare more.
+START_FIELDS = frozenset({*APPLICANT_FIELDS, "matter_code", "question", "complaint_text", "about_case", "note"})
 MAX_LINK_DEPTH = 5
 # The hot path writes with SQLAlchemy Core: a task completion costs a handful of statements and no
 # ORM unit-of-work bookkeeping. Reads stay ORM.
@@ -66,28 +69,67 @@ def _matter_data(matter) -> dict[str, Any]:
     }
 
 
-def _check_start(session, definition, actor: Actor, data: dict[str, Any]):
+def _check_start(system: System, session, definition, actor: Actor, data: dict[str, Any]):
+    """Who may start, the matter, and the start form's fields; every field's problem in one FormInvalid."""
     if actor is PUBLIC:
         if definition.process_id not in SERVICE_PROCESSES:
             raise Forbidden("网上只能申请帮办、代办或上门办。")
     elif actor is not SYSTEM and actor.role not in definition.starter_roles:
         raise Forbidden(f"您的角色无权发起“{definition.name}”（可发起: {', '.join(definition.starter_roles)}）。")
+    errors: dict[str, list[str]] = {}
+    matter = _check_matter(session, definition, actor, data, errors)
+    if actor is not SYSTEM:  # the system's own starts carry the source case's data, checked when it was given
+        errors.update(_start_form_errors(system, session, definition, data))
+    if errors:
+        raise FormInvalid(errors)
+    return matter
+
+
+def _check_matter(session, definition, actor: Actor, data: dict[str, Any], errors: dict[str, list[str]]):
     code = data.get("matter_code")
     if not code:
         if definition.process_id in SERVICE_PROCESSES:
-            raise FormInvalid({"matter_code": ["请选择办理的事项。"]})
+            errors["matter_code"] = ["请选择办理的事项。"]
         return None
     matter = (_ANY_MATTER if actor is SYSTEM else _MATTER).first(session, {"code": code})
     if matter is None:
-        raise FormInvalid({"matter_code": [f"事项 {code} 不在事项清单中。"]})
+        errors["matter_code"] = [f"事项 {code} 不在事项清单中。"]
+        return None
     matter = SimpleNamespace(**matter)
     if definition.process_id in SERVICE_PROCESSES and definition.process_id not in matter.service_types:
         names = {"assist": "帮办", "proxy": "代办", "onsite": "上门办"}
         offered = "、".join(names.get(s, s) for s in matter.service_types) or "无"
-        raise FormInvalid({"matter_code": [f"事项“{matter.name}”不提供{names[definition.process_id]}服务（提供: {offered}）。"]})
-    if definition.process_id == "onsite" and not (data.get("address") or "").strip():
-        raise FormInvalid({"address": ["上门办需要填写上门地址。"]})
+        errors["matter_code"] = [f"事项“{matter.name}”不提供{names[definition.process_id]}服务（提供: {offered}）。"]
     return matter
+
+
+def _start_form_errors(system: System, session, definition, data: dict[str, Any]) -> dict[str, list[str]]:
+    """The start form (named by the diagram's start event) checks the fields it declares, as a task's form
+    checks a submission: what a procedure needs to begin (R-9.3.1: the address to visit) is the diagram's to
+    say, and an administrator changes it in the forms editor. A field neither the applicant's nor the form's
+    is refused."""
+    declared: set[str] = set()
+    errors: dict[str, list[str]] = {}
+    if definition.start_form:
+        form = system.forms.get(definition.start_form)
+        declared = set(form.schema.get("properties", {}))
+        given = {k: v for k, v in data.items() if k in declared}
+        try:
+            system.forms.validate(definition.start_form, given, lambda kind, value: ref_exists(session, kind, value))
+        except FormInvalid as exc:
+            errors.update(exc.errors)
+    for key in data:
+        if key not in START_FIELDS and key not in declared:
+            errors.setdefault(key, []).append(f"“{definition.name}”不收这个字段。")
+    return errors
+
+
+def start_form_errors(system: System, process_id: str, data: dict[str, Any]) -> dict[str, list[str]]:
+    """What the process's start form finds wrong with ``data``, starting nothing: a page that checks its own
+    fields first shows these beside them in the same answer."""
+    with system.db.unit_of_work(write=False) as session:
+        definition = latest_definition(session, process_id)
+        return _start_form_errors(system, session, definition, data)
 
 
 def start_case(system: System, actor: Actor, process_id: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -106,7 +148,7 @@ def _start(system: System, session, actor: Actor, definition, data: dict[str, An
            now: datetime, source: CaseRecord | None = None, relation: str | None = None, depth: int = 0) -> CaseRecord:
     if depth > MAX_LINK_DEPTH:
         raise DomainError("关联办件嵌套过深，请检查流程图中的 start_case 服务任务。")
-    matter = _check_start(session, definition, actor, data)
+    matter = _check_start(system, session, definition, actor, data)
     seed: dict[str, Any] = {k: data.get(k) for k in APPLICANT_FIELDS if data.get(k) is not None}
     seed.update({k: v for k, v in data.items() if k not in seed})
     if matter is not None:

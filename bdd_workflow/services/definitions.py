@@ -38,13 +38,14 @@ def latest_definitions(session) -> list[ProcessDefinition]:
 
 
 _LATEST = Prepared(select(ProcessDefinition.id, ProcessDefinition.process_id, ProcessDefinition.version,
-                           ProcessDefinition.name, ProcessDefinition.starter_roles)
+                           ProcessDefinition.name, ProcessDefinition.starter_roles, ProcessDefinition.start_form)
                     .where(ProcessDefinition.process_id == bindparam("process_id"))
                     .order_by(ProcessDefinition.version.desc()).limit(1))
 
 
 def latest_definition(session, process_id: str):
-    """The newest version's id, process, version, name and starter roles (a light row, every start needs it)."""
+    """The newest version's id, process, version, name, starter roles and start form (a light row, every start
+    needs it)."""
     definition = _LATEST.first(session, {"process_id": process_id})
     if definition is None:
         raise ProcessNotFound(f"流程 {process_id} 不存在或尚未部署。")
@@ -78,7 +79,7 @@ def _store_processes(system: System, session, actor: Actor, xml: bytes, filename
             filename=filename, checksum=checksum, bpmn_xml=xml.decode("utf-8"),
             spec_json=system.serializer.dump_spec(parsed.spec, parsed.subprocess_specs),
             starter_roles=_starter_roles(parsed.spec), requirement_ids=parsed.requirement_ids,
-            user_tasks=parsed.user_tasks, deployed_by=actor.username, deployed_at=now,
+            user_tasks=parsed.user_tasks, start_form=parsed.start_form, deployed_by=actor.username, deployed_at=now,
         )
         session.add(definition)
         session.flush()
@@ -153,7 +154,7 @@ def definition_view(d: ProcessDefinition) -> dict[str, Any]:
     return {
         "id": d.id, "process": d.process_id, "version": d.version, "name": d.name, "filename": d.filename,
         "deployed_by": d.deployed_by, "deployed_at": d.deployed_at, "starter_roles": d.starter_roles,
-        "requirement_ids": d.requirement_ids, "user_tasks": d.user_tasks,
+        "requirement_ids": d.requirement_ids, "user_tasks": d.user_tasks, "start_form": d.start_form,
     }
 
 

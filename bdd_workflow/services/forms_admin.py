@@ -203,9 +203,13 @@ def _check_name(name: str) -> None:
 
 
 def _used_by(session) -> dict[str, list[dict[str, Any]]]:
-    """Form name -> the user tasks of the deployed (newest) diagrams that name it."""
+    """Form name -> the user tasks (and start events) of the deployed (newest) diagrams that name it."""
     used: dict[str, list[dict[str, Any]]] = {}
     for d in latest_definitions(session):
+        if d.start_form:
+            used.setdefault(d.start_form, []).append(
+                {"process": d.process_id, "process_name": d.name, "version": d.version, "task": None,
+                 "task_title": "发起申请时填写（开始事件）", "start": True})
         for task in d.user_tasks or []:
             if task.get("form"):
                 used.setdefault(task["form"], []).append(
@@ -341,7 +345,7 @@ def _reads(system: System, session, form_name: str, fields: set[str]) -> list[di
     pattern = re.compile(r"(?<![\w.])(" + "|".join(re.escape(f) for f in sorted(fields)) + r")(?!\w)")
     found = []
     for d in latest_definitions(session):
-        if not any(t.get("form") == form_name for t in d.user_tasks or []):
+        if d.start_form != form_name and not any(t.get("form") == form_name for t in d.user_tasks or []):
             continue
         root = parse_xml(d.bpmn_xml.encode("utf-8"), d.filename, max(system.settings.max_upload_bytes, len(d.bpmn_xml) * 4))
         nodes = [(n, n.text or "") for n in root.iter() if isinstance(n.tag, str)

@@ -424,14 +424,38 @@ def cases_page(system: System, actor: Actor, process: str | None = None, status:
 # --- intake ------------------------------------------------------------------------------------------------
 
 def intake_options(system: System, actor: Actor) -> dict[str, Any]:
-    """The procedures this role may start at the desk, and the matter catalog with the services each offers."""
+    """The procedures this role may start at the desk, each with its start form, and the matter catalog with
+    the services each offers."""
     allowed = [d for d in definitions.list_definitions(system)
                if d["process"] in INTAKE_PROCESSES and actor.role in d["starter_roles"]]
     allowed.sort(key=lambda d: INTAKE_PROCESSES.index(d["process"]))
     with system.db.unit_of_work(write=False) as session:
         matters = active_matters(session)
-    return {"processes": [{"process": d["process"], "name": d["name"], "title": PROCESS_TITLES.get(d["process"], d["name"])}
-                          for d in allowed], "matters": matters}
+        forms = _start_forms(system, session, allowed, matters)
+    return {"processes": [{"process": d["process"], "name": d["name"], "title": PROCESS_TITLES.get(d["process"], d["name"]),
+                           "start_form": forms.get(d["process"])} for d in allowed], "matters": matters}
+
+
+def start_forms(system: System, processes: tuple[str, ...] | list[str]) -> dict[str, dict[str, Any]]:
+    """Process -> the start form its newest diagram names (title, schema, ui and the choices its x-ref fields
+    offer), for the pages where a case is started; processes whose start asks for nothing are left out."""
+    chosen = [d for d in definitions.list_definitions(system) if d["process"] in processes]
+    with system.db.unit_of_work(write=False) as session:
+        return _start_forms(system, session, chosen, active_matters(session))
+
+
+def _start_forms(system: System, session, chosen: list[dict[str, Any]], matters: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    found = {}
+    for d in chosen:
+        name = d.get("start_form")
+        if not name or not system.forms.exists(name):
+            continue
+        form = system.forms.get(name)
+        kinds = formrender.ref_kinds(form.schema)
+        staff = staff_directory(session, system) if "staff" in kinds else []
+        found[d["process"]] = {"name": name, "title": form.title, "schema": form.schema, "ui": form.ui,
+                               "refs": form_refs(system, session, kinds, staff, matters)}
+    return found
 
 
 # --- the callback desk (R-10.1) ------------------------------------------------------------------------------

@@ -10,12 +10,14 @@ from collections import deque
 
 import segno
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from ..config import PROJECT_ROOT
 from ..errors import Conflict, DomainError, FormInvalid
 from ..schemas import PHONE
-from ..services import evaluations, org
+from .. import formrender
+from ..services import cases, evaluations, org
+from ..services import inbox as desk
 from ..services import public as public_service
 from ..services import publicity
 from .static_files import STATIC_FILES
@@ -159,12 +161,7 @@ class ApplySchema(Schema):
     applicant_type = fields.String(required=True, validate=validate.OneOf(list(APPLICANT_TYPES), error="请选择企业或个人。"))
     service = fields.String(required=True, validate=validate.OneOf(list(SERVICES), error="请选择帮办、代办或上门办。"))
     matter_code = fields.String(required=True, validate=validate.Length(1, 32, error="请选择办理的事项。"))
-    address = fields.String(load_default="", validate=validate.Length(max=200, error="地址最多 200 字。"))
-
-    @validates_schema
-    def address_for_onsite(self, data, **kwargs):
-        if data.get("service") == "onsite" and not data.get("address", "").strip():
-            raise ValidationError("上门办需要填写上门地址。", "address")
+    # What a service asks for beyond these (上门办: the address) is the start form its diagram names.
 
 
 REQUIRED = {"applicant_name": "请填写姓名或企业名称。", "applicant_phone": "请填写联系电话。",
@@ -179,9 +176,14 @@ def _form_errors(messages: dict) -> dict[str, list[str]]:
     return errors
 
 
-def _apply_form(values: dict, errors: dict, status: int = 200):
+def _apply_form(values: dict, errors: dict, status: int = 200, start_values: dict | None = None):
+    chosen = values.get("service")
+    start_fields = {
+        service: formrender.render(form["schema"], form["ui"], (start_values or {}) if service == chosen else {},
+                                   errors if service == chosen else {}, form["refs"])
+        for service, form in desk.start_forms(system(), tuple(SERVICES)).items()}
     return render_template("public/apply.html", matters=org.list_matters(system()), values=values, errors=errors,
-                           services=SERVICES, applicant_types=APPLICANT_TYPES), status
+                           services=SERVICES, applicant_types=APPLICANT_TYPES, start_fields=start_fields), status
 
 
 @public.route("/public/apply", methods=["GET", "POST"])
@@ -194,17 +196,21 @@ def apply():
         return _apply_form(values, {"_form": ["提交未成功，请刷新页面后重试。"]}, 400)
     if _throttled("apply"):
         return _apply_form(values, {"_form": [TOO_MANY]}, 429)
+    process = values.get("service")
+    forms = desk.start_forms(system(), (process,)) if process in SERVICES else {}
+    start_values = formrender.parse(forms[process]["schema"], request.form) if process in forms else {}
     try:
         data = ApplySchema().load(values)
-    except ValidationError as exc:
-        return _apply_form(values, _form_errors(exc.messages), 422)
-    process = data.pop("service")
-    if process != "onsite":
-        data.pop("address", None)
+    except ValidationError as exc:  # said together with what the start form finds, so one try shows every error
+        errors = _form_errors(exc.messages)
+        if process in forms:
+            errors = cases.start_form_errors(system(), process, start_values) | errors
+        return _apply_form(values, errors, 422, start_values)
+    data.pop("service")
     try:
-        result = public_service.apply_online(system(), process, data)
+        result = public_service.apply_online(system(), process, {**data, **start_values})
     except FormInvalid as exc:
-        return _apply_form(values, exc.errors, 422)
+        return _apply_form(values, exc.errors, 422, start_values)
     except DomainError as exc:
         return _apply_form(values, {"_form": [exc.message]}, exc.status)
     return render_template("public/applied.html", result=result, service_title=SERVICES[process],

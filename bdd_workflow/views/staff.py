@@ -24,10 +24,11 @@ from .web_common import allow_large_uploads, current_actor, login_required, role
 staff = Blueprint("staff", __name__)
 
 START_DATA = schemas.StartData()
-INTAKE_FIELDS = ("applicant_name", "applicant_phone", "applicant_type", "matter_code", "channel", "address",
+INTAKE_FIELDS = ("applicant_name", "applicant_phone", "applicant_type", "matter_code", "channel",
                  "question", "complaint_text", "about_case", "note")
-# Which of the optional intake fields each procedure asks for; the rest are not sent.
-INTAKE_EXTRA = {"onsite": ("address",), "consultation": ("question",), "complaint": ("complaint_text", "about_case")}
+# Which of the optional intake fields each procedure asks for; the rest are not sent. What a start needs
+# beyond these (上门办: the address) is the start form its diagram names, rendered from the form.
+INTAKE_EXTRA = {"consultation": ("question",), "complaint": ("complaint_text", "about_case")}
 SIGNATURE_DATA_URL = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=\s]+)")
 MARSHMALLOW_MESSAGES = {
     "Missing data for required field.": "此项为必填项。", "Unknown field.": "不认识的字段。",
@@ -290,9 +291,11 @@ def intake():
     if not options["processes"]:
         raise Forbidden("您的角色不受理登记办件。")
     allowed = [p["process"] for p in options["processes"]]
+    start_forms = {p["process"]: p["start_form"] for p in options["processes"] if p["start_form"]}
     values = {"process": request.args.get("process") if request.args.get("process") in allowed else allowed[0],
               "applicant_type": "personal", "channel": "walk_in"}
     errors: dict[str, list[str]] = {}
+    start_values: dict = {}
     if request.method == "POST":
         values = {k: (request.form.get(k) or "").strip() for k in ("process", *INTAKE_FIELDS)}
         process = values["process"]
@@ -301,9 +304,14 @@ def intake():
         wanted = {"applicant_name", "applicant_phone", "applicant_type", "matter_code", "channel", "note",
                   *INTAKE_EXTRA.get(process, ())}
         data = {k: v for k, v in values.items() if k in wanted and v}
+        if process in start_forms:  # the fields of the chosen procedure's start form, typed by the form
+            start_values = formrender.parse(start_forms[process]["schema"], request.form)
+            data.update(start_values)
         try:
             data = START_DATA.load(data)
-        except ValidationError as exc:
+        except ValidationError as exc:  # said together with what the start form finds, so one try shows every error
+            if process in start_forms:
+                errors.update(cases.start_form_errors(system(), process, start_values))
             errors.update(_marshmallow_errors(exc.messages))
         if not errors:
             try:
@@ -313,7 +321,14 @@ def intake():
             else:
                 flash(f"已受理登记，办件编号 {started['number']}。", "success")
                 return redirect(url_for("staff.case", case_id=started["id"]))
-    return render_template("staff/intake.html", options=options, values=values, errors=errors), 422 if errors else 200
+    start_fields = {
+        process: formrender.render(form["schema"], form["ui"], start_values if process == values["process"] else {},
+                                   errors if process == values["process"] else {}, form["refs"])
+        for process, form in start_forms.items()}
+    placed = {"process", *INTAKE_FIELDS, *(f.name for rendered in start_fields.values() for f in rendered.fields)}
+    unplaced = {k: v for k, v in errors.items() if k not in placed}
+    return render_template("staff/intake.html", options=options, values=values, errors=errors, unplaced=unplaced,
+                           start_fields=start_fields), 422 if errors else 200
 
 
 # --- callback desk and ledger --------------------------------------------------------------------------

@@ -369,3 +369,18 @@ def test_the_panel_shows_what_our_diagrams_say(modeler_server, administrator):
     expect(panel(page, "bdd-operator")).to_have_value("start_case")
     expect(panel(page, "bdd-result-variable")).to_have_value("callback_request")
     expect(panel(page, "bdd-parameters")).to_have_value("process = 'callback'\nrelation = 'callback'")
+
+
+def test_a_start_event_names_its_start_form_in_the_panel(modeler_server, administrator):
+    """R-9.3.1: the onsite start asks for the address through the start form its start event names; the
+    panel shows it and offers the forms of forms/, and clearing it leaves the start asking for nothing more."""
+    page = administrator.page
+    page.goto("/admin/processes/onsite/modeler")
+    page.wait_for_selector(".modeler-ready")
+    click_on(page, "onsite_applied")
+    expect(panel(page, "bdd-start-form")).to_have_value("onsite_apply")
+    assert "上门办申请（onsite_apply）" in panel(page, "bdd-start-form").locator("option").all_inner_texts()
+    administrator.snap("onsite-start-form")
+    panel(page, "bdd-start-form").select_option("")
+    saved = page.evaluate("bddModeler.saveXML().then(r => r.xml)")
+    assert 'value="onsite_apply"' not in saved and 'id="onsite_applied"' in saved

@@ -34,7 +34,7 @@ def test_applicant_applies_online_for_onsite_service_and_looks_the_case_up(perso
     page.get_by_role("button", name="提交申请").click()
 
     # Refused: the message sits in the address field; everything else is kept.
-    address_field = page.locator("label.field", has=address)
+    address_field = page.locator(".field", has=address)
     expect(address_field.get_by_role("alert")).to_have_text("上门办需要填写上门地址。")
     expect(address).to_be_visible()
     expect(form.get_by_label("上门办", exact=True)).to_be_checked()

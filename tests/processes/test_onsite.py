@@ -6,26 +6,74 @@ from datetime import datetime, timezone
 
 import time_machine
 
+from bdd_workflow.config import PROJECT_ROOT
 from bdd_workflow.services.timers import fire_due_timers
 
 ADDRESS = "成安县商城镇西庄村18号"
+PROCESSES = PROJECT_ROOT / "processes"
 
 
 def start_onsite(desk, matter="GR-007"):
     return desk.start("onsite", by="gaohongxia", matter_code=matter, address=ADDRESS)
 
 
+def started_with(case):
+    """What the case was started with, as its history keeps it."""
+    assert case["history"][0]["action"] == "case_started"
+    return case["history"][0]["detail"]["data"]
+
+
 def test_r_9_3_1_onsite_application_needs_an_address(desk):
-    """R-9.3.1: an onsite application carries the address to visit."""
+    """R-9.3.1: an onsite application carries the address to visit; the start event's form says so."""
     import pytest
 
     from bdd_workflow.errors import FormInvalid
 
-    with pytest.raises(FormInvalid) as refused:
-        desk.start("onsite", by="gaohongxia", matter_code="GR-007")
-    assert "address" in refused.value.errors
+    for address in ({}, {"address": ""}, {"address": "  \t"}):
+        with pytest.raises(FormInvalid) as refused:
+            desk.start("onsite", by="gaohongxia", matter_code="GR-007", **address)
+        assert refused.value.errors == {"address": ["上门办需要填写上门地址。"]}
+    with pytest.raises(FormInvalid) as refused:  # the matter and the address, both said at once
+        desk.start("onsite", by="gaohongxia", matter_code="GR-006")
+    assert set(refused.value.errors) == {"matter_code", "address"}
     case = start_onsite(desk)
     assert [t["name"] for t in case["tasks"]] == ["visit_applicant"]
+    assert started_with(desk.case(case["id"]))["address"] == ADDRESS
+
+
+def test_r_9_3_1_what_an_onsite_start_asks_for_is_the_diagrams_and_its_forms(desk, system):
+    """R-9.3.1: the address rule lives in the diagram (the start event names forms/onsite_apply.json), so an
+    administrator changes it by editing the form, or by deploying a diagram whose start names none."""
+    import json
+
+    import pytest
+
+    from bdd_workflow.errors import FormInvalid
+    from bdd_workflow.services import definitions, forms_admin
+    from bdd_workflow.services.identity import SYSTEM
+
+    form = system.forms.get("onsite_apply")
+    schema = json.loads(json.dumps(form.schema))
+    schema["properties"]["floor"] = {"type": "integer", "title": "楼层", "minimum": 1}
+    schema["required"].append("floor")
+    forms_admin.save_form(system, desk.actor("chenguodong"), "onsite_apply", form.title, json.dumps(schema),
+                          json.dumps(form.ui), base_version=0)
+    with pytest.raises(FormInvalid) as refused:
+        start_onsite(desk)
+    assert refused.value.errors == {"floor": ["此项为必填项。"]}
+    case = desk.start("onsite", by="gaohongxia", matter_code="GR-007", address=ADDRESS, floor=3)
+    assert started_with(desk.case(case["id"]))["floor"] == 3
+
+    xml = (PROCESSES / "onsite.bpmn").read_text(encoding="utf-8")
+    without = xml.replace('<spiffworkflow:property name="form" value="onsite_apply"/>', "")
+    assert without != xml
+    deployed = definitions.deploy(system, SYSTEM, without.encode("utf-8"), "onsite.bpmn")
+    assert [(d["process"], d["start_form"]) for d in deployed["processes"]] == [("onsite", None)]
+    case = desk.start("onsite", by="gaohongxia", matter_code="GR-007")
+    assert [t["name"] for t in case["tasks"]] == ["visit_applicant"]
+    with pytest.raises(FormInvalid) as refused:  # a field no start form declares is still refused
+        desk.start("onsite", by="gaohongxia", matter_code="GR-007", floor=3)
+    assert refused.value.errors == {"floor": ["“上门办服务”不收这个字段。"]}
 
 
 def test_r_9_3_2_1_complete_materials_completed_on_the_spot(desk, form):

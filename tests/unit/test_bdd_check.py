@@ -48,3 +48,31 @@ def test_an_element_citing_no_requirement_is_a_reminder_not_a_failure(tmp_path, 
     result = run_check(tmp_path, processes)
     assert result.exit_code == 0, result.stderr
     assert "提醒 assist.bpmn:" in result.stderr and "assist_completed" in result.stderr
+
+
+def test_a_start_event_naming_a_missing_form_fails_naming_the_event(tmp_path, processes):
+    """R-9.3.1: the start form carries what an onsite start needs; a diagram naming one that is not in
+    forms/ would accept starts nobody can check, so it is refused."""
+    edit(processes / "onsite.bpmn", '<spiffworkflow:property name="form" value="onsite_apply"/>',
+         '<spiffworkflow:property name="form" value="onsite_apply_v2"/>')
+    result = run_check(tmp_path, processes)
+    assert result.exit_code == 1
+    assert "onsite_applied" in result.stderr and "发起表单 forms/onsite_apply_v2.json 不存在" in result.stderr
+
+
+def test_two_start_events_naming_different_forms_fail(tmp_path, processes):
+    edit(processes / "onsite.bpmn", '<bpmn:outgoing>Flow_applied_to_route</bpmn:outgoing>',
+         '<bpmn:outgoing>Flow_applied_to_route</bpmn:outgoing>\n    </bpmn:startEvent>\n'
+         '    <bpmn:startEvent id="onsite_applied_by_phone" name="电话申请">\n'
+         '      <bpmn:documentation>R-9.3.1 电话申请</bpmn:documentation>\n'
+         '      <bpmn:extensionElements><spiffworkflow:properties>'
+         '<spiffworkflow:property name="form" value="consultation_record"/></spiffworkflow:properties></bpmn:extensionElements>\n'
+         '      <bpmn:outgoing>Flow_phone_to_route</bpmn:outgoing>')
+    edit(processes / "onsite.bpmn", '<bpmn:incoming>Flow_applied_to_route</bpmn:incoming>',
+         '<bpmn:incoming>Flow_applied_to_route</bpmn:incoming>\n      <bpmn:incoming>Flow_phone_to_route</bpmn:incoming>')
+    edit(processes / "onsite.bpmn", '<bpmn:sequenceFlow id="Flow_applied_to_route"',
+         '<bpmn:sequenceFlow id="Flow_phone_to_route" sourceRef="onsite_applied_by_phone" targetRef="route_matter"/>\n'
+         '    <bpmn:sequenceFlow id="Flow_applied_to_route"')
+    result = run_check(tmp_path, processes)
+    assert result.exit_code == 1
+    assert "一个流程只能有一个发起表单" in result.stderr

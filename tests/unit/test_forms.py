@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -111,6 +112,35 @@ def test_enum_outside_the_list_is_refused(tmp_path):
     assert registry.problems == {}
     assert registry.validate("pick_channel", {"channel": "phone"}, ref_exists) == {"channel": "phone"}
     assert errors_of(registry, "pick_channel", {"channel": "fax"}) == {"channel": ["请从给定的选项中选择。"]}
+
+
+def test_a_field_words_its_own_messages(tmp_path):
+    """x-messages: a field may say, in its own words, what a check that failed means to the person filling it."""
+    (tmp_path / "visit.json").write_text(json.dumps({"title": "上门", "schema": {
+        "type": "object", "additionalProperties": False, "required": ["address"],
+        "properties": {"address": {"type": "string", "title": "上门地址", "pattern": "\\S", "maxLength": 10,
+                                   "x-messages": {"required": "上门办需要填写上门地址。", "pattern": "地址不能只有空格。"}}}}}),
+        encoding="utf-8")
+    registry = FormRegistry(tmp_path)
+    assert registry.problems == {}
+    assert errors_of(registry, "visit", {}) == {"address": ["上门办需要填写上门地址。"]}
+    assert errors_of(registry, "visit", {"address": "   "}) == {"address": ["地址不能只有空格。"]}
+    assert errors_of(registry, "visit", {"address": "成安镇北关村十二号院三楼"}) == {"address": ["最多 10 个字。"]}
+
+
+@pytest.mark.parametrize(("messages", "said"), [
+    ("请填写", "x-messages 应为一个对象"),
+    ({}, "x-messages 应为一个对象"),
+    ({"required": ""}, "x-messages 应为一个对象"),
+    ({"requird": "请填写地址。"}, "x-messages 不认识校验项 requird"),
+])
+def test_x_messages_that_say_nothing_usable_are_refused_by_name(messages, said):
+    from bdd_workflow.forms import check_definition
+
+    schema = {"type": "object", "additionalProperties": False,
+              "properties": {"address": {"type": "string", "title": "上门地址", "x-messages": messages}}}
+    problems = check_definition("上门", schema, {})
+    assert [p.text() for p in problems if said in p.text()], [p.text() for p in problems]
 
 
 def test_wrong_type_is_reported_on_that_field(forms):

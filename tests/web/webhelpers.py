@@ -72,6 +72,7 @@ VALID_DATA: dict[str, dict[str, Any]] = {
     "proxy_sign_completion_receipt": {"receipt_signed": True, "receipt_number": "BJ-001"},
     "onsite_visit_applicant": {"visit_date": TODAY, "visit_note": "已上门核对材料。", "materials_complete": True,
                                "fixable_on_site": False},
+    "onsite_apply": {"address": "成安县成安镇北关村 8 号"},
     "onsite_complete_on_site": {"completed_on_site": True, "result_note": "当场办结。"},
     "onsite_accept_with_deficiencies": {
         "accepted_with_deficiencies": True, "review_note": "先行受理。",

@@ -666,6 +666,40 @@ def test_intake_shows_errors_next_to_the_fields(client, login, csrf):
         "applicant_type": "personal", "matter_code": "QY-003", "channel": "walk_in", "address": ""})
     doc = page(fixed)
     assert "不提供上门办服务" in " ".join(errors_in(doc.xpath('//select[@name="matter_code"]/..')[0]))
+    # R-9.3.1: the address comes from the onsite diagram's start form, its error said beside it at the same time
+    address = doc.xpath('//fieldset[@data-start-form="onsite"]//input[@name="address"]/..')[0]
+    assert errors_in(address) == ["上门办需要填写上门地址。"]
+
+
+def test_intake_shows_what_the_start_form_asks_for_as_the_forms_editor_left_it(client, login, csrf, desk, system):
+    """R-9.3.1: an administrator adds a field to the onsite start form; the desk asks for it and keeps it."""
+    import json
+
+    from bdd_workflow.services import forms_admin
+
+    form = system.forms.get("onsite_apply")
+    schema = json.loads(json.dumps(form.schema))
+    schema["properties"]["floor"] = {"type": "integer", "title": "楼层", "minimum": 1}
+    ui = json.loads(json.dumps(form.ui)) | {"ui:order": ["address", "floor"]}
+    forms_admin.save_form(system, desk.actor("chenguodong"), "onsite_apply", form.title, json.dumps(schema),
+                          json.dumps(ui), base_version=0)
+    login("gaohongxia")
+    doc = page(client.get("/intake"))
+    fieldset = doc.xpath('//fieldset[@data-start-form="onsite"]')[0]
+    assert fieldset.xpath("./legend")[0].text_content().strip() == "上门办申请"
+    assert fieldset.xpath(".//input/@name") == ["address", "floor"]
+    response = post(client, csrf, "/intake", {
+        "process": "onsite", "applicant_name": "李桂兰", "applicant_phone": "13912345678", "applicant_type": "personal",
+        "matter_code": "GR-007", "channel": "phone", "address": "成安镇北关村 12 号", "floor": "0"})
+    assert response.status_code == 422
+    floor = page(response).xpath('//input[@name="floor"]/..')[0]
+    assert errors_in(floor) == ["不能小于 1。"]
+    response = post(client, csrf, "/intake", {
+        "process": "onsite", "applicant_name": "李桂兰", "applicant_phone": "13912345678", "applicant_type": "personal",
+        "matter_code": "GR-007", "channel": "phone", "address": "成安镇北关村 12 号", "floor": "3"})
+    assert response.status_code == 302
+    case_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert desk.case(case_id)["history"][0]["detail"]["data"]["floor"] == 3
 
 
 def test_intake_of_a_hotline_consultation_by_the_consultation_centre(client, login, csrf, desk):

@@ -68,7 +68,7 @@ class ModelerPage {
         layout: { groups: {
           general: { open: true }, 'bdd-requirement': { open: true }, 'bdd-user-task': { open: true },
           'bdd-timer': { open: true }, 'bdd-condition': { open: true }, 'bdd-service-task': { open: true },
-          'bdd-decision': { open: true }, 'bdd-script': { open: true }
+          'bdd-decision': { open: true }, 'bdd-script': { open: true }, 'bdd-start-event': { open: true }
         } }
       },
       additionalModules: [

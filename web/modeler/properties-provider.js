@@ -205,12 +205,12 @@ function RequirementEntry({ element, id }) {
   });
 }
 
-function FormEntry({ element, id }) {
+function FormEntry({ element, id, label, blank, description }) {
   const { options, injector } = useBdd();
   const getValue = () => spiffProperty(getBusinessObject(element), 'form');
   const getOptions = () => {
     const current = getValue();
-    const list = [{ value: '', label: '（请选择表单）' }];
+    const list = [{ value: '', label: blank || '（请选择表单）' }];
     if (current && !options.forms.some((f) => f.name === current)) {
       list.push({ value: current, label: current + '（forms/ 中没有这个表单）' });
     }
@@ -218,9 +218,9 @@ function FormEntry({ element, id }) {
     return list;
   };
   return h(SelectProp, {
-    element, id, label: '表单', getValue, getOptions,
+    element, id, label: label || '表单', getValue, getOptions,
     setValue: (value) => setSpiffProperty(injector, element, 'form', value),
-    description: '办理这一步时填写的表单（forms/ 目录中的文件名）。'
+    description: description || '办理这一步时填写的表单（forms/ 目录中的文件名）。'
   });
 }
 
@@ -493,6 +493,12 @@ BddPropertiesProvider.prototype.getGroups = function (element) {
           description: '默认 handling_unit（路由决策确定的承办单位）；例如 unit_of_kind("consultation_centre")。' }),
         entry('bdd-instructions', BodyExtensionText, isTextAreaEntryEdited, { type: 'spiffworkflow:InstructionsForEndUser',
           label: '办理说明', description: '显示在表单上方给办理人看的中文说明。', rows: 4 })
+      ] });
+    }
+    if (is(element, 'bpmn:StartEvent') && !is(bo.$parent, 'bpmn:SubProcess')) {
+      ours.push({ id: 'bdd-start-event', label: '发起', component: Group, entries: [
+        entry('bdd-start-form', FormEntry, isSelectEntryEdited, { label: '发起表单', blank: '（除服务对象信息外不需填写）',
+          description: '发起办件时，除服务对象信息外还要填写并校验的字段，例如上门办的上门地址（R-9.3.1）。' })
       ] });
     }
     if (is(element, 'bpmn:ServiceTask')) {

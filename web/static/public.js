@@ -13,10 +13,10 @@
     button.addEventListener("click", function () { window.print(); });
   });
 
-  /* Online application: list only the matters that offer the chosen service; address for 上门办. */
+  /* Online application: list only the matters that offer the chosen service; show the chosen service's
+     start form (上门办: the address) and send only it. */
   all("[data-apply-form]").forEach(function (form) {
     var select = form.querySelector("[data-matter-select]");
-    var addressField = form.querySelector("[data-address-field]");
     function chosenService() {
       var checked = form.querySelector('input[name="service"]:checked');
       return checked ? checked.value : "";
@@ -32,12 +32,11 @@
           if (!ok && option.selected) { select.value = ""; }
         });
       }
-      if (addressField) {
-        var hasError = addressField.classList.contains("has-error");
-        addressField.hidden = !(service === "onsite" || hasError);
-        var input = addressField.querySelector("input");
-        if (input) { input.required = service === "onsite"; }
-      }
+      all("[data-start-form]", form).forEach(function (fieldset) {
+        var chosen = fieldset.getAttribute("data-start-form") === service;
+        fieldset.hidden = !chosen;
+        fieldset.disabled = !chosen;
+      });
     }
     all('input[name="service"]', form).forEach(function (radio) { radio.addEventListener("change", refresh); });
     refresh();

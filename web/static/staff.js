@@ -223,8 +223,10 @@
         });
         matterSelect.required = service;
       }
-      var address = intake.querySelector("[name=address]");
-      if (address) { address.required = process === "onsite"; }
+      /* Only the chosen procedure's start form is sent (two forms may name a field alike). */
+      each(intake.querySelectorAll("[data-start-form]"), function (fieldset) {
+        fieldset.disabled = fieldset.getAttribute("data-start-form") !== process;
+      });
     };
     each(intake.querySelectorAll("input[name=process]"), function (r) { r.addEventListener("change", update); });
     update();
