@@ -52,16 +52,16 @@ class StartData(Schema):
     applicant_type = fields.String(required=True, validate=validate.OneOf(["enterprise", "personal"], error="应为 enterprise（企业）或 personal（个人）。"))
     matter_code = fields.String(validate=validate.Length(1, 32))
     channel = fields.String(required=True, validate=validate.OneOf(["phone", "walk_in", "online"], error="应为 phone、walk_in 或 online。"))
-    address = fields.String(validate=validate.Length(max=200))
-    question = fields.String(validate=validate.Length(max=2000))
-    complaint_text = fields.String(validate=validate.Length(max=4000))
-    about_case = fields.String(validate=validate.Length(max=32))
     note = fields.String(validate=validate.Length(max=2000))
 
 
 class StartCaseRequest(StrictSchema):
     process = fields.String(required=True, validate=PROCESS_ID)
-    data = fields.Nested(StartData, required=True)
+    data = fields.Nested(StartData, required=True, metadata={
+        "description": "The applicant's fields below, plus the fields of the process's start form (`start_form` in "
+                       "GET /processes; GET /forms/{name} gives its schema): onsite's `address`, a consultation's "
+                       "`question`, a complaint's `complaint_text` and `about_case`. Each is checked against that "
+                       "form; a field neither listed here nor the form's is refused (422, named by field)."})
 
 
 class CompleteTaskRequest(StrictSchema):

@@ -29,8 +29,9 @@ NUMBER_PREFIX = {
 SERVICE_PROCESSES = ("assist", "proxy", "onsite")
 LEDGER_PROCESSES = frozenset(SERVICE_PROCESSES)
 APPLICANT_FIELDS = ("applicant_name", "applicant_phone", "applicant_type", "channel", "address")
-# What any start may carry (schemas.StartData types them); a process's start form may declare more.
-START_FIELDS = frozenset({*APPLICANT_FIELDS, "matter_code", "question", "complaint_text", "about_case", "note"})
+# What any start may carry (schemas.StartData types them). What a procedure needs beyond these (上门办: the
+# address; a consultation: the question) its start event's form declares.
+START_FIELDS = frozenset({"applicant_name", "applicant_phone", "applicant_type", "channel", "matter_code", "note"})
 MAX_LINK_DEPTH = 5
 # The hot path writes with SQLAlchemy Core: a task completion costs a handful of statements and no
 # ORM unit-of-work bookkeeping. Reads stay ORM.

@@ -24,11 +24,9 @@ from .web_common import allow_large_uploads, current_actor, login_required, role
 staff = Blueprint("staff", __name__)
 
 START_DATA = schemas.StartData()
-INTAKE_FIELDS = ("applicant_name", "applicant_phone", "applicant_type", "matter_code", "channel",
-                 "question", "complaint_text", "about_case", "note")
-# Which of the optional intake fields each procedure asks for; the rest are not sent. What a start needs
-# beyond these (上门办: the address) is the start form its diagram names, rendered from the form.
-INTAKE_EXTRA = {"consultation": ("question",), "complaint": ("complaint_text", "about_case")}
+# What every start asks for; what a procedure needs beyond these (上门办: the address; a consultation: the
+# question) is the start form its diagram names, rendered from the form.
+INTAKE_FIELDS = ("applicant_name", "applicant_phone", "applicant_type", "matter_code", "channel", "note")
 SIGNATURE_DATA_URL = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=\s]+)")
 MARSHMALLOW_MESSAGES = {
     "Missing data for required field.": "此项为必填项。", "Unknown field.": "不认识的字段。",
@@ -301,9 +299,7 @@ def intake():
         process = values["process"]
         if process not in allowed:
             errors["process"] = ["请选择要受理的服务类型。"]
-        wanted = {"applicant_name", "applicant_phone", "applicant_type", "matter_code", "channel", "note",
-                  *INTAKE_EXTRA.get(process, ())}
-        data = {k: v for k, v in values.items() if k in wanted and v}
+        data = {k: v for k, v in values.items() if k in INTAKE_FIELDS and v}
         if process in start_forms:  # the fields of the chosen procedure's start form, typed by the form
             start_values = formrender.parse(start_forms[process]["schema"], request.form)
             data.update(start_values)

@@ -29,7 +29,7 @@ def validator(schemas: dict, form: str) -> Draft7Validator:
 def test_every_form_is_a_component_and_the_completion_takes_any_of_them(client, system):
     schemas = components(client)
     forms = system.forms.forms
-    assert len(forms) == 33  # 32 task forms and a start form (onsite_apply)
+    assert len(forms) == 35  # 32 task forms and 3 start forms (onsite, consultation, complaint)
     for name, form in forms.items():
         component = schemas[f"TaskData.{name}"]
         assert component["title"] == f"{form.title}（{name}）" and component["x-form"] == {"name": name, "version": 0}

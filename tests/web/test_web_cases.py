@@ -83,6 +83,10 @@ def test_unknown_field_is_422(client, auth):
                         headers=auth("gaohongxia"))
     assert inner.status_code == 422
     assert inner.get_json()["errors"] == {"favourite_colour": ["“帮办服务”不收这个字段。"]}
+    # an address belongs to onsite's start form, not to an assist start
+    misplaced = client.post(f"{API}/cases", json=start_body("assist", matter_code="GR-002", address="成安镇北关村 3 号"),
+                            headers=auth("gaohongxia"))
+    assert misplaced.status_code == 422 and misplaced.get_json()["errors"] == {"address": ["“帮办服务”不收这个字段。"]}
     outer = client.post(f"{API}/cases", json={**start_body("assist", matter_code="GR-002"), "priority": 1},
                         headers=auth("gaohongxia"))
     assert outer.status_code == 422

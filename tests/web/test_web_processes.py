@@ -47,7 +47,8 @@ def test_the_seven_processes_are_listed_at_version_1(client, auth):
     assert "assistant" in assist["starter_roles"]
     assert "guide_materials" in {t["name"] for t in assist["user_tasks"]}
     # what a start asks for beyond the applicant is the start event's form
-    assert {p["process"]: p["start_form"] for p in processes} == {**{p: None for p in SEVEN_PROCESSES}, "onsite": "onsite_apply"}
+    assert {p["process"]: p["start_form"] for p in processes} == {**{p: None for p in SEVEN_PROCESSES}, "onsite": "onsite_apply", "consultation": "consultation_start",
+                                                                   "complaint": "complaint_start"}
 
 
 @pytest.mark.parametrize("user", ["lijianhua", "zhangwei", "wangxiuying", "zhaolina"])

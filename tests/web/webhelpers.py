@@ -73,6 +73,8 @@ VALID_DATA: dict[str, dict[str, Any]] = {
     "onsite_visit_applicant": {"visit_date": TODAY, "visit_note": "已上门核对材料。", "materials_complete": True,
                                "fixable_on_site": False},
     "onsite_apply": {"address": "成安县成安镇北关村 8 号"},
+    "consultation_start": {"question": "低保怎么申请？"},
+    "complaint_start": {"complaint_text": "窗口人员态度不好。", "about_case": "BB20251010000123"},
     "onsite_complete_on_site": {"completed_on_site": True, "result_note": "当场办结。"},
     "onsite_accept_with_deficiencies": {
         "accepted_with_deficiencies": True, "review_note": "先行受理。",
