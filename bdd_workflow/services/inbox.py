@@ -436,15 +436,17 @@ def intake_options(system: System, actor: Actor) -> dict[str, Any]:
                            "start_form": forms.get(d["process"])} for d in allowed], "matters": matters}
 
 
-def start_forms(system: System, processes: tuple[str, ...] | list[str]) -> dict[str, dict[str, Any]]:
+def start_forms(system: System, processes: tuple[str, ...] | list[str], public: bool = False) -> dict[str, dict[str, Any]]:
     """Process -> the start form its newest diagram names (title, schema, ui and the choices its x-ref fields
-    offer), for the pages where a case is started; processes whose start asks for nothing are left out."""
+    offer), for the pages where a case is started; processes whose start asks for nothing are left out.
+    ``public``: for a page anyone may open, which lists units and matters (disclosed anyway) but no staff."""
     chosen = [d for d in definitions.list_definitions(system) if d["process"] in processes]
     with system.db.unit_of_work(write=False) as session:
-        return _start_forms(system, session, chosen, active_matters(session))
+        return _start_forms(system, session, chosen, active_matters(session), with_staff=not public)
 
 
-def _start_forms(system: System, session, chosen: list[dict[str, Any]], matters: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def _start_forms(system: System, session, chosen: list[dict[str, Any]], matters: list[dict[str, Any]],
+                 with_staff: bool = True) -> dict[str, dict[str, Any]]:
     found = {}
     for d in chosen:
         name = d.get("start_form")
@@ -452,7 +454,7 @@ def _start_forms(system: System, session, chosen: list[dict[str, Any]], matters:
             continue
         form = system.forms.get(name)
         kinds = formrender.ref_kinds(form.schema)
-        staff = staff_directory(session, system) if "staff" in kinds else []
+        staff = staff_directory(session, system) if "staff" in kinds and with_staff else []
         found[d["process"]] = {"name": name, "title": form.title, "schema": form.schema, "ui": form.ui,
                                "refs": form_refs(system, session, kinds, staff, matters)}
     return found

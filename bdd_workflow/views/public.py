@@ -181,7 +181,7 @@ def _apply_form(values: dict, errors: dict, status: int = 200, start_values: dic
     start_fields = {
         service: formrender.render(form["schema"], form["ui"], (start_values or {}) if service == chosen else {},
                                    errors if service == chosen else {}, form["refs"])
-        for service, form in desk.start_forms(system(), tuple(SERVICES)).items()}
+        for service, form in desk.start_forms(system(), tuple(SERVICES), public=True).items()}
     return render_template("public/apply.html", matters=org.list_matters(system()), values=values, errors=errors,
                            services=SERVICES, applicant_types=APPLICANT_TYPES, start_fields=start_fields), status
 
@@ -197,7 +197,7 @@ def apply():
     if _throttled("apply"):
         return _apply_form(values, {"_form": [TOO_MANY]}, 429)
     process = values.get("service")
-    forms = desk.start_forms(system(), (process,)) if process in SERVICES else {}
+    forms = desk.start_forms(system(), (process,), public=True) if process in SERVICES else {}
     start_values = formrender.parse(forms[process]["schema"], request.form) if process in forms else {}
     try:
         data = ApplySchema().load(values)
