@@ -119,18 +119,9 @@ def test_onsite_without_an_address_is_422(client, auth, address):
     assert response.get_json()["errors"] == {"address": ["上门办需要填写上门地址。"]}
 
 
-def test_a_field_the_start_form_declares_goes_into_the_case_and_is_checked_by_the_form(client, auth, system):
+def test_a_field_the_start_form_declares_goes_into_the_case_and_is_checked_by_the_form(client, auth, desk):
     """R-9.3.1: an administrator adds a field to the onsite start form; the API takes it, typed by the form."""
-    import json
-
-    from bdd_workflow.services import forms_admin
-    from test_forms_api import administrator
-
-    form = system.forms.get("onsite_apply")
-    schema = json.loads(json.dumps(form.schema))
-    schema["properties"]["floor"] = {"type": "integer", "title": "楼层", "minimum": 1}
-    forms_admin.save_form(system, administrator(system), "onsite_apply", form.title, json.dumps(schema),
-                          json.dumps(form.ui), base_version=0)
+    desk.add_field("onsite_apply", "floor", {"type": "integer", "title": "楼层", "minimum": 1})
     body = start_body("onsite", matter_code="GR-002", address="成安镇北关村 3 号", floor=0)
     before = case_count(client, auth)
     response = client.post(f"{API}/cases", json=body, headers=auth("gaohongxia"))
