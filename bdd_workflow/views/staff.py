@@ -321,8 +321,9 @@ def intake():
         process: formrender.render(form["schema"], form["ui"], start_values if process == values["process"] else {},
                                    errors if process == values["process"] else {}, form["refs"])
         for process, form in start_forms.items()}
-    placed = {"process", *INTAKE_FIELDS, *(f.name for rendered in start_fields.values() for f in rendered.fields)}
-    unplaced = {k: v for k, v in errors.items() if k not in placed}
+    chosen = start_fields.get(values["process"])  # it takes its own fields' errors, nested ones too
+    unplaced = {k: v for k, v in (chosen.unplaced_errors if chosen else errors).items()
+                if k not in ("process", *INTAKE_FIELDS)}
     return render_template("staff/intake.html", options=options, values=values, errors=errors, unplaced=unplaced,
                            start_fields=start_fields), 422 if errors else 200
 
