@@ -80,7 +80,7 @@ def _check_start(system: System, session, definition, actor: Actor, data: dict[s
     errors: dict[str, list[str]] = {}
     matter = _check_matter(session, definition, actor, data, errors)
     if actor is not SYSTEM:  # the system's own starts carry the source case's data, checked when it was given
-        errors.update(_start_form_errors(system, session, definition, data))
+        errors.update(_start_form_errors(system, session, definition, data, public=actor is PUBLIC))
     if errors:
         raise FormInvalid(errors)
     return matter
@@ -104,33 +104,41 @@ def _check_matter(session, definition, actor: Actor, data: dict[str, Any], error
     return matter
 
 
-def _start_form_errors(system: System, session, definition, data: dict[str, Any]) -> dict[str, list[str]]:
+def _start_form_errors(system: System, session, definition, data: dict[str, Any],
+                       public: bool = False) -> dict[str, list[str]]:
     """The start form (named by the diagram's start event) checks the fields it declares, as a task's form
     checks a submission: what a procedure needs to begin (R-9.3.1: the address to visit) is the diagram's to
     say, and an administrator changes it in the forms editor. A field neither the applicant's nor the form's
-    is refused."""
+    is refused. An applicant online names no staff member: answering which usernames exist would list them."""
     declared: set[str] = set()
     errors: dict[str, list[str]] = {}
     if definition.start_form:
         form = system.forms.get(definition.start_form)
-        declared = set(form.schema.get("properties", {}))
+        properties = form.schema.get("properties", {})
+        declared = set(properties)
         given = {k: v for k, v in data.items() if k in declared}
+        if public:
+            for key, prop in properties.items():
+                if isinstance(prop, dict) and prop.get("x-ref") == "staff" and given.get(key):
+                    errors[key] = ["网上申请不填写工作人员，请留空。"]
+                    given.pop(key)
         try:
             system.forms.validate(definition.start_form, given, lambda kind, value: ref_exists(session, kind, value))
         except FormInvalid as exc:
-            errors.update(exc.errors)
+            for key, messages in exc.errors.items():
+                errors.setdefault(key, []).extend(messages)
     for key in data:
         if key not in START_FIELDS and key not in declared:
             errors.setdefault(key, []).append(f"“{definition.name}”不收这个字段。")
     return errors
 
 
-def start_form_errors(system: System, process_id: str, data: dict[str, Any]) -> dict[str, list[str]]:
+def start_form_errors(system: System, process_id: str, data: dict[str, Any], public: bool = False) -> dict[str, list[str]]:
     """What the process's start form finds wrong with ``data``, starting nothing: a page that checks its own
     fields first shows these beside them in the same answer."""
     with system.db.unit_of_work(write=False) as session:
         definition = latest_definition(session, process_id)
-        return _start_form_errors(system, session, definition, data)
+        return _start_form_errors(system, session, definition, data, public)
 
 
 def start_case(system: System, actor: Actor, process_id: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -204,7 +204,7 @@ def apply():
     except ValidationError as exc:  # said together with what the start form finds, so one try shows every error
         errors = _form_errors(exc.messages)
         if process in forms:
-            errors = cases.start_form_errors(system(), process, start_values) | errors
+            errors = cases.start_form_errors(system(), process, start_values, public=True) | errors
         return _apply_form(values, errors, 422, start_values)
     data.pop("service")
     try:

@@ -379,3 +379,11 @@ def test_r_6_2_a_start_form_on_the_public_page_offers_no_staff(anon, desk):
     field = doc.xpath('//fieldset[@data-start-form="onsite"]//*[@name="known_staff"]')[0]
     assert [o for o in field.xpath(".//option/@value") if o] == []
     assert "高红霞" not in text(anon.get("/public/apply"))
+    # and sending one anyway tells nothing of who exists: the same answer for a real username and a made-up one
+    answers = []
+    for username in ("gaohongxia", "no_such_person"):
+        response = apply(anon, service="onsite", address="成安镇北关村 3 号", known_staff=username)
+        assert response.status_code == 422
+        field = html.fromstring(text(response)).xpath('//*[@name="known_staff"]/..')[0]
+        answers.append(field.xpath('.//*[@role="alert"]')[0].text_content().strip())
+    assert answers == ["网上申请不填写工作人员，请留空。"] * 2
