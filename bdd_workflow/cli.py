@@ -136,7 +136,8 @@ def check() -> None:
             continue
         checked += 1
         for process in result.processes:
-            click.echo(f"通过 {path.name}: {process.process_id}（{len(process.user_tasks)} 个用户任务，"
+            start = f"发起表单 {process.start_form}，" if process.start_form else ""
+            click.echo(f"通过 {path.name}: {process.process_id}（{start}{len(process.user_tasks)} 个用户任务，"
                        f"引用 {', '.join(process.requirement_ids)}）")
         for decision in result.decisions:
             click.echo(f"通过 {path.name}: 决策 {decision.decision_id}")

@@ -34,6 +34,7 @@ def test_the_shipped_diagrams_pass(tmp_path, processes):
     result = run_check(tmp_path, processes)
     assert result.exit_code == 0, result.stderr
     assert "全部通过" in result.stdout and "通过 assist.bpmn: assist" in result.stdout
+    assert "通过 onsite.bpmn: onsite（发起表单 onsite_apply，" in result.stdout
 
 
 def test_a_lane_that_is_no_role_fails_naming_its_tasks(tmp_path, processes):
