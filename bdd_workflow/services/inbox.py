@@ -11,7 +11,7 @@ from sqlalchemy import and_, func, literal, or_, select, true, union_all
 from sqlalchemy import case as sql_case
 
 from .. import formrender
-from ..db.models import Attachment, AuditEvent, Case, CaseLink, HumanTask, Matter, OrgUnit, Staff
+from ..db.models import Attachment, AuditEvent, Case, CaseLink, HumanTask, Matter, OrgUnit, ProcessDefinition, Staff
 from ..errors import Forbidden, FormInvalid, NotFound, TaskNotReady
 from ..roles import CHIEF_OFFICER, ROLE_TITLES, SUPERVISOR
 from ..system import System
@@ -279,6 +279,19 @@ def _start_data(session, case_id: int) -> dict[str, Any]:
     return dict((detail or {}).get("data") or {})
 
 
+def _start_shown(system: System, session, case: dict[str, Any], started: dict[str, Any],
+                 names: dict[str, dict[str, str]]) -> list[formrender.Shown]:
+    """What the case was started with beyond the applicant, labelled by the start form of its version (as the
+    form is now: a field it no longer has shows under its own name)."""
+    name = session.scalar(select(ProcessDefinition.start_form).where(
+        ProcessDefinition.process_id == case["process"], ProcessDefinition.version == case["version"]))
+    if not name or not system.forms.exists(name):
+        return []
+    form = system.forms.get(name)
+    ours = {k: v for k, v in started.items() if k not in cases.START_FIELDS}
+    return formrender.describe(form.schema, ours, names, form.ui)
+
+
 def task_page(system: System, actor: Actor, task_id: str, have: list[int] | None = None) -> dict[str, Any]:
     """The task with its form, the case, the notice as a material check list, the case's attachments."""
     detail = tasks.get_task(system, actor, task_id)  # 404 / 403 (R-6.2) here
@@ -291,6 +304,7 @@ def task_page(system: System, actor: Actor, task_id: str, have: list[int] | None
         files = session.scalars(select(Attachment).where(Attachment.case_id == detail["case_id"]).order_by(Attachment.id)).all()
         may_work = _in_scope(system, session, actor, detail["role"], detail["unit"])
         started = _start_data(session, detail["case_id"])
+        start_shown = _start_shown(system, session, detail["case"], started, names)
         case = detail["case"]
         source = session.execute(
             select(Case.id, Case.number, Case.process_id, Case.status, Case.completed_at, Case.unit_code, CaseLink.relation)
@@ -313,7 +327,7 @@ def task_page(system: System, actor: Actor, task_id: str, have: list[int] | None
         if source else None,
         # The material check list is for the services and the hotline, not for callbacks or escalations.
         "show_notice": bool(detail["notice"]) and detail["process"] in NOTICE_PROCESSES,
-        "address": started.get("address"), "start_note": started.get("question") or started.get("complaint_text") or started.get("note"),
+        "start_shown": start_shown, "start_note": started.get("note"),
     }
 
 
@@ -389,12 +403,12 @@ def case_page(system: System, actor: Actor, case_id: int) -> dict[str, Any]:
         names = _names(system, session)
         files = session.scalars(select(Attachment).where(Attachment.case_id == case_id).order_by(Attachment.id)).all()
         matter = session.scalar(select(Matter.name).where(Matter.code == case["matter_code"])) if case["matter_code"] else None
+        started = _start_data(session, case_id)
+        start_shown = _start_shown(system, session, case, started, names)
     forms_of = {t["name"]: t["form"] for t in case["completed_tasks"] + case["tasks"]}
-    steps, started = [], {}
+    steps = []
     for event in case["history"]:
         detail = event["detail"] or {}
-        if event["action"] == "case_started":
-            started = dict(detail.get("data") or {})
         if event["action"] != "task_completed":
             continue
         form_name = forms_of.get(event["element"])
@@ -406,7 +420,7 @@ def case_page(system: System, actor: Actor, case_id: int) -> dict[str, Any]:
                                                    form.ui if form else None)})
     return case | {
         "names": names, "matter_name": matter, "unit_name": names["unit"].get(case["unit"] or "", case["unit"]),
-        "steps": steps, "attachments": [attachments.view(a) for a in files], "start_data": started,
+        "steps": steps, "attachments": [attachments.view(a) for a in files], "start_data": started, "start_shown": start_shown,
         "ready_tasks": [t | {"unit_name": names["unit"].get(t["unit"] or "", t["unit"]),
                              "assignee_name": names["staff"].get(t["assignee"], t["assignee"])} for t in case["tasks"]],
     }

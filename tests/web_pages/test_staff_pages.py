@@ -691,6 +691,11 @@ def test_intake_shows_what_the_start_form_asks_for_as_the_forms_editor_left_it(c
     assert response.status_code == 302
     case_id = int(response.headers["Location"].rsplit("/", 1)[1])
     assert desk.case(case_id)["history"][0]["detail"]["data"]["floor"] == 3
+    # the case page and the next step's page show it under the start form's own label
+    for url in (f"/cases/{case_id}", f"/tasks/{desk.ready(case_id)[0].id}"):
+        doc = page(client.get(url))
+        shown = {dt.text_content().strip(): dt.getnext().text_content().strip() for dt in doc.xpath("//dl[@class='facts']/dt")}
+        assert shown["上门地址"] == "成安镇北关村 12 号" and shown["楼层"] == "3", (url, shown)
 
 
 def test_intake_of_a_hotline_consultation_by_the_consultation_centre(client, login, csrf, desk):
