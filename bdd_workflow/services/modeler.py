@@ -103,6 +103,10 @@ def _xml_checks(system: System, root, parsed: set[str]) -> list[dict[str, Any]]:
             if requirements is not None:
                 for rid in requirements.unknown(documentation):
                     problems.append(_problem(element_id, f"元素 {_describe(element)}: 引用的需求编号 {rid} 在 REQUIREMENTS.md 中不存在。"))
+            if kind == "startEvent" and element.getparent() is process:
+                form = _spiff_property(element, "form")
+                if form and not system.forms.exists(form):
+                    problems.append(_problem(element_id, f"元素 {_describe(element)}: 发起表单 forms/{form}.json 不存在。"))
             if kind == "userTask":
                 lane = lanes.get(element_id or "")
                 if lane is None:

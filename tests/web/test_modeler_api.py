@@ -66,6 +66,23 @@ def test_validate_takes_the_xml_as_the_body_too(client, auth):
     assert "forms/no_such_form.json" in body["problems"][0]["message"]
 
 
+@pytest.mark.parametrize("spiff_refuses_too", [False, True])
+def test_validate_names_a_start_event_whose_start_form_is_missing(client, auth, spiff_refuses_too):
+    """R-9.3.1: the onsite start's form carries the address rule; naming a form forms/ lacks is an error on the
+    start event, whether SpiffWorkflow parses the rest of the diagram or refuses it too."""
+    source = read_process("onsite.bpmn").decode("utf-8").replace('value="onsite_apply"', 'value="no_such_form"', 1)
+    if spiff_refuses_too:  # a service task with no operator: SpiffWorkflow refuses the process, our own checks go on
+        source = re.sub(r"<spiffworkflow:serviceTaskOperator .*?</spiffworkflow:serviceTaskOperator>", "", source,
+                        count=1, flags=re.S)
+    body = validate(client, auth, source.encode("utf-8")).get_json()
+    assert body["valid"] is False
+    start = [p for p in body["problems"] if p["element"] == "onsite_applied"]
+    assert [p["severity"] for p in start] == ["error"], body["problems"]
+    assert "发起表单 forms/no_such_form.json 不存在" in start[0]["message"]
+    if spiff_refuses_too:
+        assert any(p["source"] == "spiffworkflow" for p in body["problems"]), body["problems"]
+
+
 def test_validate_lists_several_problems_each_with_its_element(client, auth):
     source = read_process("assist.bpmn").decode("utf-8")
     broken = (source.replace('value="assist_track_approval"', 'value="no_such_form"', 1)
