@@ -59,8 +59,8 @@ class StartCaseRequest(StrictSchema):
     process = fields.String(required=True, validate=PROCESS_ID)
     data = fields.Nested(StartData, required=True, metadata={
         "description": "The applicant's fields below, plus the fields of the process's start form (`start_form` in "
-                       "GET /processes; its schema is components.schemas[\"TaskData.<start_form>\"], every form being one, "
-                       "and GET /forms/{name}): onsite's `address`, a consultation's "
+                       "GET /processes; x-start-forms below names its schema, components.schemas[\"StartData.<start_form>\"], "
+                       "per process): onsite's `address`, a consultation's "
                        "`question`, a complaint's `complaint_text` and `about_case`. Each is checked against that "
                        "form; a field neither listed here nor the form's is refused (422, named by field)."})
 

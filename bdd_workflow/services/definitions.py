@@ -158,6 +158,21 @@ def definition_view(d: ProcessDefinition) -> dict[str, Any]:
     }
 
 
+def forms_in_use(system: System) -> tuple[dict[str, str], frozenset[str]]:
+    """(process -> the start form its newest version names, the forms the newest versions' user tasks name):
+    what the API document describes as start data and as task data."""
+    newest = (select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("v"))
+              .group_by(ProcessDefinition.process_id).subquery())
+    with system.db.unit_of_work(write=False) as session:
+        rows = session.execute(
+            select(ProcessDefinition.process_id, ProcessDefinition.start_form, ProcessDefinition.user_tasks)
+            .join(newest, (ProcessDefinition.process_id == newest.c.process_id) & (ProcessDefinition.version == newest.c.v))
+        ).all()
+    starts = {r.process_id: r.start_form for r in rows if r.start_form}
+    tasks = frozenset(t["form"] for r in rows for t in (r.user_tasks or []) if t.get("form"))
+    return starts, tasks
+
+
 def list_definitions(system: System, all_versions: bool = False) -> list[dict[str, Any]]:
     with system.db.unit_of_work(write=False) as session:
         if all_versions:

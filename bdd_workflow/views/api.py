@@ -277,4 +277,5 @@ def migrate_case(case_id: int):
 def openapi():
     from .openapi import spec
 
-    return jsonify(spec(system().forms.forms))
+    starts, task_forms = definitions.forms_in_use(system())
+    return jsonify(spec(system().forms.forms, starts, task_forms))

@@ -114,39 +114,61 @@ def task_data_component(name: str) -> str:
     return f"TaskData.{name}"
 
 
-def _with_task_data(doc: dict, forms: Mapping[str, Form]) -> dict:
-    """Every form as a component (TaskData.<form name>), and the completion's ``data`` as any of them."""
+def start_data_component(name: str) -> str:
+    return f"StartData.{name}"
+
+
+def _form_component(form: Form, name: str) -> dict[str, Any]:
+    return task_data_schema(form.schema) | {
+        "title": f"{form.title}（{name}）" if form.title else name,  # unique: two forms may share a title
+        "x-form": {"name": name, "version": form.version},
+    }
+
+
+def _with_form_data(doc: dict, forms: Mapping[str, Form], starts: Mapping[str, str], task_forms: frozenset[str]) -> dict:
+    """Every form a task may take as TaskData.<form name> (every form but those only start events name), the
+    completion's ``data`` as any of them; every start form as StartData.<form name>, named per process in
+    the start request's ``data``."""
     schemas = doc["components"]["schemas"]
-    for name in sorted(forms):
-        form = forms[name]
-        schemas[task_data_component(name)] = task_data_schema(form.schema) | {
-            "title": f"{form.title}（{name}）" if form.title else name,  # unique: two forms may share a title
-            "x-form": {"name": name, "version": form.version},
-        }
+    only_starts = {name for name in starts.values() if name not in task_forms}
+    task_names = sorted(name for name in forms if name not in only_starts)
+    for name in task_names:
+        schemas[task_data_component(name)] = _form_component(forms[name], name)
     complete = schemas["CompleteTaskRequest"]["properties"]
     complete["data"] = {
         "description": "the task's form data: GET /tasks/{task_id} names the form (form_name); its schema is "
                        "components.schemas[\"TaskData.<form_name>\"], checked by the server for that task "
                        "(422 with each field's errors when it does not hold)",
-        "anyOf": [{"$ref": f"#/components/schemas/{task_data_component(name)}"} for name in sorted(forms)]
+        "anyOf": [{"$ref": f"#/components/schemas/{task_data_component(name)}"} for name in task_names]
         or [{"type": "object", "additionalProperties": True}],
     }
+    described = {process: name for process, name in sorted(starts.items()) if name in forms}
+    for name in sorted(set(described.values())):
+        schemas[start_data_component(name)] = _form_component(forms[name], name)
+    start = schemas["StartCaseRequest"]["properties"]["data"]
+    start["x-start-forms"] = {process: f"#/components/schemas/{start_data_component(name)}"
+                              for process, name in described.items()}
     return doc
 
 
-# The document last built, with the forms mapping it was built from. FormRegistry.forms is a new
-# mapping whenever a form is saved or the files are read again, so "the same mapping" is exact.
-_LAST: tuple[Mapping[str, Form], dict] | None = None
+# The document last built, with what it was built from. FormRegistry.forms is a new mapping whenever a
+# form is saved or the files are read again, so "the same mapping" is exact; what the deployed diagrams
+# name is compared by value.
+_LAST: tuple[tuple[Any, ...], dict] | None = None
 
 
-def spec(forms: Mapping[str, Form]) -> dict:
-    """The document, with the task-data schema of every form in use now (forms are edited at run time)."""
+def spec(forms: Mapping[str, Form], starts: Mapping[str, str] | None = None,
+         task_forms: frozenset[str] = frozenset()) -> dict:
+    """The document, with the data schema of every form in use now (forms are edited, diagrams deployed,
+    at run time): ``starts`` maps each process to its start form, ``task_forms`` are those user tasks name."""
     global _LAST
+    starts = dict(starts or {})
+    key = (forms, tuple(sorted(starts.items())), task_forms)
     last = _LAST
-    if last is not None and last[0] is forms:
+    if last is not None and last[0][0] is forms and last[0][1:] == key[1:]:
         return last[1]
-    doc = _with_task_data(copy.deepcopy(_base_spec()), forms)
-    _LAST = (forms, doc)
+    doc = _with_form_data(copy.deepcopy(_base_spec()), forms, starts, task_forms)
+    _LAST = (key, doc)
     return doc
 
 

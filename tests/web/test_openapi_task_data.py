@@ -1,6 +1,7 @@
 """The OpenAPI document describes each form's task data (TaskData.<form name>), so that a client can
-check or generate what it submits to POST /tasks/{task_id}/complete; the descriptions follow forms
-saved in the forms editor at run time."""
+check or generate what it submits to POST /tasks/{task_id}/complete, and each start form
+(StartData.<form name>, per process) for POST /cases; the descriptions follow forms saved in the
+forms editor and diagrams deployed at run time."""
 
 from __future__ import annotations
 
@@ -20,10 +21,17 @@ def components(client) -> dict:
     return client.get(f"{API}/openapi.json").get_json()["components"]["schemas"]
 
 
+START_FORMS = {"onsite": "onsite_apply", "consultation": "consultation_start", "complaint": "complaint_start"}
+
+
+def component_of(schemas: dict, form: str) -> dict:
+    return schemas[f"StartData.{form}"] if form in START_FORMS.values() else schemas[f"TaskData.{form}"]
+
+
 def validator(schemas: dict, form: str) -> Draft7Validator:
     """The component as a JSON Schema validator (OpenAPI 3.0's Schema Object is a JSON Schema dialect;
     nullable and the x- keys are annotations to it)."""
-    return Draft7Validator(schemas[f"TaskData.{form}"])
+    return Draft7Validator(component_of(schemas, form))
 
 
 def test_every_form_is_a_component_and_the_completion_takes_any_of_them(client, system):
@@ -31,24 +39,29 @@ def test_every_form_is_a_component_and_the_completion_takes_any_of_them(client, 
     forms = system.forms.forms
     assert len(forms) == 35  # 32 task forms and 3 start forms (onsite, consultation, complaint)
     for name, form in forms.items():
-        component = schemas[f"TaskData.{name}"]
+        component = component_of(schemas, name)
         assert component["title"] == f"{form.title}（{name}）" and component["x-form"] == {"name": name, "version": 0}
         assert component["properties"].keys() == form.schema["properties"].keys()
         assert "const" not in json.dumps(component)  # not a keyword of OpenAPI 3.0
+    task_forms = set(forms) - set(START_FORMS.values())
     data = schemas["CompleteTaskRequest"]["properties"]["data"]
-    assert {ref["$ref"] for ref in data["anyOf"]} == {f"#/components/schemas/TaskData.{name}" for name in forms}
+    assert {ref["$ref"] for ref in data["anyOf"]} == {f"#/components/schemas/TaskData.{name}" for name in task_forms}
     assert "form_name" in data["description"]
+    # R-9.3.1: a start's own fields are described per process, from the form its start event names
+    start = schemas["StartCaseRequest"]["properties"]["data"]
+    assert start["x-start-forms"] == {p: f"#/components/schemas/StartData.{f}" for p, f in START_FORMS.items()}
+    assert not {f"TaskData.{f}" for f in START_FORMS.values()} & set(schemas)
 
 
 def test_what_the_document_accepts_for_each_form_is_what_the_server_validates(client, auth):
     """Each form's valid submission holds against its component; without a required field, or with a
     choice the form does not offer, it does not: as the server's own validation answers."""
     schemas = components(client)
-    assert set(VALID_DATA) == {name[len("TaskData."):] for name in schemas if name.startswith("TaskData.")}
+    assert set(VALID_DATA) == {name.split(".", 1)[1] for name in schemas if name.startswith(("TaskData.", "StartData."))}
     for form, data in VALID_DATA.items():
         described = validator(schemas, form)
         assert not list(described.iter_errors(data)), form
-        required = schemas[f"TaskData.{form}"].get("required", [])
+        required = component_of(schemas, form).get("required", [])
         if required:
             assert list(described.iter_errors({k: v for k, v in data.items() if k != required[0]})), form
         assert list(described.iter_errors({**data, "not_a_field_of_the_form": 1})), form  # additionalProperties
@@ -105,3 +118,19 @@ def test_json_schema_keywords_become_their_openapi_3_0_equivalents():
     # What 3.0 cannot say is kept, under an extension, not dropped.
     assert converted["x-json-schema"] == {"if": {"properties": {"count": {"const": 1}}}, "then": {"required": ["note"]}}
     assert converted["additionalProperties"] is False
+
+
+def test_a_deploy_changes_which_start_forms_are_described(client, system):
+    """The start forms described are those the newest deployed diagrams name: onsite deployed without its
+    start form leaves onsite_apply a plain form (TaskData), and the start request no longer points at it."""
+    from bdd_workflow.config import PROJECT_ROOT
+    from bdd_workflow.services import definitions
+    from bdd_workflow.services.identity import SYSTEM
+
+    assert "onsite" in components(client)["StartCaseRequest"]["properties"]["data"]["x-start-forms"]
+    xml = (PROJECT_ROOT / "processes" / "onsite.bpmn").read_text(encoding="utf-8")
+    definitions.deploy(system, SYSTEM, xml.replace('<spiffworkflow:property name="form" value="onsite_apply"/>', "")
+                       .encode("utf-8"), "onsite.bpmn")
+    schemas = components(client)
+    assert "onsite" not in schemas["StartCaseRequest"]["properties"]["data"]["x-start-forms"]
+    assert "StartData.onsite_apply" not in schemas and "TaskData.onsite_apply" in schemas
