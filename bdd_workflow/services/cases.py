@@ -113,6 +113,9 @@ def _start_form_errors(system: System, session, definition, data: dict[str, Any]
     declared: set[str] = set()
     errors: dict[str, list[str]] = {}
     if definition.start_form:
+        if not system.forms.exists(definition.start_form):  # removed from forms/ after the deploy
+            raise Conflict(f"“{definition.name}”的发起表单 forms/{definition.start_form}.json 不存在，暂时无法发起："
+                              "请管理员恢复这张表单，或部署不指定它的流程图。")
         form = system.forms.get(definition.start_form)
         properties = form.schema.get("properties", {})
         declared = set(properties)

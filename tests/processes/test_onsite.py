@@ -127,3 +127,28 @@ def test_r_9_3_2_2_missed_promised_deadline_escalates_and_the_task_stays_open(de
     desk.do(case["id"], "complete_within_deadline", form("complete_within_deadline"))
     result = desk.do(case["id"], "hand_over_results", form("hand_over_results"))
     assert result["case"]["status"] == "completed"
+
+
+def test_r_9_3_1_a_start_form_gone_from_forms_stops_starts_with_a_reason(system, desk, tmp_path):
+    """R-9.3.1: the address rule is onsite's start form; if the file is taken out of forms/ after the deploy,
+    an onsite start is refused, saying which form and what to do, rather than started unchecked."""
+    import dataclasses
+    import shutil
+
+    import pytest
+
+    from bdd_workflow.config import PROJECT_ROOT
+    from bdd_workflow.errors import Conflict
+    from bdd_workflow.system import System
+
+    forms = tmp_path / "forms"
+    shutil.copytree(PROJECT_ROOT / "forms", forms)
+    (forms / "onsite_apply.json").unlink()
+    bare = System(dataclasses.replace(system.settings, forms_dir=forms))
+    try:
+        with pytest.raises(Conflict) as refused:
+            type(desk)(bare).start("onsite", by="gaohongxia", matter_code="GR-007", address=ADDRESS)
+        assert "forms/onsite_apply.json 不存在" in refused.value.message and "管理员" in refused.value.message
+        assert type(desk)(bare).start("assist", by="gaohongxia", matter_code="GR-007")["status"] == "running"
+    finally:
+        bare.db.dispose()
