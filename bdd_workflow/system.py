@@ -104,7 +104,7 @@ class System:
             return RunContext(clock=self.clock, calendar=self.calendar, sla=self.settings.sla_values(), units_by_kind=sample)
 
         return DiagramParser(
-            ctx_factory=ctx, form_exists=self.forms.exists,
+            ctx_factory=ctx, form_exists=self.forms.exists, form_schema=lambda name: self.forms.get(name).schema,
             requirements=self.requirements if check_requirements else None,
             max_bytes=self.settings.max_upload_bytes,
         )

@@ -111,9 +111,11 @@ class DiagramParser:
         form_exists: Callable[[str], bool] | None = None,
         requirements: Requirements | None = None,
         max_bytes: int = 2 * 1024 * 1024,
+        form_schema: Callable[[str], dict[str, Any]] | None = None,
     ) -> None:
         self.ctx_factory = ctx_factory
         self.form_exists = form_exists
+        self.form_schema = form_schema  # a form's JSON Schema by name, for the start form's own rules
         self.requirements = requirements
         self.max_bytes = max_bytes
 
@@ -251,6 +253,10 @@ class DiagramParser:
                     if self.form_exists is not None and not self.form_exists(form):
                         problems.append({"element": task_spec.bpmn_id, "source": "check",
                                          "message": f"元素 {_describe(task_spec)}: 发起表单 forms/{form}.json 不存在。"})
+                    elif self.form_schema is not None and self.form_schema(form).get("x-signature") is not None:
+                        problems.append({"element": task_spec.bpmn_id, "source": "check",
+                                         "message": f"元素 {_describe(task_spec)}: 表单 {form} 要求服务对象签名（x-signature），"
+                                                    "不能作发起表单：发起时还没有可上传签名的任务；请在办理步骤的表单里要求签名。"})
         if len(set(named.values())) > 1:
             first = sorted(named)[0]
             problems.append({"element": first, "source": "check",

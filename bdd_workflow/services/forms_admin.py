@@ -386,6 +386,13 @@ def save_form(system: System, actor: Actor, name: str, title: Any, schema_text: 
             raise Conflict(f"表单 {name} 刚刚被{who or '他人'}保存为第 {current_version} 版；请重新打开编辑器，"
                            "在新版本上修改（您这次的改动没有保存）。" if current_version is not None else
                            f"表单 {name} 已被删除或改名，请刷新后再试。")
+        if schema.get("x-signature") is not None:
+            starts = sorted(d.process_id for d in latest_definitions(session) if d.start_form == name)
+            if starts:
+                raise FormDefinitionInvalid(_located([Problem(
+                    "schema", ["x-signature"], f"这张表单是 {'、'.join(starts)} 的发起表单：发起时还没有可上传签名的任务，"
+                                               "不能要求签名（x-signature）；请在办理步骤的表单里要求签名。")],
+                    {"schema": schema_text}))
         previous = _version(session, system, name, current_version) if current_version is not None else None
         if previous and (previous["title"], previous["schema"], previous["ui"]) == (title, schema, ui):
             return {"name": name, "version": current_version, "unchanged": True, "warnings": []}

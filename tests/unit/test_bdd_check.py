@@ -77,3 +77,12 @@ def test_two_start_events_naming_different_forms_fail(tmp_path, processes):
     result = run_check(tmp_path, processes)
     assert result.exit_code == 1
     assert "一个流程只能有一个发起表单" in result.stderr
+
+
+def test_a_start_event_naming_a_form_that_asks_for_a_signature_fails(tmp_path, processes):
+    """A start has no task to upload the applicant's signature to: the entrustment form cannot be a start form."""
+    edit(processes / "onsite.bpmn", '<spiffworkflow:property name="form" value="onsite_apply"/>',
+         '<spiffworkflow:property name="form" value="proxy_record_entrustment"/>')
+    result = run_check(tmp_path, processes)
+    assert result.exit_code == 1
+    assert "onsite_applied" in result.stderr and "不能作发起表单" in result.stderr

@@ -455,3 +455,19 @@ def test_every_shipped_form_previews(system, desk):
         result = forms_admin.preview(system, admin, json.dumps(form.schema, ensure_ascii=False),
                                      json.dumps(form.ui, ensure_ascii=False))
         assert result["form"].fields, name
+
+
+def test_a_start_form_cannot_ask_for_the_applicants_signature(system, desk):
+    """R-9.3.1: onsite_apply is what an onsite start asks for; a start has no task to upload a signature to,
+    so the editor refuses x-signature on it (saving nothing), as the deploy refuses a start event naming
+    a form that asks for one."""
+    import json
+
+    form = system.forms.get("onsite_apply")
+    schema = json.loads(json.dumps(form.schema)) | {"x-signature": {"required": True}}
+    with pytest.raises(forms_admin.FormDefinitionInvalid) as refused:
+        forms_admin.save_form(system, desk.actor("chenguodong"), "onsite_apply", form.title,
+                              json.dumps(schema, ensure_ascii=False, indent=2), json.dumps(form.ui), base_version=0)
+    problem = refused.value.problems[0]
+    assert problem["path"] == "$[\"x-signature\"]" and problem["line"] and "onsite 的发起表单" in problem["message"]
+    assert system.forms.get("onsite_apply").version == 0
