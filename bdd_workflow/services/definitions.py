@@ -63,7 +63,8 @@ def _starter_roles(spec) -> list[str]:
     return sorted(roles)
 
 
-def _store_processes(system: System, session, actor: Actor, xml: bytes, filename: str, now) -> list[dict[str, Any]]:
+def _store_processes(system: System, session, actor: Actor, xml: bytes, filename: str, now,
+                     keep_others: bool = False) -> list[dict[str, Any]]:
     decisions = [d.dmn_xml.encode("utf-8") for d in _latest_decisions(session)]
     result = system.parser(session).parse(xml, filename, decisions)
     checksum = hashlib.sha256(xml + b"".join(decisions)).hexdigest()
@@ -73,6 +74,11 @@ def _store_processes(system: System, session, actor: Actor, xml: bytes, filename
                                    .order_by(ProcessDefinition.version.desc()).limit(1)).first()
         if previous is not None and previous.checksum == checksum:
             deployed.append(definition_view(previous) | {"unchanged": True})
+            continue
+        if keep_others and previous is not None and previous.deployed_by != actor.username:
+            # An administrator deployed the newest version (the modeler, the API): a folder deploy on start-up
+            # does not put the file back over it.
+            deployed.append(definition_view(previous) | {"unchanged": True, "kept": True})
             continue
         definition = ProcessDefinition(
             process_id=parsed.process_id, version=(previous.version + 1) if previous else 1, name=parsed.name,
@@ -90,10 +96,11 @@ def _store_processes(system: System, session, actor: Actor, xml: bytes, filename
 
 
 def deploy(system: System, actor: Actor, xml: bytes, filename: str,
-           after: Callable[[Any, dict[str, Any]], None] | None = None) -> dict[str, Any]:
+           after: Callable[[Any, dict[str, Any]], None] | None = None, keep_others: bool = False) -> dict[str, Any]:
     """Deploy one BPMN or DMN file. Administrators only; audited; all or nothing.
 
-    ``after(session, result)`` runs in the same unit of work (the modeler removes the deployed drafts)."""
+    ``after(session, result)`` runs in the same unit of work (the modeler removes the deployed drafts).
+    ``keep_others``: a process whose newest version someone else deployed keeps it (``kept`` in the result)."""
     require_role(actor, ADMINISTRATOR)
     now = system.clock.now()
     root = parse_xml(xml, filename, system.settings.max_upload_bytes)
@@ -102,7 +109,7 @@ def deploy(system: System, actor: Actor, xml: bytes, filename: str,
     xml = etree.tostring(root.getroottree(), encoding="UTF-8", xml_declaration=True)
     with system.db.unit_of_work() as session:
         if kind == "bpmn":
-            result = {"kind": "bpmn", "processes": _store_processes(system, session, actor, xml, filename, now)}
+            result = {"kind": "bpmn", "processes": _store_processes(system, session, actor, xml, filename, now, keep_others)}
         else:
             result = _store_decision(system, session, actor, xml, filename, now)
         if after is not None:
@@ -143,10 +150,12 @@ def _called_decisions(system: System, xml: str) -> set[str]:
 
 
 def deploy_directory(system: System, actor: Actor, directory: Path) -> list[dict[str, Any]]:
-    """Deploy every DMN, then every BPMN file of a folder (decisions first: processes call them)."""
+    """Deploy every DMN, then every BPMN file of a folder (decisions first: processes call them): what
+    changed since this actor last deployed it. A process whose newest version an administrator deployed
+    (in the modeler, through the API) keeps it: the file in the folder is not put back over their work."""
     results = []
     for path in sorted(directory.glob("*.dmn")) + sorted(directory.glob("*.bpmn")):
-        results.append({"file": path.name, **deploy(system, actor, path.read_bytes(), path.name)})
+        results.append({"file": path.name, **deploy(system, actor, path.read_bytes(), path.name, keep_others=True)})
     return results
 
 
