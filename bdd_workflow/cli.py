@@ -78,6 +78,11 @@ def deploy(path: Path) -> None:
             state = "未变化" if process["unchanged"] else "已部署"
             click.echo(f"{state} {process['process']} v{process['version']} ({result['file']})")
         for decision in result.get("decisions", []):
+            if decision.get("kept"):
+                click.echo(f"保留 决策 {decision['decision']} v{decision['version']}（{decision['deployed_by']} 部署的版本）："
+                           f"{result['file']} 与它不同，没有部署；要用文件的版本，请运行 bdd deploy {path / result['file']}",
+                           err=True)
+                continue
             state = "未变化" if decision["unchanged"] else "已部署"
             click.echo(f"{state} 决策 {decision['decision']} v{decision['version']} ({result['file']})")
 

@@ -111,13 +111,14 @@ def deploy(system: System, actor: Actor, xml: bytes, filename: str,
         if kind == "bpmn":
             result = {"kind": "bpmn", "processes": _store_processes(system, session, actor, xml, filename, now, keep_others)}
         else:
-            result = _store_decision(system, session, actor, xml, filename, now)
+            result = _store_decision(system, session, actor, xml, filename, now, keep_others)
         if after is not None:
             after(session, result)
         return result
 
 
-def _store_decision(system: System, session, actor: Actor, xml: bytes, filename: str, now) -> dict[str, Any]:
+def _store_decision(system: System, session, actor: Actor, xml: bytes, filename: str, now,
+                    keep_others: bool = False) -> dict[str, Any]:
     result = system.parser(session).parse(xml, filename)
     checksum = hashlib.sha256(xml).hexdigest()
     stored = []
@@ -126,6 +127,10 @@ def _store_decision(system: System, session, actor: Actor, xml: bytes, filename:
                                    .order_by(DecisionDefinition.version.desc()).limit(1)).first()
         if previous is not None and previous.checksum == checksum:
             stored.append({"decision": parsed.decision_id, "version": previous.version, "unchanged": True})
+            continue
+        if keep_others and previous is not None and previous.deployed_by != actor.username:
+            stored.append({"decision": parsed.decision_id, "version": previous.version, "unchanged": True,
+                           "kept": True, "deployed_by": previous.deployed_by})
             continue
         decision = DecisionDefinition(
             decision_id=parsed.decision_id, version=(previous.version + 1) if previous else 1, name=parsed.name,

@@ -53,8 +53,16 @@ def test_a_restart_keeps_an_administrators_version_and_deploys_a_changed_file(tm
         assert versions(system) == {**{p: 1 for p in versions(system)}, "assist": 2, "onsite": 2}
         assert [d for d in definitions.list_definitions(system) if d["process"] == "assist"][0]["deployed_by"] == "chenguodong"
 
+        # The same for the routing decision an administrator changed.
+        dmn = (folder / "handling_unit_routing.dmn").read_text(encoding="utf-8")
+        definitions.deploy(system, admin, dmn.replace("<decision ", "<!-- edited -->\n<decision ", 1).encode("utf-8"),
+                           "handling_unit_routing.dmn")
+        again = bdd(env, "deploy", str(folder))
+        assert "保留 决策 handling_unit_routing v2（chenguodong 部署的版本）" in again.stderr
+
         # Asked for by name, the file is deployed over it: the administrator's choice to make.
+        before = versions(system)["assist"]  # the decision's callers were redeployed with it
         bdd(env, "deploy", str(folder / "assist.bpmn"))
-        assert versions(system)["assist"] == 3
+        assert versions(system)["assist"] == before + 1
     finally:
         system.db.dispose()
