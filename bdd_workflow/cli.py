@@ -69,22 +69,14 @@ def deploy(path: Path) -> None:
             click.echo(f"错误: {problem['message']}", err=True)
         sys.exit(1)
     for result in results:
-        for process in result.get("processes", []):
-            if process.get("kept"):
-                click.echo(f"保留 {process['process']} v{process['version']}（{process['deployed_by']} 部署的版本）："
-                           f"{result['file']} 与它不同，没有部署；要用文件的版本，请运行 bdd deploy {path / result['file']}",
-                           err=True)
-                continue
-            state = "未变化" if process["unchanged"] else "已部署"
-            click.echo(f"{state} {process['process']} v{process['version']} ({result['file']})")
-        for decision in result.get("decisions", []):
-            if decision.get("kept"):
-                click.echo(f"保留 决策 {decision['decision']} v{decision['version']}（{decision['deployed_by']} 部署的版本）："
-                           f"{result['file']} 与它不同，没有部署；要用文件的版本，请运行 bdd deploy {path / result['file']}",
-                           err=True)
-                continue
-            state = "未变化" if decision["unchanged"] else "已部署"
-            click.echo(f"{state} 决策 {decision['decision']} v{decision['version']} ({result['file']})")
+        items = [(p["process"], p) for p in result.get("processes", [])]
+        items += [(f"决策 {d['decision']}", d) for d in result.get("decisions", [])]
+        for what, item in items:
+            if item.get("kept"):  # an administrator's newer version: the folder's file is not put over it
+                click.echo(f"保留 {what} v{item['version']}（{item['deployed_by']} 部署的版本）：{result['file']} 与它不同，"
+                           f"没有部署；要用文件的版本，请运行 bdd deploy {path / result['file']}", err=True)
+            else:
+                click.echo(f"{'未变化' if item['unchanged'] else '已部署'} {what} v{item['version']} ({result['file']})")
 
 
 @main.command("load-demo")

@@ -262,7 +262,7 @@ class DiagramParser:
             problems.append({"element": first, "source": "check",
                              "message": f"流程 {spec.name} 的开始事件指定了不同的发起表单（{'、'.join(sorted(set(named.values())))}）："
                                         "一个流程只能有一个发起表单。"})
-        return next(iter(sorted(named.items())), (None, None))[1]
+        return named[min(named)] if named else None
 
     @staticmethod
     def _cited(specs) -> set[str]:

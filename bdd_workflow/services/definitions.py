@@ -175,15 +175,10 @@ def definition_view(d: ProcessDefinition) -> dict[str, Any]:
 def forms_in_use(system: System) -> tuple[dict[str, str], frozenset[str]]:
     """(process -> the start form its newest version names, the forms the newest versions' user tasks name):
     what the API document describes as start data and as task data."""
-    newest = (select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("v"))
-              .group_by(ProcessDefinition.process_id).subquery())
     with system.db.unit_of_work(write=False) as session:
-        rows = session.execute(
-            select(ProcessDefinition.process_id, ProcessDefinition.start_form, ProcessDefinition.user_tasks)
-            .join(newest, (ProcessDefinition.process_id == newest.c.process_id) & (ProcessDefinition.version == newest.c.v))
-        ).all()
-    starts = {r.process_id: r.start_form for r in rows if r.start_form}
-    tasks = frozenset(t["form"] for r in rows for t in (r.user_tasks or []) if t.get("form"))
+        rows = latest_definitions(session)
+        starts = {d.process_id: d.start_form for d in rows if d.start_form}
+        tasks = frozenset(t["form"] for d in rows for t in (d.user_tasks or []) if t.get("form"))
     return starts, tasks
 
 

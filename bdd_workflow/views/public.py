@@ -21,7 +21,7 @@ from ..services import inbox as desk
 from ..services import public as public_service
 from ..services import publicity
 from .static_files import STATIC_FILES
-from .web_common import system
+from .web_common import render_start_forms, system
 
 # No url_prefix: the pages live under /public, the bpmn-js files under /vendor.
 public = Blueprint("public", __name__)
@@ -176,12 +176,10 @@ def _form_errors(messages: dict) -> dict[str, list[str]]:
     return errors
 
 
-def _apply_form(values: dict, errors: dict, status: int = 200, start_values: dict | None = None):
-    chosen = values.get("service")
-    start_fields = {
-        service: formrender.render(form["schema"], form["ui"], (start_values or {}) if service == chosen else {},
-                                   errors if service == chosen else {}, form["refs"])
-        for service, form in desk.start_forms(system(), tuple(SERVICES), public=True).items()}
+def _apply_form(values: dict, errors: dict, status: int = 200, start_values: dict | None = None,
+                forms: dict | None = None):
+    forms = forms if forms is not None else desk.start_forms(system(), tuple(SERVICES), public=True)
+    start_fields = render_start_forms(forms, values.get("service"), start_values or {}, errors)
     return render_template("public/apply.html", matters=org.list_matters(system()), values=values, errors=errors,
                            services=SERVICES, applicant_types=APPLICANT_TYPES, start_fields=start_fields), status
 
@@ -197,7 +195,7 @@ def apply():
     if _throttled("apply"):
         return _apply_form(values, {"_form": [TOO_MANY]}, 429)
     process = values.get("service")
-    forms = desk.start_forms(system(), (process,), public=True) if process in SERVICES else {}
+    forms = desk.start_forms(system(), tuple(SERVICES), public=True)
     start_values = formrender.parse(forms[process]["schema"], request.form) if process in forms else {}
     try:
         data = ApplySchema().load(values)
@@ -205,12 +203,12 @@ def apply():
         errors = _form_errors(exc.messages)
         if process in forms:
             errors = cases.start_form_errors(system(), process, start_values, public=True) | errors
-        return _apply_form(values, errors, 422, start_values)
+        return _apply_form(values, errors, 422, start_values, forms)
     data.pop("service")
     try:
         result = public_service.apply_online(system(), process, {**data, **start_values})
     except FormInvalid as exc:
-        return _apply_form(values, exc.errors, 422, start_values)
+        return _apply_form(values, exc.errors, 422, start_values, forms)
     except DomainError as exc:
         return _apply_form(values, {"_form": [exc.message]}, exc.status)
     return render_template("public/applied.html", result=result, service_title=SERVICES[process],

@@ -19,14 +19,14 @@ from ..services import attachments, case_admin, cases, identity, metrics, superv
 from ..services import inbox as desk
 from ..workdays import day_or_none
 from .public import viewer_installed
-from .web_common import allow_large_uploads, current_actor, login_required, roles_required, system
+from .web_common import allow_large_uploads, current_actor, login_required, render_start_forms, roles_required, system
 
 staff = Blueprint("staff", __name__)
 
 START_DATA = schemas.StartData()
-# What every start asks for; what a procedure needs beyond these (上门办: the address; a consultation: the
-# question) is the start form its diagram names, rendered from the form.
-INTAKE_FIELDS = ("applicant_name", "applicant_phone", "applicant_type", "matter_code", "channel", "note")
+# What every start asks for (cases.START_FIELDS); what a procedure needs beyond these (上门办: the address;
+# a consultation: the question) is the start form its diagram names, rendered from the form.
+INTAKE_FIELDS = cases.START_FIELDS
 SIGNATURE_DATA_URL = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=\s]+)")
 MARSHMALLOW_MESSAGES = {
     "Missing data for required field.": "此项为必填项。", "Unknown field.": "不认识的字段。",
@@ -317,10 +317,7 @@ def intake():
             else:
                 flash(f"已受理登记，办件编号 {started['number']}。", "success")
                 return redirect(url_for("staff.case", case_id=started["id"]))
-    start_fields = {
-        process: formrender.render(form["schema"], form["ui"], start_values if process == values["process"] else {},
-                                   errors if process == values["process"] else {}, form["refs"])
-        for process, form in start_forms.items()}
+    start_fields = render_start_forms(start_forms, values["process"], start_values, errors)
     chosen = start_fields.get(values["process"])  # it takes its own fields' errors, nested ones too
     unplaced = {k: v for k, v in (chosen.unplaced_errors if chosen else errors).items()
                 if k not in ("process", *INTAKE_FIELDS)}

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import wraps
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g, redirect, request, session, url_for
 
+from .. import formrender
 from ..errors import AuthenticationRequired, Forbidden
 from ..roles import ROLE_TITLES
 from ..services import identity
@@ -79,6 +81,15 @@ def allow_large_uploads(blueprint, limits: dict[str, tuple[int, int]]) -> None:
         hooks = state.app.before_request_funcs.setdefault(None, [])
         if _raise_upload_limits not in hooks:
             hooks.insert(0, _raise_upload_limits)
+
+
+def render_start_forms(forms: dict[str, dict[str, Any]], chosen: str | None, values: dict[str, Any],
+                       errors: dict[str, list[str]]) -> dict[str, formrender.RenderedForm]:
+    """Each procedure's start form for a page where cases are started: the chosen procedure's with what was
+    typed and its errors, the others blank (the page sends only the chosen one's)."""
+    return {process: formrender.render(form["schema"], form["ui"], values if process == chosen else {},
+                                       errors if process == chosen else {}, form["refs"])
+            for process, form in forms.items()}
 
 
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
