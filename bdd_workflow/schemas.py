@@ -262,7 +262,9 @@ class MatterSchema(Schema):
     kind = fields.String()
     department = fields.String()
     responsible_unit = fields.String()
-    level = fields.String()
+    levels = fields.List(fields.String(), metadata={
+        "description": "levels that handle the matter (county, township, village): a personal matter registered "
+                       "lower down goes to the lowest of these on the way up (就近办, R-3.3)"})
     service_types = fields.List(fields.String())
     promised_days = fields.Integer()
     legal_days = fields.Integer(allow_none=True)

@@ -32,6 +32,8 @@ class OrgDirectory:
 
     by_code: dict[str, OrgUnit] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
+    # code -> (level, parent code): what the routing decision's functions walk (engine/scripting.py).
+    tree: dict[str, tuple[str, str | None]] = field(default_factory=dict)
 
     def subtree(self, code: str | None) -> set[str]:
         if not code or code not in self.by_code:
@@ -76,9 +78,11 @@ class System:
             units = session.scalars(select(OrgUnit)).all()
             for unit in units:
                 session.expunge(unit)
+            codes = {u.id: u.code for u in units}
             directory = OrgDirectory(
                 by_code={u.code: u for u in units},
                 kinds={u.kind: u.code for u in sorted(units, key=lambda u: len(u.path))},
+                tree={u.code: (u.level, codes.get(u.parent_id)) for u in units},
             )
             self._org, self._org_loaded = directory, time.monotonic()
         return directory
@@ -89,9 +93,10 @@ class System:
 
     # --- engine ----------------------------------------------------------------------------------
     def run_context(self, session) -> RunContext:
+        org = self.org(session)
         return RunContext(
             clock=self.clock, calendar=self.calendar, sla=self.settings.sla_values(),
-            units_by_kind=dict(self.org(session).kinds),
+            units_by_kind=dict(org.kinds), unit_tree=org.tree,
         )
 
     def parser(self, session=None, check_requirements: bool = False) -> DiagramParser:

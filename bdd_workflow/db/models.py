@@ -120,8 +120,11 @@ class Matter(Base):
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(16))  # enterprise | personal
     department: Mapped[str] = mapped_column(String(100))
+    # The county-level unit that handles the matter; ``levels``: where it is handled at all (county,
+    # township, village). A personal matter goes to the lowest of these on the way up from the
+    # registering unit (就近办, R-3.3; the routing decision in processes/).
     responsible_unit: Mapped[str] = mapped_column(String(32))
-    level: Mapped[str] = mapped_column(String(16))
+    levels: Mapped[list[Any]]
     service_types: Mapped[list[Any]]
     promised_days: Mapped[int]
     legal_days: Mapped[int | None]

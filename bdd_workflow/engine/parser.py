@@ -48,12 +48,14 @@ class ClockedBpmnParser(SpiffBpmnParser):
     }
 
 SERVICE_OPERATIONS = {"start_case"}
+# A "?" outside quotes in a DMN input entry: the input's value (SpiffWorkflow's DMNEngine uses the same pattern).
+_INPUT_MARK = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")
 
 # Data every case has when it starts (processes/README.md); timer expressions are tried on it.
 SAMPLE_CASE_DATA: dict[str, Any] = {
     "applicant_name": "示例", "applicant_phone": "13800000000", "applicant_type": "personal",
     "matter_code": "SAMPLE", "matter_name": "示例事项", "matter_kind": "personal",
-    "matter_department": "示例部门", "responsible_unit": "SAMPLE", "promised_days": 3,
+    "matter_department": "示例部门", "responsible_unit": "SAMPLE", "promised_days": 3, "matter_levels": ["county"],
     "channel": "walk_in", "address": "", "started_unit": "SAMPLE", "handling_unit": "SAMPLE",
 }
 
@@ -184,8 +186,14 @@ class DiagramParser:
             text = (expression or "").strip()
             if not text or text == "-":
                 return
-            # Input entries may begin with an operator ("!= 'enterprise'"): test them as a comparison.
-            candidate = f"dmn_input_value {text}" if prefix and re.match(r"^(==|!=|<=|>=|<|>|in\b|not\b)", text) else text
+            # Input entries may begin with an operator ("!= 'enterprise'"): test them as a comparison;
+            # a "?" outside quotes stands for the input's value ('"village" in ?'), as SpiffWorkflow reads it.
+            if prefix and _INPUT_MARK.search(text):
+                candidate = _INPUT_MARK.sub("dmn_input_value", text)
+            elif prefix and re.match(r"^(==|!=|<=|>=|<|>|in\b|not\b)", text):
+                candidate = f"dmn_input_value {text}"
+            else:
+                candidate = text
             try:
                 check_expression(candidate)
             except ScriptError as exc:

@@ -12,7 +12,7 @@ import ast
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -207,6 +207,8 @@ class RunContext:
     calendar: WorkingCalendar
     sla: dict[str, object]
     units_by_kind: dict[str, str]
+    # code -> (level, parent code) of every unit: the levels the routing decision walks (R-3.3).
+    unit_tree: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)
     provisional: bool = False
     service_calls: list[dict[str, Any]] = field(default_factory=list)
     _now: datetime | None = None
@@ -257,12 +259,33 @@ def script_functions(ctx: RunContext) -> dict[str, Callable[..., Any]]:
             raise KeyError(f"没有类型为 {kind!r} 的单位")
         return ctx.units_by_kind[kind]
 
+    def unit_level(code: str | None) -> str | None:
+        """The level (county, township, village) of a unit; None for no unit (an online application)."""
+        if not code:
+            return None
+        if code not in ctx.unit_tree:
+            raise KeyError(f"没有编码为 {code!r} 的单位")
+        return ctx.unit_tree[code][0]
+
+    def unit_at_level(code: str | None, level: str) -> str | None:
+        """The unit itself or the nearest unit above it at ``level``: a village's township centre."""
+        seen = 0
+        while code and seen < 16:
+            if code not in ctx.unit_tree:
+                raise KeyError(f"没有编码为 {code!r} 的单位")
+            own_level, parent = ctx.unit_tree[code]
+            if own_level == level:
+                return code
+            code, seen = parent, seen + 1
+        return None
+
     def is_bad_rating(satisfaction: str) -> bool:
         return satisfaction in BAD_RATINGS
 
     return {
         "now": now, "add_duration": add_duration, "add_working_days": add_working_days,
-        "sla": sla, "unit_of_kind": unit_of_kind, "is_bad_rating": is_bad_rating,
+        "sla": sla, "unit_of_kind": unit_of_kind, "unit_level": unit_level, "unit_at_level": unit_at_level,
+        "is_bad_rating": is_bad_rating,
         "timedelta": timedelta,
     }
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, delete, exists, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 
 from ..db.fast import Prepared
 from ..db.models import (MAX_ROW_ID, AuditEvent, Breach, Case, CaseLink, ElementVisit, HumanTask, LedgerEntry, Matter,
@@ -18,7 +18,8 @@ from ..errors import Conflict, DomainError, Forbidden, FormInvalid, NotFound
 from ..system import System
 from .audit import audit
 from .definitions import latest_definition
-from .identity import PUBLIC, SYSTEM, Actor, visible_units
+from . import access
+from .identity import PUBLIC, SYSTEM, Actor
 from .org import ref_exists
 
 NUMBER_PREFIX = {
@@ -55,7 +56,7 @@ _INSERT_CASE = Prepared.insert(CASE, generated=["id", "number"], returning=[CASE
 _INSERT_LINK = Prepared.insert(CaseLink.__table__, generated=["id"])
 # What a start copies into the case data; not the one-time notice (a large JSON document).
 _MATTER_COLUMNS = select(Matter.code, Matter.name, Matter.kind, Matter.department, Matter.responsible_unit,
-                         Matter.promised_days, Matter.service_types).where(Matter.code == bindparam("code"))
+                         Matter.promised_days, Matter.service_types, Matter.levels).where(Matter.code == bindparam("code"))
 _MATTER = Prepared(_MATTER_COLUMNS.where(Matter.active))
 # The system's own starts (a case's callback, a rectification) continue a case already running:
 # they take its matter even when it has been retired since (registry.set_matter_active).
@@ -66,7 +67,7 @@ def _matter_data(matter) -> dict[str, Any]:
     return {
         "matter_code": matter.code, "matter_name": matter.name, "matter_kind": matter.kind,
         "matter_department": matter.department, "responsible_unit": matter.responsible_unit,
-        "promised_days": matter.promised_days,
+        "promised_days": matter.promised_days, "matter_levels": list(matter.levels or ()),
     }
 
 
@@ -166,6 +167,7 @@ def _start(system: System, session, actor: Actor, definition, data: dict[str, An
     if matter is not None:
         seed.update(_matter_data(matter))
     seed.setdefault("matter_code", None)  # every case has the key, so a diagram can test it
+    seed.setdefault("matter_levels", [])  # the routing decision reads it (R-3.3 就近办)
     seed.setdefault("started_unit", actor.unit_code)
     seed.setdefault("handling_unit", actor.unit_code)
     spec, subprocess_specs = system.spec_for(session, definition.id)
@@ -323,11 +325,7 @@ def record_step(session, case: CaseRecord, row, step: CompletedStep, actor: Acto
 # --- reading ----------------------------------------------------------------------------------------
 
 def _visible(system: System, session, actor: Actor):
-    units = visible_units(system, session, actor)
-    if units is None:
-        return None
-    task_in_units = exists().where(HumanTask.case_id == Case.id, HumanTask.unit_code.in_(units))
-    return or_(Case.unit_code.in_(units), Case.started_unit.in_(units), task_in_units)
+    return access.visible_case_condition(system, session, actor)
 
 
 def load_visible_case(system: System, session, actor: Actor, case_id: int) -> Case:

@@ -20,6 +20,20 @@ MIN_PASSWORD_LENGTH = 8
 DEMO_CATALOG = Path(__file__).resolve().parent.parent / "demo" / "catalog.json"
 
 
+def catalog_levels(raw: dict[str, Any]) -> list[str]:
+    """A catalog file's matter levels: ``levels`` (any of county, township, village), or the older
+    single ``level`` read as "this level and every level above it"."""
+    if "levels" in raw:
+        levels = raw["levels"]
+        if not isinstance(levels, list) or not levels or any(level not in LEVELS for level in levels):
+            raise DomainError(f"事项 {raw.get('code')} 的办理层级 {levels!r} 无效（应为 county/township/village 中的一个或多个）。")
+        return [level for level in LEVELS if level in levels]
+    level = raw.get("level", "county")
+    if level not in LEVELS:
+        raise DomainError(f"事项 {raw.get('code')} 的办理层级 {level!r} 无效（应为 county/township/village）。")
+    return list(LEVELS[:LEVELS.index(level) + 1])
+
+
 def _add_unit(session, raw: dict[str, Any], by_code: dict[str, OrgUnit]) -> OrgUnit:
     if raw["level"] not in LEVELS:
         raise DomainError(f"单位 {raw['code']} 的层级 {raw['level']} 无效（应为 county/township/village）。")
@@ -71,7 +85,7 @@ def load_catalog(system: System, catalog: dict[str, Any], password: str, actor: 
                 raise DomainError(f"事项 {raw['code']} 的承办单位 {raw['responsible_unit']} 不存在。")
             session.add(Matter(
                 code=raw["code"], name=raw["name"], kind=raw["kind"], department=raw["department"],
-                responsible_unit=raw["responsible_unit"], level=raw.get("level", "county"),
+                responsible_unit=raw["responsible_unit"], levels=catalog_levels(raw),
                 service_types=raw["service_types"], promised_days=int(raw["promised_days"]),
                 legal_days=raw.get("legal_days"), fee=raw.get("fee"), window=raw.get("window"),
                 notice=raw["notice"],
@@ -140,7 +154,7 @@ def unit_tree(system: System, include_retired: bool = False) -> list[dict[str, A
 def matter_view(matter: Matter) -> dict[str, Any]:
     return {
         "code": matter.code, "name": matter.name, "kind": matter.kind, "department": matter.department,
-        "responsible_unit": matter.responsible_unit, "level": matter.level,
+        "responsible_unit": matter.responsible_unit, "levels": list(matter.levels),
         "service_types": matter.service_types, "promised_days": matter.promised_days,
         "legal_days": matter.legal_days, "fee": matter.fee, "window": matter.window, "notice": matter.notice,
     }

@@ -139,10 +139,11 @@ def matter_input(form) -> dict[str, Any]:
             materials.append(row)
     getlist = getattr(form, "getlist", None)
     service_types = getlist("service_types") if getlist else (form.get("service_types") or [])
+    levels = getlist("levels") if getlist else (form.get("levels") or [])
     return {
         "code": _text(form, "code", 32).upper(), "name": _text(form, "name", 100), "kind": _text(form, "kind", 16),
         "department": _text(form, "department", 100), "responsible_unit": _text(form, "responsible_unit", 32),
-        "level": _text(form, "level", 16), "service_types": [s for s in service_types if s],
+        "levels": [level for level in levels if level], "service_types": [s for s in service_types if s],
         "promised_days": _text(form, "promised_days", 6), "legal_days": _text(form, "legal_days", 6),
         "fee": _text(form, "fee", 100), "window": _text(form, "window", 200),
         "notice": {"materials": materials, "conditions": _lines(form, "conditions"), "steps": _lines(form, "steps"),
@@ -155,13 +156,13 @@ def matter_input(form) -> dict[str, Any]:
 def matter_data(matter: Matter | None) -> dict[str, Any]:
     """A stored matter as the edit form's values (the empty form for a new one)."""
     if matter is None:
-        return {"code": "", "name": "", "kind": "personal", "department": "", "responsible_unit": "", "level": "county",
+        return {"code": "", "name": "", "kind": "personal", "department": "", "responsible_unit": "", "levels": ["county"],
                 "service_types": list(SERVICE_TYPES), "promised_days": "", "legal_days": "", "fee": "不收费",
                 "window": "", "notice": {"materials": [], "conditions": [], "steps": [], "time_limit": "",
                                          "cautions": [], "basis": []}, "confirm_incomplete": False}
     notice = dict(matter.notice or {})
     return {"code": matter.code, "name": matter.name, "kind": matter.kind, "department": matter.department,
-            "responsible_unit": matter.responsible_unit, "level": matter.level,
+            "responsible_unit": matter.responsible_unit, "levels": list(matter.levels or []),
             "service_types": list(matter.service_types or []), "promised_days": str(matter.promised_days),
             "legal_days": "" if matter.legal_days is None else str(matter.legal_days), "fee": matter.fee or "",
             "window": matter.window or "",
@@ -209,8 +210,12 @@ def _validate_matter(session, data: dict[str, Any], existing: Matter | None) -> 
             _add(errors, "name", f"在用事项 {twin} 已叫这个名称，请区分（同名事项会让服务对象选错）。")
     if data["kind"] not in MATTER_KINDS:
         _add(errors, "kind", "请选择事项类别（涉企事项或个人事项）。")
-    if data["level"] not in LEVELS:
-        _add(errors, "level", "请选择办理层级（县、乡镇或村）。")
+    levels = data["levels"] if isinstance(data["levels"], list) else [data["levels"]]
+    if not levels:
+        _add(errors, "levels", "请至少选择一个办理层级（县、乡镇、村）。")
+    elif any(level not in LEVELS for level in levels):
+        _add(errors, "levels", "办理层级只能是县级、乡（镇）级、村（社区）级。")
+    levels = [level for level in LEVELS if level in levels]  # canonical order, once each
     unit = session.scalars(select(OrgUnit).where(OrgUnit.code == data["responsible_unit"])).first() \
         if data["responsible_unit"] else None
     if not data["responsible_unit"]:
@@ -255,7 +260,7 @@ def _validate_matter(session, data: dict[str, Any], existing: Matter | None) -> 
         time_limit = time_limit_text(promised, legal)
     _length(errors, "time_limit", time_limit, 200, "办理时限", required=False)
     clean = {"code": code, "name": data["name"], "kind": data["kind"], "department": department,
-             "responsible_unit": data["responsible_unit"], "level": data["level"], "service_types": types,
+             "responsible_unit": data["responsible_unit"], "levels": levels, "service_types": types,
              "promised_days": promised, "legal_days": legal, "fee": data["fee"] or None, "window": data["window"] or None,
              "notice": {"materials": notice["materials"], "conditions": notice["conditions"], "steps": notice["steps"],
                         "time_limit": time_limit, "cautions": notice["cautions"], "basis": notice["basis"]}}
@@ -265,7 +270,7 @@ def _validate_matter(session, data: dict[str, Any], existing: Matter | None) -> 
     return clean, errors, warnings
 
 
-MATTER_FIELDS = ("name", "kind", "department", "responsible_unit", "level", "service_types", "promised_days",
+MATTER_FIELDS = ("name", "kind", "department", "responsible_unit", "levels", "service_types", "promised_days",
                  "legal_days", "fee", "window", "notice")
 
 
@@ -350,7 +355,7 @@ def list_matters(system: System, actor: Actor, q: str | None = None, kind: str |
         names = {u.code: u.name for u in units}
         rows = [{"code": m.code, "name": m.name, "kind": m.kind, "department": m.department,
                  "responsible_unit": m.responsible_unit, "unit_name": names.get(m.responsible_unit, m.responsible_unit),
-                 "level": m.level, "service_types": list(m.service_types or []), "promised_days": m.promised_days,
+                 "levels": list(m.levels or []), "service_types": list(m.service_types or []), "promised_days": m.promised_days,
                  "legal_days": m.legal_days, "active": m.active, "notice_complete": notice_complete(m.notice),
                  "gaps": list(notice_gaps(m.notice or {}).values())}
                 for m in session.scalars(query)]

@@ -20,7 +20,7 @@ def test_the_office_keeps_the_catalog_and_the_staff_registry(person):
     page.fill("input[name=code]", "GR-990")
     page.fill("input[name=name]", "残疾人两项补贴申请")
     page.select_option("select[name=kind]", "personal")
-    page.select_option("select[name=level]", "township")
+    page.check("input[name=levels][value=township]")
     page.select_option("select[name=responsible_unit]", "CA-CL")
     page.check("input[name=service_types][value=onsite]")
     page.fill("input[name=promised_days]", "25")

@@ -21,7 +21,7 @@ def matter_form(**overrides) -> MultiDict:
     """A complete new matter, as the page posts it."""
     data = {
         "code": "GR-901", "name": "临时救助申请", "kind": "personal", "department": "", "responsible_unit": "CA-MZ",
-        "level": "township", "promised_days": "5", "legal_days": "10", "fee": "不收费", "window": "社会救助窗口",
+        "promised_days": "5", "legal_days": "10", "fee": "不收费", "window": "社会救助窗口",
         "materials.0.name": "临时救助申请书", "materials.0.copies": "原件1份", "materials.0.how_to_obtain": "窗口领取",
         "materials.0.required": "1", "materials.0.fixable_on_site": "1",
         "materials.1.name": "", "materials.1.copies": "", "materials.1.how_to_obtain": "", "materials.1.required": "1",
@@ -31,6 +31,8 @@ def matter_form(**overrides) -> MultiDict:
     data.update(overrides)
     form = MultiDict(data)
     form.setlist("service_types", ["assist", "proxy"])
+    if "levels" not in overrides:
+        form.setlist("levels", ["township", "county"])
     return form
 
 
@@ -53,6 +55,7 @@ def test_r_5_3_a_new_matter_is_in_the_catalog_with_its_notice(system, desk):
     stored = matter(system, "GR-901")
     assert stored.department == "成安县民政局"  # blank: the responsible unit's name
     assert stored.service_types == ["assist", "proxy"] and (stored.promised_days, stored.legal_days) == (5, 10)
+    assert stored.levels == ["county", "township"]  # R-3.3: in the order of the three levels
     assert [m["name"] for m in stored.notice["materials"]] == ["临时救助申请书"]
     assert stored.notice["materials"][0]["fixable_on_site"] is True
     assert stored.notice["time_limit"] == "承诺5个工作日（法定10个工作日）"
@@ -98,6 +101,24 @@ def test_r_5_3_service_types_must_be_a_subset(system, desk):
     with pytest.raises(FormInvalid) as caught:
         save(system, admin, form)
     assert "至少选择一种" in caught.value.errors["service_types"][0]
+
+
+def test_r_3_3_a_matter_names_the_levels_that_handle_it(system, desk):
+    """R-3.3, R-5.3: at least one level, only county, township or village; nothing saved otherwise."""
+    admin = desk.actor("chenguodong")
+    form = matter_form()
+    form.setlist("levels", [])
+    with pytest.raises(FormInvalid) as caught:
+        save(system, admin, form)
+    assert "至少选择一个办理层级" in caught.value.errors["levels"][0]
+    form.setlist("levels", ["county", "province"])
+    with pytest.raises(FormInvalid) as caught:
+        save(system, admin, form)
+    assert "只能是县级、乡（镇）级、村（社区）级" in caught.value.errors["levels"][0]
+    assert matter(system, "GR-901") is None
+    form.setlist("levels", ["village", "county", "village"])
+    save(system, admin, form)
+    assert matter(system, "GR-901").levels == ["county", "village"]
 
 
 def test_r_5_4_an_incomplete_notice_needs_an_explicit_confirmation(system, desk):

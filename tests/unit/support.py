@@ -24,6 +24,12 @@ DMN = PROCESSES / "handling_unit_routing.dmn"
 
 SLA = {"contact": "PT30M", "complaint_days": 5, "rectification_days": 10}
 UNITS_BY_KIND = {"consultation_centre": "CA-ZX", "approval_bureau": "CA-SPJ", "county_centre": "CA"}
+# A slice of the county's three levels: code -> (level, parent), what the routing decision walks.
+UNIT_TREE = {
+    "CA": ("county", None), "CA-ZX": ("county", "CA"), "CA-SPJ": ("county", "CA"), "CA-MZ": ("county", "CA"),
+    "CA-RS": ("county", "CA"), "CA-XZ-BGZ": ("county", "CA"),
+    "CA-T01": ("township", "CA"), "CA-T01-V01": ("village", "CA-T01"),
+}
 # Org units a form's x-ref "unit" may name in these tests.
 KNOWN_UNITS = {"CA", "CA-ZX", "CA-SPJ", "CA-MZ", "CA-RS", "CA-XZ-BGZ"}
 KNOWN_STAFF = {"zhangwei", "lina"}
@@ -37,7 +43,7 @@ CASE_DATA: dict[str, Any] = {
     "applicant_name": "王芳", "applicant_phone": "13812345678", "applicant_type": "personal",
     "matter_code": "MZ-001", "matter_name": "最低生活保障申请", "matter_kind": "personal",
     "matter_department": "成安县民政局", "responsible_unit": "CA-MZ", "promised_days": 3,
-    "channel": "walk_in", "address": "成安县商城镇东街12号", "started_unit": "CA-ZX",
+    "matter_levels": ["county"], "channel": "walk_in", "address": "成安县商城镇东街12号", "started_unit": "CA-ZX",
     "handling_unit": "CA-MZ",
 }
 
@@ -98,7 +104,7 @@ def ref_exists(kind: str, value: str) -> bool:
 
 def make_ctx(clock: Clock | None = None, calendar: WorkingCalendar = CALENDAR) -> RunContext:
     return RunContext(clock=clock or FixedClock(datetime.now(timezone.utc)), calendar=calendar,
-                      sla=dict(SLA), units_by_kind=dict(UNITS_BY_KIND))
+                      sla=dict(SLA), units_by_kind=dict(UNITS_BY_KIND), unit_tree=UNIT_TREE)
 
 
 def make_parser(clock: Clock | None = None, forms: FormRegistry | None = None, requirements=None) -> DiagramParser:

@@ -271,10 +271,31 @@ def test_completion_requests_a_callback_case(parsed, forms):
     assert walk.result.data["callback_request"]
 
 
-@pytest.mark.parametrize(("matter_kind", "unit"), [("enterprise", "CA-SPJ"), ("personal", "CA-MZ"), ("other", "CA-MZ")])
-def test_routing_decides_the_handling_unit(parsed, forms, matter_kind, unit):
-    """R-1: enterprise matters go to the approval bureau, the others to the matter's responsible unit."""
-    data = {"matter_kind": matter_kind, "responsible_unit": "CA-MZ"}
+ALL_LEVELS = ["county", "township", "village"]
+
+
+@pytest.mark.parametrize(("matter_kind", "started_unit", "levels", "unit"), [
+    # R-1: an enterprise matter goes to the approval bureau wherever it is registered.
+    ("enterprise", "CA-ZX", ["county"], "CA-SPJ"),
+    ("enterprise", "CA-T01-V01", ALL_LEVELS, "CA-SPJ"),
+    # R-1: registered at the county (or online, no unit): the matter's responsible unit.
+    ("personal", "CA-ZX", ALL_LEVELS, "CA-MZ"),
+    ("personal", None, ALL_LEVELS, "CA-MZ"),
+    ("other", "CA-ZX", ["county"], "CA-MZ"),
+    # R-3.3 就近办: the lowest level on the way up from the registering unit that offers the matter.
+    ("personal", "CA-T01-V01", ALL_LEVELS, "CA-T01-V01"),
+    ("personal", "CA-T01-V01", ["county", "township"], "CA-T01"),
+    ("personal", "CA-T01-V01", ["county"], "CA-MZ"),
+    ("personal", "CA-T01-V01", ["village"], "CA-T01-V01"),
+    ("personal", "CA-T01", ALL_LEVELS, "CA-T01"),
+    ("personal", "CA-T01", ["county", "village"], "CA-MZ"),
+    ("personal", "CA-T01", ["county"], "CA-MZ"),
+])
+def test_r_3_3_routing_decides_the_handling_unit(parsed, forms, matter_kind, started_unit, levels, unit):
+    """R-1, R-3.3: enterprise matters go to the approval bureau; a personal matter to the lowest level that
+    offers it on the way up from the registering unit, else to the matter's responsible unit."""
+    data = {"matter_kind": matter_kind, "responsible_unit": "CA-MZ", "started_unit": started_unit,
+            "matter_levels": levels}
     for process_id in ("assist", "proxy", "onsite"):
         walk = Walk(parsed[process_id], forms, now_clock(), roundtrip=True)
         result = walk.start(**data)

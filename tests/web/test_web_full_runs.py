@@ -124,11 +124,13 @@ def test_proxy_with_correction_relay_and_an_unsigned_receipt(client, auth):
 
 
 def test_onsite_completed_on_the_spot_and_starts_a_callback(client, auth):
-    """R-9.3.1, R-9.3.2.1, R-9.3.3, R-10.1: a township assistant records it, the 人社局 handles it."""
-    case = start(client, auth, "lina", "onsite", matter_code="GR-001", address="成安镇东关村 12 号")
-    assert case["unit"] == "CA-RS"
+    """R-9.3.1, R-9.3.2.1, R-9.3.3, R-10.1, R-3.3: a township assistant records a county matter (不动产转移登记),
+    the 不动产登记中心 handles it."""
+    case = start(client, auth, "lina", "onsite", matter_code="GR-004", address="成安镇东关村 12 号")
+    assert case["unit"] == "CA-BDC"
     case, done = run_to_completion(client, auth, case)
-    assert done == [("visit_applicant", "songli"), ("complete_on_site", "songli"), ("hand_over_results", "songli")]
+    assert done == [("visit_applicant", "huxiaodong"), ("complete_on_site", "huxiaodong"),
+                    ("hand_over_results", "huxiaodong")]
     callback_of(client, auth, case)
 
 

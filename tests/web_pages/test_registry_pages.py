@@ -8,7 +8,7 @@ import pytest
 from lxml import html as lxml_html
 
 NEW_MATTER = {
-    "code": "GR-950", "name": "老年人优待证办理", "kind": "personal", "level": "township", "responsible_unit": "CA-MZ",
+    "code": "GR-950", "name": "老年人优待证办理", "kind": "personal", "levels": ["county", "township"], "responsible_unit": "CA-MZ",
     "department": "", "service_types": ["assist", "onsite"], "promised_days": "10", "legal_days": "20", "fee": "不收费",
     "window": "社会救助窗口", "materials.0.name": "身份证", "materials.0.copies": "复印件1份",
     "materials.0.how_to_obtain": "申请人自备", "materials.0.required": "1",

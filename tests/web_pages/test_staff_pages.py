@@ -774,7 +774,7 @@ def test_r_4_the_supervisor_sees_the_quality_figures_and_staff_do_not(client, lo
     assert page.status_code == 200
     for title in ("按时办结率", "信息公开透明度", "咨询投诉及时处理率", "满意率", "台账完整"):
         assert title in body
-    assert "18 / 18" in body  # every demo matter publishes a complete one-time notice (R-4.b)
+    assert "19 / 19" in body  # every demo matter publishes a complete one-time notice (R-4.b)
     client.post("/logout", data={"csrf_token": _csrf_of(client)})
     login("gaohongxia")
     assert client.get("/quality").status_code == 403

@@ -1,0 +1,85 @@
+"""三级联动 (R-3.3, 8.1–8.2 就近办): where a case registered in a village, a township or the county is
+handled, through the services and a real database, on the demo county's own catalog."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bdd_workflow.db.models import Case
+from bdd_workflow.errors import Forbidden
+from bdd_workflow.services import public
+from bdd_workflow.services.cases import get_case
+
+
+def test_r_3_3_a_village_registers_and_handles_a_matter_the_village_offers(desk, form):
+    """R-3.3: 高龄津贴 is offered at village level: the 东关社区 station that registered it handles it,
+    its own assistant does every step, and she sees the case throughout."""
+    case = desk.start("assist", by="luxuemei", matter_code="GR-007")
+    assert case["unit"] == "CA-T01-V01"
+    assert [(t["name"], t["role"], t["unit"]) for t in case["tasks"]] == [("guide_materials", "assistant", "CA-T01-V01")]
+    desk.do(case["id"], "guide_materials", form("guide_materials", materials_complete=True), by="luxuemei")
+    assert get_case(desk.system, desk.actor("luxuemei"), case["id"])["unit"] == "CA-T01-V01"
+
+
+def test_r_3_3_a_village_case_goes_up_to_its_township_when_only_the_township_offers_it(desk):
+    """R-3.3: 困难残疾人两项补贴 is offered at township level, not in villages: a case registered in 东关社区
+    is handled by its own township, 成安镇, not by a county office; the village still sees what it registered."""
+    case = desk.start("assist", by="luxuemei", matter_code="GR-009")
+    assert case["unit"] == "CA-T01"
+    assert case["tasks"][0]["unit"] == "CA-T01" and case["tasks"][0]["role"] == "assistant"
+    assert get_case(desk.system, desk.actor("luxuemei"), case["id"])["number"] == case["number"]
+
+
+def test_r_3_3_a_matter_offered_only_at_the_county_goes_to_its_responsible_unit(desk):
+    """R-1, R-3.3: 残疾人证（新办） is a county matter: registered in a village, handled by the 残联."""
+    case = desk.start("assist", by="luxuemei", matter_code="GR-003")
+    assert case["unit"] == "CA-CL"
+
+
+def test_r_1_an_enterprise_matter_registered_in_a_village_goes_to_the_approval_bureau(desk):
+    """R-1: 涉企事项由行政审批局负责全过程代办, wherever it is registered."""
+    case = desk.start("proxy", by="houjianmin", matter_code="QY-001", applicant_type="enterprise")
+    assert case["unit"] == "CA-SPJ"
+    assert case["tasks"][0]["unit"] == "CA-SPJ"
+
+
+@pytest.mark.parametrize(("process", "by", "matter", "unit"), [
+    ("proxy", "zhanglei", "GR-002", "CA-T01"),        # a township proxy agent: 低保 is handled in the township
+    ("onsite", "lina", "GR-007", "CA-T01"),           # a township visit stays in the township
+    ("proxy", "zhaoyanling", "GR-002", "CA-T01-V01"),  # and a village one in the village
+    ("assist", "gaohongxia", "GR-007", "CA-MZ"),      # registered at the county department: handled there
+])
+def test_r_3_3_each_service_is_handled_at_the_nearest_level(desk, process, by, matter, unit):
+    """R-3.3, 8.2 就近办 for all three services."""
+    extra = {"address": "成安镇东关街 8 号"} if process == "onsite" else {}
+    case = desk.start(process, by=by, matter_code=matter, **extra)
+    assert case["unit"] == unit
+    assert {t["unit"] for t in case["tasks"]} == {unit}
+
+
+def test_r_3_3_an_online_application_goes_to_the_county_responsible_unit(system):
+    """R-1, R-3.3: an online application has no registering unit: the matter's responsible unit handles it."""
+    receipt = public.apply_online(system, "assist", {"applicant_name": "王芳", "applicant_phone": "13812345678",
+                                                     "applicant_type": "personal", "matter_code": "GR-007"})
+    with system.db.unit_of_work(write=False) as session:
+        unit = session.scalar(select(Case.unit_code).where(Case.number == receipt["number"]))
+    assert unit == "CA-MZ"
+
+
+def test_r_3_3_a_converted_assist_case_stays_at_its_level(desk, form):
+    """R-3.3, R-9.1.3.3: a village assist case converted to proxy continues with the village's proxy agent."""
+    case = desk.start("assist", by="luxuemei", matter_code="GR-007")
+    desk.do(case["id"], "guide_materials", form("guide_materials", materials_complete=False), by="luxuemei")
+    desk.do(case["id"], "list_missing_materials", form("list_missing_materials", convert_to_proxy=True), by="luxuemei")
+    proxy = desk.linked(case["id"], "converted_to_proxy")
+    assert proxy["unit"] == "CA-T01-V01"
+    assert [(t["role"], t["unit"]) for t in proxy["tasks"]] == [("proxy_agent", "CA-T01-V01")]
+
+
+def test_r_6_2_a_village_does_not_see_another_village_s_case(desk):
+    """R-6.2: the case of 商城村 is not 东关社区's business."""
+    case = desk.start("assist", by="houjinfeng", matter_code="GR-007")
+    assert case["unit"] == "CA-T02-V01"
+    with pytest.raises(Forbidden):
+        get_case(desk.system, desk.actor("luxuemei"), case["id"])
