@@ -15,6 +15,7 @@ from ..engine.runner import Runner
 from ..engine.xmlsafe import BPMN_NS, _parser
 from ..errors import Conflict, Forbidden, FormInvalid
 from ..system import System
+from . import access
 from .audit import audit
 from .cases import CASE, TASK, TIMER, case_view, load_case, load_visible_case, save_case, sync
 from .identity import Actor
@@ -65,12 +66,7 @@ def _names(session, usernames: set[str]) -> dict[str, str]:
 
 def may_direct(system: System, session, actor: Actor, case) -> bool:
     """Chief officers direct the cases of the units below them; administrators every case."""
-    if not actor.directs_cases:
-        return False
-    if actor.unit_code is None:
-        return True
-    units = system.org(session).subtree(actor.unit_code)
-    return case.unit_code in units or case.started_unit in units
+    return access.may_direct(system, session, actor, case)
 
 
 def diagram_state(system: System, actor: Actor, case_id: int) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from .identity import Actor
 from ..workdays import DAY_RANGE_MESSAGE, in_day_range
 from .inbox import unit_tree
 from .metrics import local_period
+from . import access
 from .supervision import require_supervisor, scope_units
 
 LEVELS = 5
@@ -119,14 +120,7 @@ def _stats(ordered: list[float], cases: int) -> dict[str, Any]:
             "p90_seconds": round(ordered[(9 * n + 9) // 10 - 1], 1), "max_seconds": round(ordered[-1], 1)}
 
 
-def _case_scope(units: set[str]):
-    """The R-6.2 rule of services.supervision: cases handled or started in the units, or with a task there.
-    Every task status is named so the task subquery is a range of ix_task_unit_due (status, unit_code),
-    not a scan of every task."""
-    codes = sorted(units)
-    task_in_units = Case.id.in_(select(HumanTask.case_id).where(HumanTask.status.in_(TASK_STATUSES),
-                                                                HumanTask.unit_code.in_(codes)))
-    return or_(Case.unit_code.in_(codes), Case.started_unit.in_(codes), task_in_units)
+_case_scope = access.case_condition
 
 
 def _case_filter(system: System, session, actor: Actor, unit: str | None):

@@ -146,13 +146,6 @@ def actor_by_id(system: System, staff_id: int | None) -> Actor:
     return actor
 
 
-def visible_units(system: System, session, actor: Actor) -> set[str] | None:
-    """Unit codes whose cases the actor may see; None means all (R-6.2)."""
-    if actor.sees_all:
-        return None
-    return system.org(session).subtree(actor.unit_code)
-
-
 def require_role(actor: Actor, *roles: str) -> None:
     if actor.role not in roles:
         raise Forbidden("您的角色无权进行此操作。")

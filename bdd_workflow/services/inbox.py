@@ -15,7 +15,7 @@ from ..db.models import Attachment, AuditEvent, Case, CaseLink, HumanTask, Matte
 from ..errors import Forbidden, FormInvalid, NotFound, TaskNotReady
 from ..roles import CHIEF_OFFICER, ROLE_TITLES, SUPERVISOR
 from ..system import System
-from . import attachments, cases, definitions, ledger, tasks
+from . import access, attachments, cases, definitions, ledger, tasks
 from .identity import Actor
 
 PROCESS_TITLES = {
@@ -88,11 +88,7 @@ def _names(system: System, session, staff: list[dict[str, Any]] | None = None,
 
 def _in_scope(system: System, session, actor: Actor, role: str | None, unit: str | None) -> bool:
     """May ``actor`` work on a task of this role and unit (the rule services.tasks enforces)?"""
-    if role != actor.role:
-        return False
-    if actor.sees_all:
-        return not actor.unit_code or unit in system.org(session).subtree(actor.unit_code)
-    return unit == actor.unit_code
+    return access.may_work(system, session, actor, role, unit)
 
 
 def _page_count(total: int, per_page: int) -> int:
@@ -210,16 +206,13 @@ def inbox(system: System, actor: Actor, scope: str = "mine", process: str | None
         matters = active_matters(session)
         names = _names(system, session, staff, matters)
         active = [s for s in staff if s["active"]]
-        directed = org.subtree(actor.unit_code) if actor.directs_cases and actor.unit_code else None
-        workable = org.subtree(actor.unit_code) if actor.sees_all and actor.unit_code else None
+        workable = access.reach(system, session, actor)  # the rule of access.may_work, read once for the page
+        directed = access.directed_units(system, session, actor)
         subtrees: dict[str, set[str]] = {}
         items = []
         for r in found:
             directs = actor.directs_cases and (directed is None or r.unit_code in directed)
-            if actor.sees_all:
-                may_work = r.role == actor.role and (workable is None or r.unit_code in workable)
-            else:
-                may_work = r.role == actor.role and r.unit_code == actor.unit_code
+            may_work = r.role == actor.role and (workable is None or r.unit_code in workable)
             candidates = []
             if directs:
                 for s in active:
@@ -483,16 +476,16 @@ def callback_desk(system: System, actor: Actor, page: int = 1, per_page: int = P
     source = CASE.alias("source_case")
     link = CaseLink.__table__
     with system.db.unit_of_work(write=False) as session:
-        org = system.org(session)
         joined = (TASK.join(callback_case, callback_case.c.id == TASK.c.case_id)
                   .outerjoin(link, and_(link.c.to_case_id == callback_case.c.id, link.c.relation == "callback"))
                   .outerjoin(source, source.c.id == link.c.from_case_id))
         condition = and_(TASK.c.status == "ready", TASK.c.process_id == "callback")
-        if not actor.sees_all:
-            condition = and_(condition, TASK.c.unit_code == actor.unit_code)
-        elif actor.unit_code and actor.role == CHIEF_OFFICER:
-            units = sorted(org.subtree(actor.unit_code))
+        reach = access.reach(system, session, actor)
+        if reach is not None and actor.role == CHIEF_OFFICER:
+            units = sorted(reach)  # the callbacks of the cases they direct, and any task of their units
             condition = and_(condition, or_(source.c.unit_code.in_(units), TASK.c.unit_code.in_(units)))
+        elif reach is not None:
+            condition = and_(condition, TASK.c.unit_code.in_(sorted(reach)))
         total = session.scalar(select(func.count()).select_from(joined).where(condition))
         rows = session.execute(
             select(TASK.c.id, TASK.c.title, TASK.c.role, TASK.c.unit_code, TASK.c.assignee, TASK.c.created_at,

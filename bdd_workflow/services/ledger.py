@@ -8,14 +8,15 @@ from sqlalchemy import func, select
 
 from ..db.models import LedgerEntry
 from ..system import System
-from .identity import Actor, visible_units
+from . import access
+from .identity import Actor
 
 
 def list_ledger(system: System, actor: Actor, unit: str | None = None, case_number: str | None = None,
                 page: int = 1, per_page: int = 100) -> dict[str, Any]:
     with system.db.unit_of_work(write=False) as session:
         query = select(LedgerEntry)
-        units = visible_units(system, session, actor)
+        units = access.case_units(system, session, actor)
         if units is not None:
             query = query.where(LedgerEntry.unit_code.in_(units))
         if unit:

@@ -37,7 +37,8 @@ from ..db.models import Breach, Case, CaseLink, Evaluation, HumanTask, LedgerEnt
 from ..errors import DomainError, Forbidden, NotFound
 from ..system import System
 from .cases import SERVICE_PROCESSES
-from .identity import SUPERVISING_ROLES, Actor, require_role, visible_units
+from . import access
+from .identity import SUPERVISING_ROLES, Actor, require_role
 
 LEDGER_REQUIRED = ("case_number", "process_id", "unit_code", "applicant_name", "matter_code", "step", "actor", "at")
 NOTICE_PARTS = ("materials", "conditions", "steps", "time_limit", "cautions")
@@ -154,11 +155,7 @@ def _flag(condition):
 def _scope(system: System, session, actor: Actor, unit: str | None) -> set[str] | None:
     """The units counted: the chosen unit with the units below it, within the actor's own (R-6.2)."""
     org = system.org(session)
-    mine = visible_units(system, session, actor)
-    if mine is None and actor.unit_code:
-        mine = org.subtree(actor.unit_code)
-        if len(mine) == len(org.by_code):
-            mine = None
+    mine = access.figure_units(system, session, actor)
     if unit:
         if unit not in org.by_code:
             raise NotFound(f"没有编码为“{unit}”的单位，请从列表中选择单位。")

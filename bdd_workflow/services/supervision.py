@@ -23,7 +23,8 @@ from ..errors import Forbidden
 from ..roles import ROLE_TITLES
 from ..system import System
 from ..workdays import day_or_none
-from .identity import SUPERVISING_ROLES, Actor, visible_units
+from . import access
+from .identity import SUPERVISING_ROLES, Actor
 from .inbox import APPLICANT_TYPES, PROCESS_TITLES, STATUS_TITLES, unit_tree
 from .metrics import LEDGER_REQUIRED, ledger_incomplete, local_period
 
@@ -56,23 +57,10 @@ def require_supervisor(actor: Actor) -> None:
 def scope_units(system: System, session, actor: Actor) -> set[str] | None:
     """Units whose cases the actor supervises; None means every unit. Those who see all (R-6.2) are
     still limited to the subtree of their own unit, as in their inbox (R-6.4.1)."""
-    units = visible_units(system, session, actor)
-    if units is None and actor.unit_code:
-        org = system.org(session)
-        units = org.subtree(actor.unit_code)
-        if len(units) == len(org.by_code):
-            return None
-    return units
+    return access.figure_units(system, session, actor)
 
 
-def _case_scope(units: set[str] | None):
-    """The R-6.2 rule of services.cases: cases handled or started in the units, or with a task there."""
-    if units is None:
-        return None
-    codes = sorted(units)
-    # IN over a subquery, not EXISTS per case row: each OR term can then use its own index.
-    task_in_units = Case.id.in_(select(HumanTask.case_id).where(HumanTask.unit_code.in_(codes)))
-    return or_(Case.unit_code.in_(codes), Case.started_unit.in_(codes), task_in_units)
+_case_scope = access.case_condition
 
 
 # --- filters -------------------------------------------------------------------------------------------

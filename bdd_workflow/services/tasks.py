@@ -12,7 +12,7 @@ from ..db.fast import Prepared
 from ..db.models import HumanTask, Matter, Staff
 from ..errors import Conflict, Forbidden, FormInvalid, NotFound, TaskNotReady
 from ..system import System
-from . import attachments, evaluations
+from . import access, attachments, evaluations
 from .audit import audit
 from .cases import CASE, TASK, CaseRecord, case_summary, load_visible_case, record_step, sync, task_view
 from .identity import Actor, actor_of
@@ -43,11 +43,7 @@ def _may_work_on(system: System, session, actor: Actor, row: HumanTask) -> None:
     """Staff act on tasks of their role in their unit; chief officers and the office, below them too."""
     if row.role != actor.role:
         raise Forbidden(f"这个任务属于{row.role}角色，您无权办理。")
-    if actor.sees_all:
-        units = system.org(session).subtree(actor.unit_code) if actor.unit_code else None
-        if units is not None and row.unit_code not in units:
-            raise Forbidden("这个任务不属于您的单位，您无权办理（R-6.2）。")
-    elif row.unit_code != actor.unit_code:
+    if not access.may_work(system, session, actor, row.role, row.unit_code):
         raise Forbidden("这个任务不属于您的单位，您无权办理（R-6.2）。")
 
 
@@ -80,11 +76,10 @@ def list_tasks(system: System, actor: Actor, scope: str = "mine", process: str |
             query = query.where(HumanTask.assignee == actor.username)
         else:
             query = query.where(HumanTask.role == actor.role)
-            if actor.sees_all and actor.unit_code:
+            units = access.reach(system, session, actor)
+            if units is not None:
                 # A chief officer's group is every task of the role in the units they direct.
-                query = query.where(HumanTask.unit_code.in_(system.org(session).subtree(actor.unit_code)))
-            elif not actor.sees_all:
-                query = query.where(HumanTask.unit_code == actor.unit_code)
+                query = query.where(HumanTask.unit_code.in_(sorted(units)))
         if process:
             query = query.where(HumanTask.process_id == process)
         total = session.scalar(select(func.count()).select_from(query.subquery()))
@@ -180,7 +175,8 @@ def reassign_task(system: System, actor: Actor, task_id: str, username: str) -> 
 
 
 def _may_direct(system: System, session, actor: Actor, row) -> None:
-    if actor.unit_code and row.unit_code not in system.org(session).subtree(actor.unit_code):
+    units = access.directed_units(system, session, actor)
+    if units is not None and row.unit_code not in units:
         raise Forbidden("这个任务不属于您督办的单位。")
 
 

@@ -83,17 +83,18 @@ def test_another_units_assistant_cannot_read_claim_or_complete_the_task(client, 
 
 
 def test_a_case_started_in_a_township_is_visible_there_and_in_the_handling_department(client, auth):
-    """An assist case recorded at CA-T01 for a 民政局 matter: the township and CA-MZ see it, CA-T02 does not."""
-    case = start(client, auth, "lina", "assist", matter_code="GR-002")
-    assert case["unit"] == "CA-MZ"
+    """An assist case recorded at CA-T01 for a county 人社局 matter (R-3.3: no township offers 失业保险金):
+    the township and CA-RS see it, CA-T02 does not."""
+    case = start(client, auth, "lina", "assist", matter_code="GR-010")
+    assert case["unit"] == "CA-RS"
     assert client.get(f"{API}/cases/{case['id']}", headers=auth("lina")).status_code == 200
-    assert client.get(f"{API}/cases/{case['id']}", headers=auth("gaohongxia")).status_code == 200
+    assert client.get(f"{API}/cases/{case['id']}", headers=auth("songli")).status_code == 200
     assert client.get(f"{API}/cases/{case['id']}", headers=auth("zhaomin")).status_code == 403
     assert client.get(f"{API}/cases/{case['id']}", headers=auth("lijianhua")).status_code == 403
     # the township assistant sees the case but may not do the department's task
     task = ready_task(case, "guide_materials")
     assert complete(client, auth, task, user="lina").status_code == 403
-    assert complete(client, auth, task, user="xuzhiqiang").status_code == 403  # CA-MZ, but a proxy agent
+    assert complete(client, auth, task, user="pengtao").status_code == 403  # CA-RS, but a proxy agent
 
 
 def test_a_chief_officer_cannot_do_an_assistants_task(client, auth):

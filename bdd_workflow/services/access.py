@@ -1,0 +1,91 @@
+"""Who may see a case, work or direct a task, and whose figures a supervisor reads: the one access rule
+(R-6.2 保密, R-6.4.1 the chief officer directs the cases of the units they direct, R-3.3 three levels).
+
+Every service, page, export, figure and the API asks this module; none decides on its own.
+
+- **Directing roles** (chief officers, the centre office, administrators) see, work and direct within the
+  subtree of their unit: the county chief officer and the centre office the whole county, a township chief
+  officer the township and its villages. Without a unit (an administrator): everything.
+- **Service staff** (consultants, assistants, proxy agents) see their own unit's cases (handled or
+  registered there) and every case that had a task in their unit, so a relayed case stays visible to the
+  units it passed through; they work the tasks of their role in their own unit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from ..db.models import Case, HumanTask
+from ..roles import ADMINISTRATOR, CHIEF_OFFICER, SUPERVISOR
+from ..system import System
+from .identity import SYSTEM, Actor
+
+# Roles whose reach is the subtree of their unit (the whole county without a unit).
+DIRECTING_ROLES = frozenset({CHIEF_OFFICER, SUPERVISOR, ADMINISTRATOR})
+# Every status a task row has: naming them keeps "a task in these units" a range of ix_task_unit_due.
+TASK_STATUSES = ("ready", "completed", "cancelled")
+
+
+def reach(system: System, session, actor: Actor) -> set[str] | None:
+    """The units within the actor's reach; None means every unit."""
+    if actor is SYSTEM:
+        return None
+    if actor.role in DIRECTING_ROLES:
+        if not actor.unit_code:
+            return None
+        org = system.org(session)
+        units = org.subtree(actor.unit_code)
+        return None if len(units) == len(org.by_code) else units
+    return {actor.unit_code} if actor.unit_code else set()
+
+
+def case_units(system: System, session, actor: Actor) -> set[str] | None:
+    """Units whose cases the actor may see (handled, registered or with a task there); None: all (R-6.2)."""
+    return reach(system, session, actor)
+
+
+def case_condition(units: set[str] | None):
+    """The SQL condition for "a case of these units": handled or registered there, or with a task there
+    (any status, so a relayed case stays visible where it passed). None: no condition."""
+    if units is None:
+        return None
+    codes = sorted(units)
+    # IN over a subquery, not EXISTS per case row: each OR term can then use its own index.
+    task_in_units = Case.id.in_(select(HumanTask.case_id).where(HumanTask.status.in_(TASK_STATUSES),
+                                                                HumanTask.unit_code.in_(codes)))
+    return or_(Case.unit_code.in_(codes), Case.started_unit.in_(codes), task_in_units)
+
+
+def visible_case_condition(system: System, session, actor: Actor):
+    """The condition every case list, search, export and figure of ``actor`` is narrowed by."""
+    return case_condition(case_units(system, session, actor))
+
+
+def may_work(system: System, session, actor: Actor, role: str | None, unit: str | None) -> bool:
+    """May ``actor`` work a task of this role in this unit? Their own role; their unit, or (directing roles)
+    a unit they direct."""
+    if role != actor.role:
+        return False
+    units = reach(system, session, actor)
+    return units is None or unit in units
+
+
+def may_direct(system: System, session, actor: Actor, case: Any) -> bool:
+    """May ``actor`` suspend, cancel, migrate or reassign within ``case``? Chief officers for the cases
+    of the units they direct (R-6.4.1), administrators for every case."""
+    if actor.role not in (CHIEF_OFFICER, ADMINISTRATOR):
+        return False
+    units = reach(system, session, actor)
+    return units is None or case.unit_code in units or case.started_unit in units
+
+
+def directed_units(system: System, session, actor: Actor) -> set[str] | None:
+    """The units whose tasks a chief officer may hand to someone else; None: all."""
+    return reach(system, session, actor)
+
+
+def figure_units(system: System, session, actor: Actor) -> set[str] | None:
+    """The units a supervisor's figures, lists and exports cover; None: the whole county."""
+    return reach(system, session, actor)
