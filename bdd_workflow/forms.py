@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .db.models import FormDefinition
 from .errors import DomainError, FormInvalid
 from .phrases import find_forbidden
+from .roles import ROLE_TITLES, TASK_ROLES
 
 log = logging.getLogger(__name__)
 RefCheck = Callable[[str, str], bool]
@@ -35,7 +36,7 @@ RefCheck = Callable[[str, str], bool]
 # asks the database at most this often whether anything was saved (one indexed aggregate query).
 CACHE_SECONDS = 5.0
 REF_KINDS = {"unit": "单位", "matter": "事项", "staff": "工作人员"}
-EXTENSIONS = {"x-applicant-text", "x-ref", "x-signature", "x-enumNames", "x-messages"}
+EXTENSIONS = {"x-applicant-text", "x-ref", "x-signature", "x-enumNames", "x-messages", "x-staffed-by"}
 # The checks whose message a field may word itself (x-messages), e.g. "上门办需要填写上门地址。" for required.
 MESSAGE_KEYWORDS = ("required", "minLength", "maxLength", "pattern", "format", "enum", "minimum", "maximum",
                     "minItems", "const", "type")
@@ -139,7 +140,7 @@ def _check_field(prop: Mapping[str, Any], path: list[Any], problems: list[Proble
     for key in prop:
         if key.startswith("x-") and key not in EXTENSIONS:
             problems.append(Problem("schema", [*path, key], f"不认识的扩展 {key}（可用：x-applicant-text、x-ref、"
-                                                            "x-messages、x-signature）。"))
+                                                            "x-messages、x-signature、x-staffed-by）。"))
     if "x-signature" in prop:
         problems.append(Problem("schema", [*path, "x-signature"],
                                 "x-signature 只能写在 schema 顶层（整张表单需要服务对象签名），不能写在字段上。"))
@@ -150,6 +151,13 @@ def _check_field(prop: Mapping[str, Any], path: list[Any], problems: list[Proble
                                                                 "无效，只能是 unit（单位）、matter（事项）或 staff（工作人员）。"))
         elif kind != "string":
             problems.append(Problem("schema", [*path, "x-ref"], "x-ref 只能用于 type 为 string 的字段（值是编码或用户名）。"))
+    if "x-staffed-by" in prop:
+        # R-9.1.1.2 / R-6.4.3: a unit field a task is sent to names the role that must be on duty there.
+        if prop.get("x-ref") != "unit":
+            problems.append(Problem("schema", [*path, "x-staffed-by"], "x-staffed-by 只能用于 x-ref 为 unit 的字段。"))
+        elif prop["x-staffed-by"] not in TASK_ROLES:
+            problems.append(Problem("schema", [*path, "x-staffed-by"], "x-staffed-by 的值应为一个角色："
+                                    + "、".join(f"{r}（{ROLE_TITLES[r]}）" for r in TASK_ROLES) + "。"))
     if "x-messages" in prop:
         messages = prop["x-messages"]
         if not isinstance(messages, Mapping) or not messages or not all(
@@ -345,6 +353,10 @@ def validate_form(form: Form, data: Any, ref_exists: RefCheck) -> dict[str, Any]
         if ref and isinstance(value, str) and not ref_exists(ref, value):
             label = REF_KINDS.get(ref, ref)
             errors.setdefault(path, []).append(f"{label}编码 {value} 不存在。")
+        elif ref == "unit" and prop.get("x-staffed-by") in ROLE_TITLES and isinstance(value, str) \
+                and not ref_exists(f"unit:{prop['x-staffed-by']}", value):
+            title = ROLE_TITLES[prop["x-staffed-by"]]
+            errors.setdefault(path, []).append(f"单位 {value} 没有在岗的{title}，交过去没有人能接收：请选择有{title}的单位。")
     if errors:
         raise FormInvalid(errors)
     return data

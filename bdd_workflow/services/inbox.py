@@ -13,7 +13,7 @@ from sqlalchemy import case as sql_case
 from .. import formrender
 from ..db.models import Attachment, AuditEvent, Case, CaseLink, HumanTask, Matter, OrgUnit, ProcessDefinition, Staff
 from ..errors import Forbidden, FormInvalid, NotFound, TaskNotReady
-from ..roles import CHIEF_OFFICER, ROLE_TITLES, SUPERVISOR
+from ..roles import CHIEF_OFFICER, ROLE_TITLES
 from ..system import System
 from . import access, attachments, cases, definitions, ledger, tasks
 from .identity import Actor
@@ -208,7 +208,6 @@ def inbox(system: System, actor: Actor, scope: str = "mine", process: str | None
         active = [s for s in staff if s["active"]]
         workable = access.reach(system, session, actor)  # the rule of access.may_work, read once for the page
         directed = access.directed_units(system, session, actor)
-        subtrees: dict[str, set[str]] = {}
         items = []
         for r in found:
             directs = actor.directs_cases and (directed is None or r.unit_code in directed)
@@ -218,9 +217,10 @@ def inbox(system: System, actor: Actor, scope: str = "mine", process: str | None
                 for s in active:
                     if s["role"] != r.role or s["username"] == r.assignee:
                         continue
-                    if s["unit"] == r.unit_code or (s["role"] in (CHIEF_OFFICER, SUPERVISOR) and s["unit"] and r.unit_code in
-                                                     subtrees.setdefault(s["unit"], org.subtree(s["unit"]))):
-                        candidates.append(s)
+                    # anyone of the role in a unit the chief officer directs (tasks.reassign_task's rule)
+                    if directed is None or s["unit"] in directed:
+                        candidates.append(s | {"unit_name": org.name(s["unit"])})
+                candidates.sort(key=lambda s: s["unit"] != r.unit_code)  # the task's own unit first
             items.append({
                 "id": r.id, "case_id": r.case_id, "process": r.process_id, "name": r.name, "title": r.title,
                 "role": r.role, "unit": r.unit_code, "unit_name": org.name(r.unit_code) or r.unit_code,

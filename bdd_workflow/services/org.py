@@ -168,6 +168,9 @@ def list_matters(system: System) -> list[dict[str, Any]]:
 def ref_exists(session, kind: str, value: str) -> bool:
     """For forms' ``x-ref``: does a unit / matter / staff member with this code exist?
     A retired unit does not: it cannot be a dispatch or relay target (its old cases keep its code)."""
+    if kind.startswith("unit:"):  # a unit with an active staff member of this role (x-staffed-by)
+        return session.scalars(select(Staff.id).join(OrgUnit, Staff.unit_id == OrgUnit.id).where(
+            OrgUnit.code == value, OrgUnit.active, Staff.active, Staff.role == kind[5:])).first() is not None
     model, column = {"unit": (OrgUnit, OrgUnit.code), "matter": (Matter, Matter.code),
                      "staff": (Staff, Staff.username)}.get(kind, (None, None))
     if model is None:

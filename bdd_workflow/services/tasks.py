@@ -150,7 +150,9 @@ def unclaim_task(system: System, actor: Actor, task_id: str) -> dict[str, Any]:
 
 
 def reassign_task(system: System, actor: Actor, task_id: str, username: str) -> dict[str, Any]:
-    """A chief officer hands a task to a named staff member of its role and unit (R-6.4.1, R-7.1.1)."""
+    """A chief officer hands a task to a named staff member of its role, in its unit or in any other unit they
+    direct (R-6.4.1, R-7.1.1, R-9.1.1.2): the task then moves to that unit, so it never waits where nobody
+    of the role is on duty."""
     now = system.clock.now()
     with system.db.unit_of_work() as session:
         row = _load(session, task_id)
@@ -163,14 +165,17 @@ def reassign_task(system: System, actor: Actor, task_id: str, username: str) -> 
         if staff is None:
             raise FormInvalid({"assignee": [f"工作人员 {username} 不存在或已停用。"]})
         target = actor_of(staff)
-        try:
-            _may_work_on(system, session, target, row)
-        except Forbidden:
-            raise FormInvalid({"assignee": [f"{staff.name} 的角色或单位不能办理这个任务。"]}) from None
-        previous = row.assignee
+        directed = access.directed_units(system, session, actor)
+        if target.role != row.role:
+            raise FormInvalid({"assignee": [f"{staff.name} 的角色不能办理这个任务。"]})
+        if directed is not None and target.unit_code not in directed:
+            raise FormInvalid({"assignee": [f"{staff.name} 不在您督办的单位，不能改派给他（她）。"]})
+        previous, previous_unit = row.assignee, row.unit_code
         row.assignee, row.claimed_at = username, now
+        if target.unit_code != row.unit_code:
+            row.unit_code = target.unit_code  # the task follows its new holder to their unit
         audit(session, now, actor.username, "task_reassigned", case_id=row.case_id, task_id=row.id, element=row.name,
-              detail={"from": previous, "to": username})
+              detail={"from": previous, "to": username, "from_unit": previous_unit, "to_unit": row.unit_code})
         return task_view(row, now)
 
 

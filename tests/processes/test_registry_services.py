@@ -257,6 +257,10 @@ def test_r_3_3_a_retired_unit_leaves_the_pickers_but_not_old_records(system, des
         desk.do(order["id"], "dispatch_work_order", {"dispatch_unit": "CA-T01-V09", "work_order_summary": "咨询"})
     assert "CA-T01-V09" in caught.value.errors["dispatch_unit"][0]
     registry.set_unit_active(system, admin, "CA-T01-V09", True)
+    with pytest.raises(FormInvalid) as caught:  # back, but nobody works there yet (R-9.1.1.2)
+        desk.do(order["id"], "dispatch_work_order", {"dispatch_unit": "CA-T01-V09", "work_order_summary": "咨询"})
+    assert "没有在岗的帮办员" in caught.value.errors["dispatch_unit"][0]
+    registry.register_staff(system, admin, new_staff(unit="CA-T01-V09"))
     desk.do(order["id"], "dispatch_work_order", {"dispatch_unit": "CA-T01-V09", "work_order_summary": "咨询"})
     assert desk.case(order["id"])["unit"] == "CA-T01-V09"
 

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from bdd_workflow.db.models import Case
-from bdd_workflow.errors import Forbidden
-from bdd_workflow.services import public
+from bdd_workflow.errors import Forbidden, FormInvalid
+from bdd_workflow.services import public, registry, tasks
 from bdd_workflow.services.cases import get_case
 
 
@@ -83,3 +83,70 @@ def test_r_6_2_a_village_does_not_see_another_village_s_case(desk):
     assert case["unit"] == "CA-T02-V01"
     with pytest.raises(Forbidden):
         get_case(desk.system, desk.actor("luxuemei"), case["id"])
+
+
+# --- dispatch that always reaches someone (R-9.1.1.2, R-6.4.3) --------------------------------------------
+
+def _unanswerable_consultation(desk, form):
+    case = desk.start("consultation", by="zhaolina", channel="phone", matter_code="GR-002")
+    desk.do(case["id"], "record_consultation", form("record_consultation", answerable=False))
+    return case
+
+
+def test_r_9_1_1_2_a_work_order_to_a_unit_without_an_assistant_is_refused(desk, form):
+    """R-9.1.1.2 交办相关部门帮办员: 北关村 (CA-T01-V02) has a proxy agent but no assistant, so nobody could take
+    the work order: refused on the field, the case still waits for the dispatch."""
+    case = _unanswerable_consultation(desk, form)
+    with pytest.raises(FormInvalid) as caught:
+        desk.do(case["id"], "dispatch_work_order", form("dispatch_work_order", dispatch_unit="CA-T01-V02"))
+    assert "没有在岗的帮办员" in caught.value.errors["dispatch_unit"][0]
+    assert desk.ready_names(case["id"]) == ["dispatch_work_order"]
+    desk.do(case["id"], "dispatch_work_order", form("dispatch_work_order", dispatch_unit="CA-T01-V01"))
+    assert desk.task(case["id"], "contact_applicant").unit_code == "CA-T01-V01"
+
+
+def test_r_9_1_1_2_a_unit_whose_only_assistant_left_takes_no_work_order(desk, form, system):
+    """R-9.1.1.2: the assistant of 东关社区 is deactivated: the station takes no work order until someone is."""
+    registry.set_staff_active(system, desk.actor("chenguodong"), "luxuemei", False, "调离")
+    case = _unanswerable_consultation(desk, form)
+    with pytest.raises(FormInvalid) as caught:
+        desk.do(case["id"], "dispatch_work_order", form("dispatch_work_order", dispatch_unit="CA-T01-V01"))
+    assert "dispatch_unit" in caught.value.errors
+
+
+def test_r_6_4_3_a_relay_to_a_unit_without_a_proxy_agent_is_refused(desk, form):
+    """R-6.4.3 互动接力: 东关社区's proxy agent is the receiving end; 南关村 (CA-T01-V03) has none."""
+    case = desk.start("proxy", by="xuzhiqiang", matter_code="GR-003")
+    desk.do(case["id"], "record_entrustment", form("record_entrustment"))
+    desk.do(case["id"], "submit_on_behalf", form("submit_on_behalf"))
+    with pytest.raises(FormInvalid) as caught:
+        desk.do(case["id"], "track_approval", form("track_approval", needs_correction=False, relay_to_unit="CA-T01-V03",
+                                                   relay_reason="需村里核实"))
+    assert "没有在岗的代办员" in caught.value.errors["relay_to_unit"][0]
+    assert desk.ready_names(case["id"]) == ["track_approval"]
+
+
+# --- reassignment across the units a chief officer directs (R-6.4.1, R-7.1.1) ------------------------------
+
+def test_r_6_4_1_a_township_chief_officer_reassigns_a_village_task_to_the_township(desk, system):
+    """The task moves with its new holder to 成安镇, who can then do it; another township is out of reach."""
+    case = desk.start("assist", by="luxuemei", matter_code="GR-007")
+    task = desk.task(case["id"], "guide_materials")
+    chief = desk.actor("wangjianjun")
+    with pytest.raises(FormInvalid) as caught:
+        tasks.reassign_task(system, chief, task.id, "zhaomin")  # 商城镇's assistant
+    assert "不在您督办的单位" in caught.value.errors["assignee"][0]
+    with pytest.raises(FormInvalid):
+        tasks.reassign_task(system, chief, task.id, "zhanglei")  # 成安镇, but a proxy agent
+    moved = tasks.reassign_task(system, chief, task.id, "lina")
+    assert (moved["assignee"], moved["unit"]) == ("lina", "CA-T01")
+    result = tasks.complete_task(system, desk.actor("lina"), task.id, {"guidance": "您好，请按告知单准备材料。",
+                                                                     "materials_complete": True})
+    assert result["case"]["status"] == "running"
+
+
+def test_r_6_4_1_a_township_chief_officer_directs_no_task_of_another_township(desk, system):
+    case = desk.start("assist", by="houjinfeng", matter_code="GR-007")  # 商城村
+    task = desk.task(case["id"], "guide_materials")
+    with pytest.raises(Forbidden):
+        tasks.reassign_task(system, desk.actor("wangjianjun"), task.id, "lina")

@@ -205,9 +205,25 @@ def test_x_ref_uses_the_callback_and_refuses_an_unknown_unit(forms):
 
     good = {"dispatch_unit": "CA-MZ", "work_order_summary": "低保政策咨询"}
     assert forms.validate("consultation_dispatch_work_order", good, ref) == good
-    assert asked == [("unit", "CA-MZ")]
+    # x-staffed-by: the unit must exist, and have an assistant on duty (R-9.1.1.2)
+    assert asked == [("unit", "CA-MZ"), ("unit:assistant", "CA-MZ")]
     errors = errors_of(forms, "consultation_dispatch_work_order", {**good, "dispatch_unit": "CA-NOWHERE"}, ref)
     assert errors == {"dispatch_unit": ["单位编码 CA-NOWHERE 不存在。"]}
+
+
+def test_r_9_1_1_2_x_staffed_by_refuses_a_unit_nobody_of_the_role_works_in(forms):
+    good = {"dispatch_unit": "CA-T01-V02", "work_order_summary": "低保政策咨询"}
+    errors = errors_of(forms, "consultation_dispatch_work_order", good, lambda kind, value: kind == "unit")
+    assert errors == {"dispatch_unit": ["单位 CA-T01-V02 没有在岗的帮办员，交过去没有人能接收：请选择有帮办员的单位。"]}
+
+
+def test_x_staffed_by_names_a_role_on_a_unit_field():
+    from bdd_workflow.forms import check_definition
+    problems = check_definition("t", {"type": "object", "properties": {
+        "a": {"type": "string", "x-staffed-by": "assistant"},
+        "b": {"type": "string", "x-ref": "unit", "x-staffed-by": "janitor"}}}, {})
+    messages = " ".join(p.message for p in problems)
+    assert "只能用于 x-ref 为 unit 的字段" in messages and "x-staffed-by 的值应为一个角色" in messages
 
 
 def test_x_ref_staff_and_matter(forms):

@@ -238,16 +238,20 @@ def test_claiming_a_task_someone_else_holds_shows_the_message(client, login, csr
 
 
 def test_r_7_1_1_chief_officer_reassigns_a_task(client, login, csrf, assist_spj):
-    """R-6.4.1, R-7.1.1: the chief officer hands a task to a named staff member of its role and unit."""
+    """R-6.4.1, R-7.1.1: the chief officer hands a task to a named staff member of its role, its own unit's
+    first, then those of the other units they direct (named with their unit)."""
     _, task = assist_spj
     login("zhangwei")
     doc = page(client.get("/", query_string={"scope": "group"}))
     options = doc.xpath(f'//form[@action="/tasks/{task.id}/reassign"]//option/@value')
-    assert set(options) == {"", "lijianhua", "guomin"}
+    assert options[:3] == ["", "lijianhua", "guomin"]
+    assert {"gaohongxia", "lina", "luxuemei"} <= set(options) and "yangfan" not in options  # assistants only
+    labels = doc.xpath(f'//form[@action="/tasks/{task.id}/reassign"]//option[@value="luxuemei"]/text()')
+    assert labels == ["路雪梅（东关社区综合服务站）"]
     response = post(client, csrf, f"/tasks/{task.id}/reassign", {"username": "guomin", "next": "/?scope=group"},
                     follow_redirects=True)
     assert "改派" in flashes(response)
-    wrong = post(client, csrf, f"/tasks/{task.id}/reassign", {"username": "gaohongxia", "next": "/"},
+    wrong = post(client, csrf, f"/tasks/{task.id}/reassign", {"username": "yangfan", "next": "/"},
                  follow_redirects=True)
     assert "不能办理这个任务" in flashes(wrong)
     login("guomin")
