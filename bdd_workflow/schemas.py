@@ -170,12 +170,47 @@ class LinkedCaseSchema(Schema):
     status = fields.String()
 
 
+class RelaySchema(Schema):
+    """One hop of 互动接力 (R-6.4.3)."""
+
+    id = fields.Integer()
+    case_id = fields.Integer()
+    role = fields.String(metadata={"description": "the role that works the case on both sides"})
+    from_unit = fields.String()
+    from_unit_name = fields.String()
+    to_unit = fields.String()
+    to_unit_name = fields.String()
+    direction = fields.String(metadata={"description": "up | down | across (by level)"})
+    reason = fields.String()
+    materials = fields.String(allow_none=True, metadata={"description": "what is handed over with the case"})
+    step = fields.String(allow_none=True, metadata={"description": "the step it was relayed from"})
+    status = fields.String(metadata={"description": "pending | accepted | returned"})
+    requested_by = fields.String()
+    requested_at = fields.DateTime()
+    answered_by = fields.String(allow_none=True)
+    answered_at = fields.DateTime(allow_none=True)
+    answer_note = fields.String(allow_none=True)
+
+
+class RelayRequest(StrictSchema):
+    to_unit = fields.String(required=True, validate=validate.Length(1, 32),
+                            metadata={"description": "the receiving unit: active, with active staff of the role"})
+    reason = fields.String(required=True, validate=validate.Length(1, 500))
+    materials = fields.String(load_default="", validate=validate.Length(0, 2000))
+
+
+class RelayAnswer(StrictSchema):
+    note = fields.String(load_default="", validate=validate.Length(0, 500),
+                         metadata={"description": "required when sending the relay back"})
+
+
 class CaseSchema(CaseSummarySchema):
     tasks = fields.List(fields.Nested(TaskSchema))
     completed_tasks = fields.List(fields.Nested(TaskSchema))
     timers = fields.List(fields.Nested(TimerSchema))
     history = fields.List(fields.Nested(HistorySchema))
     linked_cases = fields.List(fields.Nested(LinkedCaseSchema))
+    relays = fields.List(fields.Nested(RelaySchema), metadata={"description": "every relay hop, oldest first (R-6.4.3)"})
 
 
 class TaskDetailSchema(TaskSchema):

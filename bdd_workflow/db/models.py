@@ -259,6 +259,33 @@ class HumanTask(Base):
     case: Mapped[Case] = relationship(lazy="raise")
 
 
+class CaseRelay(Base):
+    """互动接力 (R-6.4.3): one hop of a case between units, asked by the staff holding it and accepted
+    or sent back by the receiving unit's staff of the role. Pending ones are the receivers' inbox."""
+
+    __tablename__ = "case_relay"
+    __table_args__ = (
+        Index("ix_relay_pending", "status", "to_unit", "role", "requested_at"),
+        Index("ix_relay_case", "case_id", "requested_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
+    role: Mapped[str] = mapped_column(String(32))  # who works the case on both sides
+    from_unit: Mapped[str] = mapped_column(String(32))
+    to_unit: Mapped[str] = mapped_column(String(32))
+    direction: Mapped[str] = mapped_column(String(8))  # up | down | across (by the org tree)
+    reason: Mapped[str] = mapped_column(Text)
+    materials: Mapped[str | None] = mapped_column(Text)  # what is handed over with the case
+    task_name: Mapped[str | None] = mapped_column(String(100))  # the step it was relayed from
+    status: Mapped[str] = mapped_column(String(16))  # pending | accepted | returned
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime]
+    answered_by: Mapped[str | None] = mapped_column(String(64))
+    answered_at: Mapped[datetime | None]
+    answer_note: Mapped[str | None] = mapped_column(Text)
+
+
 class PendingTimer(Base):
     """A timer the case waits on. The database, not the scheduler, is the truth about what is due."""
 

@@ -141,6 +141,21 @@ class Runner:
             task._set_internal_data(event_fired=True)
         return self._advance(workflow, ctx, before)
 
+    def relay(self, workflow: BpmnWorkflow, from_unit: str, to_unit: str, role: str | None, ctx: RunContext) -> RunResult:
+        """Hand the case to another unit (互动接力, R-6.4.3): ``handling_unit`` becomes ``to_unit`` in the data
+        every open task carries forward, and the open steps of ``role`` held at ``from_unit`` move there."""
+        self._attach(workflow, ctx)
+        workflow.data["handling_unit"] = to_unit
+        for task in self._all_tasks(workflow):
+            if task.state not in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
+                continue
+            task.data["handling_unit"] = to_unit
+            task.data["relay_from_unit"] = from_unit
+            if (task.state == TaskState.READY and task.task_spec.manual and role_of_lane(task.task_spec.lane) == role
+                    and task._get_internal_data("bdd_unit") == from_unit):
+                task._set_internal_data(bdd_unit=to_unit)
+        return self._describe(workflow, ctx)
+
     def view(self, workflow: BpmnWorkflow, ctx: RunContext) -> RunResult:
         """Describe a workflow without running it."""
         self._attach(workflow, ctx)

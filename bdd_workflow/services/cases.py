@@ -380,7 +380,13 @@ def case_view(system: System, session, case: Case, actor: Actor) -> dict[str, An
                           "direction": "to", "status": c.status} for link, c in links_out]
         + [{"id": c.id, "number": c.number, "process": c.process_id, "relation": link.relation,
             "direction": "from", "status": c.status} for link, c in links_in],
+        "relays": _relays_of(system, session, case.id),
     }
+
+
+def _relays_of(system: System, session, case_id: int) -> list[dict[str, Any]]:
+    from .relays import case_relays  # relays builds on this module: imported when a case is shown
+    return case_relays(system, session, case_id)
 
 
 def get_case(system: System, actor: Actor, case_id: int) -> dict[str, Any]:

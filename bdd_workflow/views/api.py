@@ -11,7 +11,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import schemas as s
 from ..errors import AuthenticationRequired, DomainError
-from ..services import attachments, cases, definitions, identity, ledger, metrics, modeler, org, tasks, timers
+from ..services import attachments, cases, definitions, identity, ledger, metrics, modeler, org, relays, tasks, timers
 from ..system import System
 from ..services import forms_admin as forms_service
 from ..services import case_admin, heatmap as heat
@@ -44,6 +44,10 @@ ATTACHMENT = s.AttachmentSchema()
 ATTACHMENT_LIST = s.AttachmentSchema(many=True)
 PROCESS_VERSION_LIST = s.ProcessVersionSchema(many=True)
 VALIDATION_REPORT = s.ValidationReport()
+RELAY = s.RelaySchema()
+RELAY_LIST = s.RelaySchema(many=True)
+RELAY_REQUEST = s.RelayRequest()
+RELAY_ANSWER = s.RelayAnswer()
 
 
 def system() -> System:
@@ -147,6 +151,32 @@ def list_cases():
 @authenticated
 def get_case(case_id: int):
     return CASE_SCHEMA.dump(cases.get_case(system(), g.actor, case_id))
+
+
+@api.post("/cases/<int:case_id>/relays")
+@authenticated
+def request_relay(case_id: int):
+    payload = body(RELAY_REQUEST)
+    return RELAY.dump(relays.request_relay(system(), g.actor, case_id, payload["to_unit"], payload["reason"],
+                                           payload["materials"])), 201
+
+
+@api.get("/relays")
+@authenticated
+def pending_relays():
+    return jsonify(RELAY_LIST.dump(relays.pending_for(system(), g.actor)))
+
+
+@api.post("/relays/<int:relay_id>/accept")
+@authenticated
+def accept_relay(relay_id: int):
+    return RELAY.dump(relays.answer_relay(system(), g.actor, relay_id, True, body(RELAY_ANSWER)["note"]))
+
+
+@api.post("/relays/<int:relay_id>/return")
+@authenticated
+def return_relay(relay_id: int):
+    return RELAY.dump(relays.answer_relay(system(), g.actor, relay_id, False, body(RELAY_ANSWER)["note"]))
 
 
 @api.get("/tasks")

@@ -29,6 +29,14 @@ ROUTES = [
     ("/cases", "post", "发起办件", s.StartCaseRequest, 201, s.CaseSchema, (401, 403, 404, 422), None),
     ("/cases", "get", "可见的办件", None, 200, s.CasePage, (401, 422), s.CaseQuery),
     ("/cases/{case_id}", "get", "办件详情：待办、已办、计时器、历史、关联办件", None, 200, s.CaseSchema, (401, 403, 404), None),
+    ("/cases/{case_id}/relays", "post", "互动接力（R-6.4.3）：正在办理帮办、代办办件当前步骤的工作人员把办件交给另一层级的单位，"
+     "写明原因和移交材料；接收单位须有在岗的同角色人员，涉企事项不离开行政审批局，不能交给本单位", s.RelayRequest, 201,
+     s.RelaySchema, (401, 403, 404, 409, 422), None),
+    ("/relays", "get", "等我接收的接力（本单位、本角色）", None, 200, s.RelaySchema(many=True), (401,), None),
+    ("/relays/{relay_id}/accept", "post", "接收接力：办件及本角色的待办转到本单位", s.RelayAnswer, 200, s.RelaySchema,
+     (401, 403, 404, 409, 422), None),
+    ("/relays/{relay_id}/return", "post", "退回接力（须写明原因）：办件留在原单位", s.RelayAnswer, 200, s.RelaySchema,
+     (401, 403, 404, 409, 422), None),
     ("/tasks", "get", "待办箱（我的 / 本组）", None, 200, s.TaskPage, (401, 422), s.TaskQuery),
     ("/tasks/{task_id}", "get", "任务详情：表单与一次性告知", None, 200, s.TaskDetailSchema, (401, 403, 404), None),
     ("/tasks/{task_id}/claim", "post", "认领任务", None, 200, s.TaskSchema, (401, 403, 404, 409), None),
@@ -202,7 +210,7 @@ def _base_spec() -> dict:
         parameters = [{"in": "path", "name": name, "required": True,
                        "schema": {"type": "string"} if name in ("task_id", "process_id", "name")
                        else {"type": "integer", "minimum": 0, "maximum": MAX_ROW_ID}}  # app.RowId
-                      for name in ("case_id", "task_id", "attachment_id", "process_id", "name") if "{" + name + "}" in path]
+                      for name in ("case_id", "task_id", "attachment_id", "relay_id", "process_id", "name") if "{" + name + "}" in path]
         if query is not None:
             parameters.append({"in": "query", "schema": query})
         if parameters:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bdd_workflow.db.models import Case
-from bdd_workflow.errors import Forbidden, FormInvalid
-from bdd_workflow.services import public, registry, tasks
+from bdd_workflow.db.models import Case, LedgerEntry
+from bdd_workflow.errors import Conflict, Forbidden, FormInvalid, NotFound
+from bdd_workflow.services import public, registry, relays, tasks
 from bdd_workflow.services.cases import get_case
 
 
@@ -150,3 +150,110 @@ def test_r_6_4_1_a_township_chief_officer_directs_no_task_of_another_township(de
     task = desk.task(case["id"], "guide_materials")
     with pytest.raises(Forbidden):
         tasks.reassign_task(system, desk.actor("wangjianjun"), task.id, "lina")
+
+
+# --- 互动接力 at any step, both ways (R-6.4.3, R-3.3) -----------------------------------------------------
+
+def _relay_history(desk, case_id):
+    return [(h["action"], h["detail"].get("from_unit"), h["detail"].get("to_unit"))
+            for h in desk.case(case_id)["history"] if h["action"].startswith("relay_")]
+
+
+def test_r_6_4_3_village_to_township_and_the_result_back_down(desk, form, system):
+    """A village proxy case goes up to 成安镇 at its first step, the township agent accepts and works it, then
+    relays it back down to the village, which hands the result to the applicant. Every hop is in the case
+    history, in the ledger on both sides, and on the case (relays)."""
+    case = desk.start("proxy", by="zhaoyanling", matter_code="GR-007")
+    assert case["unit"] == "CA-T01-V01"
+    up = relays.request_relay(system, desk.actor("zhaoyanling"), case["id"], "CA-T01", "需乡镇统一报送审批",
+                              "代办服务委托书、身份证复印件")
+    assert (up["direction"], up["status"], up["step"]) == ("up", "pending", "record_entrustment")
+    assert [r["id"] for r in relays.pending_for(system, desk.actor("zhanglei"))] == [up["id"]]
+    assert relays.pending_for(system, desk.actor("zhaoyanling")) == []
+    relays.answer_relay(system, desk.actor("zhanglei"), up["id"], True, "材料已收到")
+    view = desk.case(case["id"])
+    assert view["unit"] == "CA-T01"
+    assert [(t["name"], t["unit"], t["assignee"]) for t in view["tasks"]] == [("record_entrustment", "CA-T01", None)]
+    desk.do(case["id"], "record_entrustment", form("record_entrustment"), by="zhanglei")
+    desk.do(case["id"], "submit_on_behalf", form("submit_on_behalf"), by="zhanglei")
+    assert desk.task(case["id"], "track_approval").unit_code == "CA-T01"  # later steps follow the handling unit
+    down = relays.request_relay(system, desk.actor("zhanglei"), case["id"], "CA-T01-V01", "审批已办结，请向服务对象交付结果")
+    assert down["direction"] == "down"
+    relays.answer_relay(system, desk.actor("zhaoyanling"), down["id"], True)
+    assert desk.task(case["id"], "track_approval").unit_code == "CA-T01-V01"
+    desk.do(case["id"], "track_approval", form("track_approval", needs_correction=False), by="zhaoyanling")
+    assert desk.task(case["id"], "hand_over_results").unit_code == "CA-T01-V01"
+    assert _relay_history(desk, case["id"]) == [
+        ("relay_requested", "CA-T01-V01", "CA-T01"), ("relay_accepted", "CA-T01-V01", "CA-T01"),
+        ("relay_requested", "CA-T01", "CA-T01-V01"), ("relay_accepted", "CA-T01", "CA-T01-V01")]
+    assert [(r["from_unit"], r["to_unit"], r["status"]) for r in desk.case(case["id"])["relays"]] == [
+        ("CA-T01-V01", "CA-T01", "accepted"), ("CA-T01", "CA-T01-V01", "accepted")]
+    with system.db.unit_of_work(write=False) as session:
+        ledger = [(e.step, e.unit_code, e.actor) for e in session.scalars(
+            select(LedgerEntry).where(LedgerEntry.case_id == case["id"], LedgerEntry.step.like("relay_%"))
+            .order_by(LedgerEntry.id))]
+    assert ledger == [("relay_requested", "CA-T01-V01", "zhaoyanling"), ("relay_accepted", "CA-T01", "zhanglei"),
+                      ("relay_requested", "CA-T01", "zhanglei"), ("relay_accepted", "CA-T01-V01", "zhaoyanling")]
+    # the village that passed the case on still sees it; the township that held it too
+    assert get_case(system, desk.actor("luxuemei"), case["id"])["unit"] == "CA-T01-V01"
+    assert get_case(system, desk.actor("lina"), case["id"])["id"] == case["id"]
+
+
+def test_r_6_4_3_an_assist_case_is_relayed_too_and_can_be_sent_back(desk, system):
+    """The receiver sends it back with a reason: nothing moves; the reason is on the case."""
+    case = desk.start("assist", by="luxuemei", matter_code="GR-007")
+    relay = relays.request_relay(system, desk.actor("luxuemei"), case["id"], "CA-T01", "申请人要求到镇里办理")
+    with pytest.raises(FormInvalid) as caught:
+        relays.answer_relay(system, desk.actor("lina"), relay["id"], False, "")
+    assert "answer_note" in caught.value.errors
+    returned = relays.answer_relay(system, desk.actor("lina"), relay["id"], False, "本事项村里即可办理，请继续办理")
+    assert returned["status"] == "returned"
+    view = desk.case(case["id"])
+    assert view["unit"] == "CA-T01-V01" and view["tasks"][0]["unit"] == "CA-T01-V01"
+    assert view["relays"][0]["answer_note"] == "本事项村里即可办理，请继续办理"
+    with pytest.raises(Conflict):  # answered once
+        relays.answer_relay(system, desk.actor("lina"), relay["id"], True)
+
+
+@pytest.mark.parametrize(("to_unit", "words"), [
+    ("", "请选择接力单位"),
+    ("CA-NOWHERE", "不存在或已撤销"),
+    ("CA-T01-V01", "不能接力给本单位"),
+    ("CA-T01-V03", "没有在岗的帮办员"),  # 南关村 has no assistant
+])
+def test_r_6_4_3_a_relay_target_is_checked_and_nothing_changes(desk, system, to_unit, words):
+    case = desk.start("assist", by="luxuemei", matter_code="GR-007")
+    with pytest.raises(FormInvalid) as caught:
+        relays.request_relay(system, desk.actor("luxuemei"), case["id"], to_unit, "试一下")
+    assert words in caught.value.errors["to_unit"][0]
+    assert desk.case(case["id"])["relays"] == []
+    assert [h["action"] for h in desk.case(case["id"])["history"] if h["action"].startswith("relay")] == []
+
+
+def test_r_1_an_enterprise_case_never_leaves_the_approval_bureau(desk, system):
+    case = desk.start("proxy", by="yangfan", matter_code="QY-001", applicant_type="enterprise")
+    with pytest.raises(FormInvalid) as caught:
+        relays.request_relay(system, desk.actor("yangfan"), case["id"], "CA-T01", "企业在成安镇")
+    assert "行政审批局负责全过程代办" in caught.value.errors["to_unit"][0]
+
+
+def test_r_6_4_3_only_the_holder_relays_and_only_the_receiver_answers(desk, system):
+    case = desk.start("assist", by="luxuemei", matter_code="GR-007")
+    with pytest.raises(Forbidden):  # the station's proxy agent sees the case but does not hold the assistant's step
+        relays.request_relay(system, desk.actor("zhaoyanling"), case["id"], "CA-T01", "我来办")
+    for outsider in ("lina", "zhaomin"):  # the township's and another township's assistants do not even see it
+        with pytest.raises(NotFound):
+            relays.request_relay(system, desk.actor(outsider), case["id"], "CA-T02", "我来办")
+    relay = relays.request_relay(system, desk.actor("luxuemei"), case["id"], "CA-T01", "需镇里办理")
+    with pytest.raises(Conflict):  # one pending relay at a time
+        relays.request_relay(system, desk.actor("luxuemei"), case["id"], "CA-MZ", "或者县里")
+    with pytest.raises(Forbidden):  # the sender cannot accept for the receiver
+        relays.answer_relay(system, desk.actor("luxuemei"), relay["id"], True)
+    with pytest.raises(NotFound):  # a proxy agent of the receiving unit is not the role, and sees nothing of it
+        relays.answer_relay(system, desk.actor("zhanglei"), relay["id"], True)
+
+
+def test_r_6_4_3_consultations_are_not_relayed(desk, system):
+    case = desk.start("consultation", by="zhaolina", channel="phone", matter_code="GR-002")
+    with pytest.raises(Conflict):
+        relays.request_relay(system, desk.actor("zhaolina"), case["id"], "CA-T01", "转给乡镇")
