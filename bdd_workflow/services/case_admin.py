@@ -96,7 +96,7 @@ def diagram_state(system: System, actor: Actor, case_id: int) -> dict[str, Any]:
 
     def element(bpmn_id: str) -> dict[str, Any]:
         return elements.setdefault(bpmn_id, {"id": bpmn_id, "title": None, "states": [], "runs": [],
-                                             "active": [], "timers": []})
+                                             "active": [], "timers": [], "relays": []})
 
     for bpmn_id in completed:
         element(bpmn_id)["states"].append("completed")
@@ -124,6 +124,13 @@ def diagram_state(system: System, actor: Actor, case_id: int) -> dict[str, Any]:
             "created_at": _iso(row.created_at), "created_local": local(row.created_at),
             "due_at": _iso(row.due_at), "due_local": local(row.due_at),
         })
+    for hop in view["relays"]:  # 互动接力: on the step the case was handed on from
+        if hop["step"]:
+            element(hop["step"])["relays"].append({
+                "from": hop["from_unit_name"], "to": hop["to_unit_name"], "direction": hop["direction_title"],
+                "status": hop["status_title"], "reason": hop["reason"], "materials": hop["materials"],
+                "note": hop["answer_note"], "at_local": local(hop["requested_at"]),
+                "by": names.get(hop["requested_by"], hop["requested_by"])})
     for timer in timers:
         entry = element(timer.name)
         entry["title"] = entry["title"] or timer.title

@@ -15,7 +15,7 @@ from ..db.models import Attachment, AuditEvent, Case, CaseLink, HumanTask, Matte
 from ..errors import Forbidden, FormInvalid, NotFound, TaskNotReady
 from ..roles import CHIEF_OFFICER, ROLE_TITLES
 from ..system import System
-from . import access, attachments, cases, definitions, ledger, tasks
+from . import access, attachments, cases, definitions, ledger, relays, tasks
 from .identity import Actor
 
 PROCESS_TITLES = {
@@ -33,6 +33,7 @@ ACTION_TITLES = {
     "case_started": "受理登记", "task_claimed": "认领任务", "task_unclaimed": "退回任务", "task_reassigned": "改派任务",
     "task_completed": "办理", "timer_fired": "超过时限", "case_completed": "办结", "attachment_added": "上传附件",
     "case_migrated": "迁移版本", "case_cancelled": "撤销办件", "case_suspended": "暂停办件", "case_resumed": "恢复办件",
+    "relay_requested": "发出互动接力", "relay_accepted": "接收互动接力", "relay_returned": "退回互动接力",
 }
 # Staff record these offline (R-9.1.2, R-9.3.1) or at the hotline; callbacks and rectifications start themselves.
 INTAKE_PROCESSES = ("assist", "proxy", "onsite", "consultation", "complaint")
@@ -42,6 +43,8 @@ PER_PAGE = 50
 LEDGER_EXTRA = {"type": "object", "properties": {
     "channel": {"title": "受理渠道", "oneOf": [{"const": k, "title": v} for k, v in CHANNEL_TITLES.items()]},
     "source": {"title": "来源办件"}, "due_at": {"title": "时限"}, "attached_to": {"title": "所属环节"},
+    "from_unit": {"title": "交出单位", "x-ref": "unit"}, "to_unit": {"title": "接收单位", "x-ref": "unit"},
+    "reason": {"title": "接力原因"}, "materials": {"title": "移交材料"}, "note": {"title": "接收或退回说明"},
 }}
 
 TASK = HumanTask.__table__
@@ -306,7 +309,10 @@ def task_page(system: System, actor: Actor, task_id: str, have: list[int] | None
     rule = formrender.signature_rule(schema)
     checklist = formrender.material_checklist(detail["notice"], have or [])
     ready = detail["status"] == "ready"
+    can_work = ready and may_work and detail["assignee"] in (None, actor.username)
     return detail | {
+        # 互动接力 (R-6.4.3): whoever works an open step of an assist or proxy case may hand it on.
+        "relay": relays.relay_panel(system, actor, detail["case_id"]) if can_work else None,
         "refs": refs, "names": names, "checklist": checklist, "material_groups": formrender.material_groups(schema),
         "attachments": [attachments.view(a) for a in files],
         "signature_rule": rule, "signed": any(a.kind == "signature" and a.task_id == task_id for a in files),

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 
 from ..db.models import MAX_ROW_ID, CaseRelay, HumanTask, Matter, OrgUnit, Staff
 from ..errors import Conflict, Forbidden, FormInvalid, NotFound
+from ..formrender import LEVEL_TITLES
 from ..roles import ROLE_TITLES
 from ..system import System
 from . import access
@@ -28,6 +29,7 @@ MAX_REASON = 500
 MAX_MATERIALS = 2000
 MAX_NOTE = 500
 DIRECTION_TITLES = {"up": "向上接力", "down": "向下接力", "across": "平级接力"}
+
 STATUS_TITLES = {"pending": "待接收", "accepted": "已接收", "returned": "已退回"}
 
 
@@ -206,6 +208,20 @@ def pending_for(system: System, actor: Actor) -> list[dict[str, Any]]:
         rows = session.scalars(query.order_by(CaseRelay.requested_at).limit(200)).all()
         org = system.org(session)
         return [relay_view(r, org) for r in rows]
+
+
+def relay_panel(system: System, actor: Actor, case_id: int) -> dict[str, Any] | None:
+    """What the task page offers the holder of a relayable case: the targets, or the relay already waiting."""
+    with system.db.unit_of_work(write=False) as session:
+        case = load_case(session, case_id) if 0 < case_id <= MAX_ROW_ID else None
+        if case is None or case.process_id not in RELAY_PROCESSES:
+            return None
+        pending = session.scalars(select(CaseRelay).where(CaseRelay.case_id == case_id, CaseRelay.status == "pending")).first()
+        if pending is not None:
+            return {"pending": relay_view(pending, system.org(session)), "targets": []}
+    targets = [t | {"label": f"{DIRECTION_TITLES[t['direction']]} · [{LEVEL_TITLES.get(t['level'], t['level'])}] {t['name']}"
+                    + ("（受理单位）" if t["faces_applicant"] else "")} for t in relay_targets(system, actor, case_id)]
+    return {"pending": None, "targets": targets}
 
 
 def relay_targets(system: System, actor: Actor, case_id: int) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from marshmallow import ValidationError
 from .. import formrender, schemas
 from ..errors import AuthenticationRequired, Conflict, Forbidden, FormInvalid
 from ..roles import ADMINISTRATOR, CHIEF_OFFICER, CONSULTANT, SUPERVISOR
-from ..services import attachments, case_admin, cases, identity, metrics, supervision, tasks
+from ..services import attachments, case_admin, cases, identity, metrics, relays, supervision, tasks
 from ..services import inbox as desk
 from ..workdays import day_or_none
 from .public import viewer_installed
@@ -123,7 +123,8 @@ def inbox():
     result = desk.inbox(system(), g.actor, scope=_arg("scope") or "mine", process=_arg("process"),
                         matter=_arg("matter"), unit=_arg("unit"), due=_arg("due"), role=_arg("role"),
                         sort=_arg("sort") or "due", page=_page())
-    return render_template("staff/inbox.html", inbox=result, now=system().clock.now())
+    return render_template("staff/inbox.html", inbox=result, relays=relays.pending_for(system(), g.actor),
+                           now=system().clock.now())
 
 
 @staff.post("/tasks/<task_id>/claim")
@@ -185,6 +186,43 @@ def task(task_id: str):
     form = formrender.render(page["form"] or {}, page["ui"], values or {}, errors, page["refs"])
     return render_template("staff/task.html", page=page, form=form, message=message, have=have,
                            now=system().clock.now()), status
+
+
+@staff.post("/cases/<int:case_id>/relays")
+@login_required
+def request_relay(case_id: int):
+    """互动接力 from the task page (R-6.4.3): the holder hands the case to another unit."""
+    back = _safe_next(request.form.get("next"))
+    try:
+        relay = relays.request_relay(system(), g.actor, case_id, request.form.get("to_unit", ""),
+                                     request.form.get("reason", ""), request.form.get("materials", ""))
+    except FormInvalid as exc:
+        _flash_errors(exc)
+        return redirect(back)
+    except Conflict as exc:
+        flash(exc.message, "error")
+        return redirect(back)
+    flash(f"已发出互动接力：等待{relay['to_unit_name']}的{relay['role_title']}接收。", "success")
+    return redirect(url_for("staff.inbox"))
+
+
+@staff.post("/relays/<int:relay_id>/<any(accept, return):answer>")
+@login_required
+def answer_relay(relay_id: int, answer: str):
+    """The receiving unit accepts the relay or sends it back with a reason (R-6.4.3)."""
+    try:
+        relay = relays.answer_relay(system(), g.actor, relay_id, answer == "accept", request.form.get("note", ""))
+    except FormInvalid as exc:
+        _flash_errors(exc)
+        return redirect(url_for("staff.inbox"))
+    except Conflict as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("staff.inbox"))
+    if relay["status"] == "accepted":
+        flash(f"已接收互动接力：办件已转到{relay['to_unit_name']}，请在本组待办中继续办理。", "success")
+        return redirect(url_for("staff.case", case_id=relay["case_id"]))
+    flash(f"已退回互动接力：办件留在{relay['from_unit_name']}。", "success")
+    return redirect(url_for("staff.inbox"))
 
 
 @staff.get("/tasks/<task_id>/notice")

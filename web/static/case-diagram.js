@@ -69,6 +69,26 @@
       box.appendChild(facts([["计时中，到期时间", timer.due_local], ["所属环节", timer.attached_to]]));
       panel.appendChild(box);
     });
+    (info.relays || []).forEach(function (hop) {
+      var box = el("div", null, "run relay");
+      box.appendChild(facts([["互动接力", hop.direction + "：" + hop.from + " → " + hop.to + "（" + hop.status + "）"],
+                             ["发起", (hop.by || "") + " " + (hop.at_local || "")], ["原因", hop.reason],
+                             ["移交材料", hop.materials], ["说明", hop.note]]));
+      panel.appendChild(box);
+    });
+  }
+
+  function relayBadges(viewer, registry, elements) {
+    var overlays = viewer.get("overlays");
+    Object.keys(elements || {}).forEach(function (id) {
+      var hops = elements[id].relays || [];
+      if (!hops.length || !registry.get(id)) { return; }
+      var badge = document.createElement("span");
+      badge.className = "cd-relay";
+      badge.textContent = "接力 " + hops.map(function (h) { return h.to; }).join("、");
+      badge.title = hops.map(function (h) { return h.direction + "：" + h.from + " → " + h.to + "（" + h.status + "）"; }).join("\n");
+      overlays.add(id, "relay", { position: { bottom: -6, left: 0 }, html: badge });
+    });
   }
 
   document.querySelectorAll("[data-case-diagram-url]").forEach(function (container) {
@@ -102,6 +122,7 @@
         mark(state.active, "cd-active");
         mark(state.waiting_timers, "cd-waiting");
         mark(state.taken_flows, "cd-taken");
+        relayBadges(viewer, registry, state.elements);
         canvas.zoom("fit-viewport", "auto");
         viewer.get("eventBus").on("element.click", function (event) {
           var element = event.element;
