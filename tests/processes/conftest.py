@@ -25,7 +25,6 @@ VALID: dict[str, dict[str, Any]] = {
     "submit_on_behalf": {"submitted": True, "approval_department": "成安县行政审批局", "submission_date": "2025-10-10"},
     "contact_for_correction": {"correction_notice": "您好，请补充营业场所证明。", "applicant_contacted": True,
                                "corrected_materials_received": True},
-    "accept_relay": {"relay_accepted": True, "handover_note": "已接收全部材料和委托书复印件"},
     "sign_completion_receipt": {"receipt_number": "BJ-2025-001"},
     "visit_applicant": {"visit_date": "2025-10-10", "visit_note": "已上门核验材料"},
     "complete_on_site": {"completed_on_site": True, "result_note": "当场办结"},

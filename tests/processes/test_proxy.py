@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bdd_workflow.db.models import LedgerEntry
+from bdd_workflow.services import relays
 
 
 def start_proxy(desk, by="xuzhiqiang", matter="GR-002", **data):
@@ -51,21 +52,21 @@ def test_r_9_2_2_2_correction_loop_returns_to_submission(desk, form):
 
 
 def test_r_6_4_3_relay_moves_the_case_between_levels_and_the_ledger_records_both_sides(desk, form, system):
-    """R-6.4.3, R-9.2.2.3: a township agent relays a proxy case to the county department, which accepts it."""
+    """R-6.4.3, R-9.2.2.3: at 跟踪协调审批 the county department's agent relays the proxy case down to 成安镇, whose
+    agent accepts it and goes on tracking; the ledger has both sides."""
     case = start_proxy(desk)
     through_submission(desk, form, case["id"])
-    desk.do(case["id"], "track_approval", form("track_approval", needs_correction=False, relay_to_unit="CA-T01",
-                                               relay_reason="需乡镇核实家庭情况"))
-    relay = desk.task(case["id"], "accept_relay")
-    assert relay.unit_code == "CA-T01" and relay.role == "proxy_agent"
+    relay = relays.request_relay(system, desk.actor("xuzhiqiang"), case["id"], "CA-T01", "需乡镇核实家庭情况")
+    assert relay["direction"] == "down" and relay["step"] == "track_approval"
+    assert desk.task(case["id"], "track_approval").unit_code == "CA-MZ"  # until 成安镇 accepts
+    relays.answer_relay(system, desk.actor("zhanglei"), relay["id"], True, "已接收材料原件")
     assert desk.case(case["id"])["unit"] == "CA-T01"
-    desk.do(case["id"], "accept_relay", form("accept_relay"), by="zhanglei")
-    track = desk.task(case["id"], "track_approval")
-    assert track.unit_code == "CA-T01"
+    desk.do(case["id"], "track_approval", form("track_approval", needs_correction=False), by="zhanglei")
     with system.db.unit_of_work(write=False) as session:
         entries = session.scalars(select(LedgerEntry).where(LedgerEntry.case_id == case["id"]).order_by(LedgerEntry.id)).all()
-    sides = [(e.step, e.unit_code, e.actor) for e in entries if e.step in ("track_approval", "accept_relay")]
-    assert sides == [("track_approval", "CA-MZ", "xuzhiqiang"), ("accept_relay", "CA-T01", "zhanglei")]
+    sides = [(e.step, e.unit_code, e.actor) for e in entries if e.step in ("track_approval", "relay_requested", "relay_accepted")]
+    assert sides == [("relay_requested", "CA-MZ", "xuzhiqiang"), ("relay_accepted", "CA-T01", "zhanglei"),
+                     ("track_approval", "CA-T01", "zhanglei")]
 
 
 def test_r_9_2_3_case_cannot_end_without_the_signed_completion_receipt(desk, form):

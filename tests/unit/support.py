@@ -74,7 +74,6 @@ VALID: dict[tuple[str, str], dict[str, Any]] = {
     ("proxy", "track_approval"): {"tracking_notes": "已与审批科室沟通。"},
     ("proxy", "contact_for_correction"): {"correction_notice": "您好，请补充营业场所证明。", "applicant_contacted": True,
                                           "corrected_materials_received": True},
-    ("proxy", "accept_relay"): {"relay_accepted": True, "handover_note": "已接收全部材料和委托书复印件"},
     ("proxy", "hand_over_results"): HAND_OVER,
     ("proxy", "sign_completion_receipt"): {"receipt_number": "BJ-2025-001"},
     ("onsite", "visit_applicant"): {"visit_date": "2025-10-10", "visit_note": "已上门核验材料"},

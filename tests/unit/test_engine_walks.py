@@ -73,16 +73,13 @@ SCENARIOS = {
         ("do", "hand_over_results", {}, ["sign_completion_receipt"]),
         ("do", "sign_completion_receipt", {"receipt_signed": True}, []),
     ], [CALLBACK]),
-    "proxy_correction_relay_unsigned": ("proxy", [
+    "proxy_correction_unsigned": ("proxy", [
         ("start", None, {}, ["record_entrustment"]),
         ("do", "record_entrustment", {}, ["submit_on_behalf"]),
         ("do", "submit_on_behalf", {}, ["track_approval"]),
         ("do", "track_approval", {"needs_correction": True, "correction_items": "营业场所证明"}, ["contact_for_correction"]),
         ("do", "contact_for_correction", {}, ["submit_on_behalf"]),
         ("do", "submit_on_behalf", {}, ["track_approval"]),
-        ("do", "track_approval", {"needs_correction": False, "relay_to_unit": "CA-XZ-BGZ", "relay_reason": "需乡镇办理"},
-         ["accept_relay"]),
-        ("do", "accept_relay", {}, ["track_approval"]),
         ("do", "track_approval", {"needs_correction": False}, ["hand_over_results"]),
         ("do", "hand_over_results", {}, ["sign_completion_receipt"]),
         ("do", "sign_completion_receipt", {"receipt_signed": False, "not_signed_reason": "本人外出"}, ["sign_completion_receipt"]),
@@ -304,19 +301,20 @@ def test_r_3_3_routing_decides_the_handling_unit(parsed, forms, matter_kind, sta
         assert ready.unit == unit
 
 
-def test_relay_moves_the_case_to_the_relay_unit(parsed, forms):
-    """R-6.4.3 / R-9.2.2.1–3: a cross-level relay hands the proxy case to the other unit's agent."""
-    walk = Walk(parsed["proxy"], forms, now_clock(), roundtrip=True)
-    walk.start(matter_kind="enterprise")
+@pytest.mark.parametrize("roundtrip", [False, True])
+def test_r_6_4_3_a_relay_moves_the_open_step_and_every_later_one(parsed, forms, roundtrip):
+    """R-6.4.3: Runner.relay hands the case to the other unit: the open step of the role moves there and every
+    later step of the diagram (whose unit is the handling unit) is created there, saved and restored or not."""
+    walk = Walk(parsed["proxy"], forms, now_clock(), roundtrip=roundtrip)
+    walk.start()
     walk.do("record_entrustment")
+    assert walk.task("submit_on_behalf").unit == "CA-MZ"
+    moved = walk.runner.relay(walk.result.workflow, "CA-MZ", "CA-T01", PROXY_AGENT, walk.ctx())
+    walk._record(moved)
+    assert walk.task("submit_on_behalf").unit == "CA-T01"
     walk.do("submit_on_behalf")
-    walk.do("track_approval", needs_correction=False, relay_to_unit="CA-XZ-BGZ")
-    accept = walk.task("accept_relay")
-    assert accept.unit == "CA-XZ-BGZ" and accept.role == PROXY_AGENT
-    assert walk.result.data["relay_from_unit"] == "CA-SPJ"
-    assert walk.result.data["relay_to_unit"] == ""
-    walk.do("accept_relay")
-    assert walk.task("track_approval").unit == "CA-XZ-BGZ"
+    assert walk.task("track_approval").unit == "CA-T01"
+    assert walk.result.data["handling_unit"] == "CA-T01" and walk.result.data["relay_from_unit"] == "CA-MZ"
 
 
 @pytest.mark.parametrize(("process", "before", "task", "role", "unit"), [

@@ -234,5 +234,5 @@ def test_x_ref_staff_and_matter(forms):
 
 
 def test_empty_optional_x_ref_is_allowed(forms):
-    data = {"tracking_notes": "审核中", "needs_correction": False, "relay_to_unit": ""}
-    assert forms.validate("proxy_track_approval", data, lambda kind, value: False) == data
+    data = {"question": "低保怎么办？", "answerable": True, "related_matter": ""}
+    assert forms.validate("consultation_record", data, lambda kind, value: False) == data

@@ -112,26 +112,26 @@ def test_timer_with_an_unquoted_duration_is_422_naming_the_timer(client, auth, t
     assert all_versions(client, auth) == before
 
 
-RELAY_SCRIPT = "<bpmn:script>relay_from_unit = handling_unit"
+DISPATCH_SCRIPT = "handling_unit = dispatch_unit"  # consultation's dispatch_work_order postScript
 
 
 @pytest.mark.parametrize("script", ["import os", "from os import system"])
 def test_script_with_an_import_is_refused_at_deploy(client, auth, script):
     """processes/README.md: scripts run restricted, no imports; a deploy must refuse them up front."""
-    source = read_process("proxy.bpmn").decode("utf-8")
-    assert RELAY_SCRIPT in source
+    source = read_process("consultation.bpmn").decode("utf-8")
+    assert DISPATCH_SCRIPT in source
     before = all_versions(client, auth)
-    evil = source.replace(RELAY_SCRIPT, f"<bpmn:script>{script}\nrelay_from_unit = handling_unit").encode("utf-8")
-    body = assert_refused(deploy(client, auth, evil, "proxy.bpmn"), "relay_case")
-    assert body["element"] == "relay_case"
+    evil = source.replace(DISPATCH_SCRIPT, f"{script}\n{DISPATCH_SCRIPT}").encode("utf-8")
+    body = assert_refused(deploy(client, auth, evil, "consultation.bpmn"), "dispatch_work_order")
+    assert body["element"] == "dispatch_work_order"
     assert all_versions(client, auth) == before
 
 
 def test_script_reaching_dunder_attributes_is_refused_at_deploy(client, auth):
-    source = read_process("proxy.bpmn").decode("utf-8")
+    source = read_process("consultation.bpmn").decode("utf-8")
     before = all_versions(client, auth)
-    evil = source.replace(RELAY_SCRIPT, "<bpmn:script>x = ().__class__.__mro__\nrelay_from_unit = handling_unit")
-    assert_refused(deploy(client, auth, evil.encode("utf-8"), "proxy.bpmn"), "relay_case")
+    evil = source.replace(DISPATCH_SCRIPT, f"x = ().__class__.__mro__\n{DISPATCH_SCRIPT}")
+    assert_refused(deploy(client, auth, evil.encode("utf-8"), "consultation.bpmn"), "dispatch_work_order")
     assert all_versions(client, auth) == before
 
 

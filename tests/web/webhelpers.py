@@ -64,10 +64,10 @@ VALID_DATA: dict[str, dict[str, Any]] = {
     "proxy_record_entrustment": {"entrustment_signed": True, "entrustment_number": "WT-2025-001",
                                  "entrustment_signed_date": TODAY},
     "proxy_submit_on_behalf": {"submitted": True, "approval_department": "成安县民政局", "submission_date": TODAY},
-    "proxy_track_approval": {"tracking_notes": "审批已办结。", "needs_correction": False, "relay_to_unit": ""},
+    "proxy_track_approval": {"tracking_notes": "审批已办结。", "needs_correction": False},
     "proxy_contact_for_correction": {"correction_notice": "请补交收入证明。", "applicant_contacted": True,
                                      "corrected_materials_received": True},
-    "proxy_accept_relay": {"relay_accepted": True, "handover_note": "已接收全部材料。"},
+    "proxy_accept_relay": {"relay_accepted": True, "handover_note": "已接收全部材料。"},  # proxy version 1's relay
     "proxy_hand_over_results": {"handed_over_documents": ["审批决定书"], "all_handed_over": True},
     "proxy_sign_completion_receipt": {"receipt_signed": True, "receipt_number": "BJ-001"},
     "onsite_visit_applicant": {"visit_date": TODAY, "visit_note": "已上门核对材料。", "materials_complete": True,

@@ -396,8 +396,9 @@ def test_task_page_renders_for_every_reachable_form(client, login, desk):
         desk.do(case["id"], name, data, by="gaohongxia")
 
 
-def test_r_6_4_3_relay_unit_select_shows_the_unit_tree_with_levels(client, login, csrf, desk):
-    """R-6.4.3: the proxy agent picks the county, township or village unit to relay to."""
+def test_r_6_4_3_relay_targets_name_their_level_and_direction(client, login, desk):
+    """R-6.4.3: at 跟踪协调审批 the county agent picks a township or village unit to relay to, each named with
+    its level and the direction; units without a proxy agent are not offered (南关村)."""
     case = desk.start("proxy", by="xuzhiqiang", matter_code="GR-002")
     desk.do(case["id"], "record_entrustment", {"entrustment_signed": True, "entrustment_number": "WT-1",
                                                "entrustment_signed_date": "2025-10-13"}, by="xuzhiqiang")
@@ -406,17 +407,11 @@ def test_r_6_4_3_relay_unit_select_shows_the_unit_tree_with_levels(client, login
     task = desk.task(case["id"], "track_approval")
     login("xuzhiqiang")
     doc = page(client.get(f"/tasks/{task.id}"))
-    labels = [o.text_content() for o in doc.xpath('//select[@name="relay_to_unit"]/option')]
-    assert labels[0] == "（不选）"
-    assert any(label.startswith("[县] 成安县政务服务中心") for label in labels)
-    assert any("[乡镇] 成安镇行政综合服务中心" in label for label in labels)
-    assert any("[村] 东关社区综合服务站" in label for label in labels)
-    relayed = post(client, csrf, f"/tasks/{task.id}", {
-        "tracking_notes": "需到村里核实。", "needs_correction": "false", "relay_to_unit": "CA-T01-V02",
-        "relay_reason": "户籍在北关村"})
-    assert relayed.status_code == 302
-    accept = desk.task(case["id"], "accept_relay")
-    assert accept.unit_code == "CA-T01-V02"
+    options = {o.get("value"): o.text_content() for o in doc.xpath('//section[@id="relay"]//select[@name="to_unit"]/option')}
+    assert options["CA-T01"] == "向下接力 · [乡镇] 成安镇行政综合服务中心"
+    assert options["CA-T01-V02"] == "向下接力 · [村] 北关村综合服务站"
+    assert options["CA-SPJ"] == "平级接力 · [县] 成安县行政审批局"
+    assert "CA-T01-V03" not in options and "CA-MZ" not in options and "CA-ZX" not in options
 
 
 # --- completing a task ------------------------------------------------------------------------------------
