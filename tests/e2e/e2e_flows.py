@@ -121,6 +121,41 @@ def work_step(person, case_id: int, title: str, fill, shots: tuple[str, str, str
     return submit(person, shots[2], next_step)
 
 
+# --- 互动接力 (R-6.4.3) ------------------------------------------------------------------------------------------
+
+def relay_case(person, case_id: int, step: str, to_unit: str, reason: str, materials: str, shots: tuple[str, str]) -> None:
+    """From the open step's task page, hand the case to ``to_unit`` (an option's visible label) with a reason and
+    the materials; the inbox then says whose acceptance it waits for."""
+    page = person.page
+    open_step(person, case_id, step, shots[0])
+    panel = page.locator("section#relay")
+    expect(panel.get_by_role("heading", name="互动接力")).to_be_visible()
+    panel.get_by_label("接力给").select_option(label=to_unit)
+    panel.get_by_label("接力原因").fill(reason)
+    panel.get_by_label("移交材料").fill(materials)
+    panel.scroll_into_view_if_needed()
+    person.snap(shots[1])
+    panel.get_by_role("button", name="发出接力").click()
+    page.wait_for_url(lambda url: urlparse(url).path == "/")
+    expect(flash(page)).to_contain_text("已发出互动接力")
+
+
+def accept_relay(person, case_id: int, reason: str, shots: tuple[str, str]) -> None:
+    """The receiving unit finds the relay at the top of its inbox, with the reason, and accepts it; the case page
+    then shows the hop."""
+    page = person.page
+    page.goto("/")
+    item = page.locator("section#relays li.relay").filter(has=page.get_by_role("link", name=f"办件 {case_id}"))
+    expect(item).to_have_count(1)
+    expect(item).to_contain_text(reason)
+    person.snap(shots[0])
+    item.get_by_role("button", name="接收").click()
+    page.wait_for_url(re.compile(rf"/cases/{case_id}$"))
+    expect(flash(page)).to_contain_text("已接收互动接力")
+    expect(page.locator("section#relays")).to_contain_text("已接收")
+    person.snap(shots[1])
+
+
 # --- signatures -----------------------------------------------------------------------------------------------
 
 def draw_signature(page: Page, canvas: Locator) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from e2e_flows import (TODAY, choose, claim_here, dark_pixels, draw_signature, flash, intake, label, open_step,
-                       submit, unique_phone, work_step)
+from e2e_flows import (TODAY, accept_relay, choose, claim_here, dark_pixels, draw_signature, flash, intake, label,
+                       open_step, relay_case, submit, unique_phone, work_step)
 from playwright.sync_api import expect
 
 
@@ -78,38 +78,17 @@ def test_proxy_case_entrusted_relayed_and_closed_with_signed_receipt(person):
               ("mz-agent-open-submit-on-behalf", "mz-agent-fill-submit-on-behalf", "mz-agent-submitted-on-behalf"),
               next_step="跟踪协调审批")
 
-    # 跟踪协调审批: relay to 成安镇 with a hand-over note.
-    relay_note = "申请人户籍在成安镇北关村，入户调查和民主评议需由成安镇办理，材料原件已随件移交。"
+    # 跟踪协调审批: relayed down to 成安镇 with the reason and the materials (互动接力).
+    relay_note = "申请人户籍在成安镇北关村，入户调查和民主评议需由成安镇办理。"
+    relay_case(agent, case_id, "跟踪协调审批", "向下接力 · [乡镇] 成安镇行政综合服务中心", relay_note,
+               "低保申请材料原件 5 份、代办服务委托书", ("mz-agent-open-track-approval", "mz-agent-relay-to-chengan-town"))
 
-    def relay(p):
-        label(p, "跟踪协调记录").fill("县民政局已受理，转乡镇开展入户调查。")
-        choose(p, "材料是否需要补正", "否")
-        label(p, "接力单位").select_option("CA-T01")
-        label(p, "接力原因").fill(relay_note)
-
-    work_step(agent, case_id, "跟踪协调审批", relay,
-              ("mz-agent-open-track-approval", "mz-agent-fill-relay-to-chengan-town", "mz-agent-relayed"),
-              next_step="接收接力案件（代办员 · 成安镇行政综合服务中心）")
-
-    # 成安镇's proxy agent takes the relay over.
+    # 成安镇's proxy agent takes the relay over from the top of the inbox.
     town = person("成安镇代办员 张磊")
     town.login("zhanglei", shot="town-agent-signed-in-inbox")
     t = town.page
-    t.goto("/?scope=group")
-    row = t.get_by_role("row").filter(has_text=number).filter(has_text="接收接力案件")
-    expect(row).to_have_count(1)
-    town.snap("town-agent-group-inbox-relay")
-    row.get_by_role("button", name="认领", exact=True).click()
-    expect(flash(t)).to_contain_text("已认领“接收接力案件”")
-    town.snap("town-agent-claimed-relay")
-    t.goto(f"/cases/{case_id}")
-    expect(t.get_by_text(relay_note)).to_be_visible()  # the hand-over note travels with the case
-    town.snap("town-agent-relayed-case-with-note")
-    open_step(town, case_id, "接收接力案件", "town-agent-open-accept-relay")
-    label(t, "已接收接力案件").check()
-    label(t, "交接情况").fill("已接收县民政局移交的低保申请材料原件 5 份，本周内完成入户调查。")
-    town.snap("town-agent-fill-accept-relay")
-    submit(town, "town-agent-accepted-relay", next_step="跟踪协调审批（代办员 · 成安镇行政综合服务中心）")
+    accept_relay(town, case_id, relay_note, ("town-agent-inbox-relay", "town-agent-accepted-relay"))
+    expect(t.get_by_text("低保申请材料原件 5 份、代办服务委托书")).to_be_visible()  # the materials travel with it
 
     def track(p):
         label(p, "跟踪协调记录").fill("入户调查、民主评议完成，县民政局审批通过。")
@@ -167,16 +146,16 @@ def test_proxy_case_entrusted_relayed_and_closed_with_signed_receipt(person):
         return c.get_by_role("cell", name=unit, exact=True)
 
     for step, unit in [("受理登记", "成安县民政局"), ("签订代办服务委托书", "成安县民政局"), ("代理递交材料", "成安县民政局"),
-                       ("接收接力案件", "成安镇行政综合服务中心"), ("移交资料和审批文件", "成安镇行政综合服务中心"),
+                       ("互动接力（发出）", "成安县民政局"), ("互动接力（接收）", "成安镇行政综合服务中心"),
+                       ("移交资料和审批文件", "成安镇行政综合服务中心"),
                        ("签字确认办结单", "成安镇行政综合服务中心")]:
         expect(rows.filter(has_text=step).filter(has=in_unit(unit)).first).to_be_visible()
     tracked = rows.filter(has_text="跟踪协调审批")
-    expect(tracked.filter(has=in_unit("成安县民政局"))).to_have_count(1)
     expect(tracked.filter(has=in_unit("成安镇行政综合服务中心"))).to_have_count(1)
-    expect(tracked.filter(has=in_unit("成安县民政局"))).to_contain_text(relay_note)
+    expect(rows.filter(has_text="互动接力（发出）")).to_contain_text(relay_note)
     chief.snap("county-chief-ledger-both-units")
 
     # Each unit's own agent keeps its own part of the ledger.
     t.goto(f"/ledger?case_number={number}")
-    expect(t.get_by_role("row").filter(has_text="接收接力案件")).to_have_count(1)
+    expect(t.get_by_role("row").filter(has_text="互动接力（接收）")).to_have_count(1)
     town.snap("town-agent-own-ledger")

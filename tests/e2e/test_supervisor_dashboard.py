@@ -147,7 +147,7 @@ def test_the_office_finds_overdue_cases_sees_one_on_its_diagram_and_reads_the_da
     page.wait_for_url(re.compile(r"start="))
     for key in ("R-4.a", "R-4.b", "R-4.c", "R-4.d", "R-4.e", "R-10.1"):
         expect(page.locator(f"#figure-{key.replace('.', '-')} .figure-count")).to_have_text(re.compile(r"^\d+ / [1-9]\d*$"))
-    expect(page.locator("#figure-R-4-b .figure-count")).to_have_text("18 / 18")
+    expect(page.locator("#figure-R-4-b .figure-count")).to_have_text("19 / 19")
     charts = page.locator("svg.trend")
     expect(charts).to_have_count(7)
     expect(page.locator("#trend-R-4-a a.trend-point").first).to_be_visible()

@@ -114,16 +114,14 @@ def test_r_9_1_1_2_a_unit_whose_only_assistant_left_takes_no_work_order(desk, fo
     assert "dispatch_unit" in caught.value.errors
 
 
-def test_r_6_4_3_a_relay_to_a_unit_without_a_proxy_agent_is_refused(desk, form):
-    """R-6.4.3 互动接力: 东关社区's proxy agent is the receiving end; 南关村 (CA-T01-V03) has none."""
-    case = desk.start("proxy", by="xuzhiqiang", matter_code="GR-003")
+def test_r_6_4_3_a_relay_to_a_unit_without_a_proxy_agent_is_refused(desk, form, system):
+    """R-6.4.3 互动接力 must reach someone: 南关村 (CA-T01-V03) has no proxy agent."""
+    case = desk.start("proxy", by="xuzhiqiang", matter_code="GR-002")
     desk.do(case["id"], "record_entrustment", form("record_entrustment"))
-    desk.do(case["id"], "submit_on_behalf", form("submit_on_behalf"))
     with pytest.raises(FormInvalid) as caught:
-        desk.do(case["id"], "track_approval", form("track_approval", needs_correction=False, relay_to_unit="CA-T01-V03",
-                                                   relay_reason="需村里核实"))
-    assert "没有在岗的代办员" in caught.value.errors["relay_to_unit"][0]
-    assert desk.ready_names(case["id"]) == ["track_approval"]
+        relays.request_relay(system, desk.actor("xuzhiqiang"), case["id"], "CA-T01-V03", "需村里核实")
+    assert "没有在岗的代办员" in caught.value.errors["to_unit"][0]
+    assert desk.ready_names(case["id"]) == ["submit_on_behalf"] and desk.case(case["id"])["relays"] == []
 
 
 # --- reassignment across the units a chief officer directs (R-6.4.1, R-7.1.1) ------------------------------
