@@ -88,7 +88,7 @@ def test_proxy_case_entrusted_relayed_and_closed_with_signed_receipt(person):
     town.login("zhanglei", shot="town-agent-signed-in-inbox")
     t = town.page
     accept_relay(town, case_id, relay_note, ("town-agent-inbox-relay", "town-agent-accepted-relay"))
-    expect(t.get_by_text("低保申请材料原件 5 份、代办服务委托书")).to_be_visible()  # the materials travel with it
+    expect(t.locator("section#relays")).to_contain_text("低保申请材料原件 5 份、代办服务委托书")  # the materials travel with it
 
     def track(p):
         label(p, "跟踪协调记录").fill("入户调查、民主评议完成，县民政局审批通过。")
