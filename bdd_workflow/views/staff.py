@@ -19,7 +19,8 @@ from ..services import attachments, case_admin, cases, identity, metrics, relays
 from ..services import inbox as desk
 from ..workdays import day_or_none
 from .public import viewer_installed
-from .web_common import allow_large_uploads, current_actor, login_required, render_start_forms, roles_required, system
+from .web_common import (allow_large_uploads, current_actor, local_path, login_required, render_start_forms,
+                         roles_required, system)
 
 staff = Blueprint("staff", __name__)
 
@@ -42,10 +43,8 @@ allow_large_uploads(staff, {
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths: a login link cannot send staff elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("staff.inbox")
+    """Only same-site paths (``web_common.local_path``): a login link cannot send staff elsewhere."""
+    return local_path(target, url_for("staff.inbox"))
 
 
 def _page() -> int:
