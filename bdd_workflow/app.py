@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Flask, request
+from flask import Flask, request, send_from_directory
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
@@ -137,6 +137,11 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
         for name, value in fields:
             if _holds_nul(name) or _holds_nul(value):
                 raise DomainError(f"“{_printable(name)}”中含有空字符（NUL），请删除后重试。")
+
+    @app.get("/favicon.ico")
+    def favicon():
+        """Browsers ask for /favicon.ico on their own; base.html also names the SVG."""
+        return send_from_directory(app.static_folder, "favicon.ico", mimetype="image/x-icon", max_age=86400)
 
     @app.after_request
     def security_headers(response):

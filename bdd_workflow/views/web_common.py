@@ -128,11 +128,26 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(ZoneInfo(system().settings.timezone)).strftime(fmt)
 
 
+def back_link() -> str:
+    """Where an error page's 返回上一页 leads without a script: the page the browser came from when it is
+    a page of this site (its Referer, checked like ``next``), else the inbox or the public pages."""
+    fallback = url_for("staff.inbox") if current_actor() is not None else url_for("public.disclosure")
+    referrer = request.referrer or ""
+    try:
+        parts = urlsplit(referrer)
+    except ValueError:
+        return fallback
+    hosts = {request.host, urlsplit(system().settings.public_url).netloc}
+    if not referrer or parts.scheme not in ("http", "https") or parts.netloc not in hosts:
+        return fallback
+    return local_path(parts.path + (f"?{parts.query}" if parts.query else ""), fallback)
+
+
 def register_template_helpers(app) -> None:
     @app.context_processor
     def inject():
         return {"actor": current_actor(), "ROLE_TITLES": ROLE_TITLES, "now": system().clock.now(),
-                "has_endpoint": lambda name: name in app.view_functions}
+                "has_endpoint": lambda name: name in app.view_functions, "back_link": back_link}
 
     app.jinja_env.filters["local"] = local_time
     app.jinja_env.filters["iso"] = lambda v: v.isoformat() if v else ""
