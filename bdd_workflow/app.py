@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Flask, request
+from flask import Flask, request, send_from_directory
+from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
-from . import schemas
+from . import safejson, schemas
 from .config import PROJECT_ROOT, Settings
 from .db.models import MAX_ROW_ID
 from .errors import DomainError, NotFound
@@ -51,6 +53,14 @@ class CookieSessionsOutsideTheApi(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Request bodies are parsed by safejson: too deep a document is a 400 with a Chinese message, not a
+    RecursionError and a 500 (request.get_json lets it through: it is not a ValueError)."""
+
+    def loads(self, s, **kwargs):
+        return safejson.loads(s, **kwargs)
+
+
 def _holds_nul(value) -> bool:
     if isinstance(value, str):
         return "\x00" in value
@@ -82,6 +92,7 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     )
     app.session_interface = CookieSessionsOutsideTheApi()
     app.url_map.converters["int"] = RowId  # before the blueprints add their rules
+    app.json = BoundedJSONProvider(app)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     schemas.DISPLAY_TZ = ZoneInfo(system.settings.timezone)
@@ -101,6 +112,14 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     register_error_handlers(app)
 
     @app.before_request
+    def refuse_oversized_bodies():
+        """A body announced larger than this endpoint's limit is a 413 (JSON under /api/) before anything
+        reads it; a body without a Content-Length is cut off at the limit as it is read."""
+        limit = request.max_content_length
+        if limit is not None and (request.content_length or 0) > limit:
+            raise RequestEntityTooLarge()
+
+    @app.before_request
     def refuse_nul_characters():
         """No text we keep may hold a NUL character: PostgreSQL refuses it in text and JSON alike.
         In a path it names nothing (404); in a query, a form or a JSON body it is a 400 naming the field."""
@@ -118,6 +137,11 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
         for name, value in fields:
             if _holds_nul(name) or _holds_nul(value):
                 raise DomainError(f"“{_printable(name)}”中含有空字符（NUL），请删除后重试。")
+
+    @app.get("/favicon.ico")
+    def favicon():
+        """Browsers ask for /favicon.ico on their own; base.html also names the SVG."""
+        return send_from_directory(app.static_folder, "favicon.ico", mimetype="image/x-icon", max_age=86400)
 
     @app.after_request
     def security_headers(response):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
 import click
 
-from .config import Settings
+from .config import Settings, development_url
 from .errors import DomainError
 from .system import System, create_system
 
@@ -182,6 +183,13 @@ def serve(host: str, port: int, threads: int, server: str | None) -> None:
     system = _system()
     _require_schema(system)
     system.db.dispose()  # the server builds its own in its worker process
+    if not os.environ.get("BDD_PUBLIC_URL"):
+        # Links and QR codes point at this server as started (its workers read the variable), never at
+        # the Host header a client sends.
+        os.environ["BDD_HOST"], os.environ["BDD_PORT"] = host, str(port)
+        os.environ["BDD_PUBLIC_URL"] = development_url()
+        click.echo(f"未设置 BDD_PUBLIC_URL：二维码和公开链接指向 {os.environ['BDD_PUBLIC_URL']}（仅适合开发）；"
+                   "正式部署请设为群众访问的网址。")
     run(host, port, threads, server or default_server(), click.echo)
 
 

@@ -6,6 +6,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,6 +34,35 @@ def _secret_key(instance_dir: Path) -> str:
     return key_file.read_text().strip()
 
 
+def development_url() -> str:
+    """Where ``./scripts/run`` and ``bdd serve`` listen by default (BDD_HOST, BDD_PORT): the public links'
+    base when BDD_PUBLIC_URL is not set. Fit for a development machine only; never the Host header."""
+    host = os.environ.get("BDD_HOST") or "127.0.0.1"
+    port = os.environ.get("BDD_PORT") or "5000"
+    if host in ("0.0.0.0", "::", "[::]", "*"):  # listening everywhere: this machine is reachable here too
+        host = "127.0.0.1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def public_base_url(value: str) -> str:
+    """BDD_PUBLIC_URL checked and without its trailing slash: http(s), a host, perhaps a port and a path
+    prefix; no user, query or fragment."""
+    text = value.strip()
+    parts = urlsplit(text)
+    try:
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        port_ok = False
+    if (parts.scheme not in ("http", "https") or not parts.hostname or not port_ok or "@" in parts.netloc
+            or parts.query or parts.fragment or "?" in text or "#" in text or any(c.isspace() for c in text)
+            or "\\" in text):
+        raise ValueError(f"BDD_PUBLIC_URL 应为对外的网址，如 https://zwfw.example.gov.cn 或 "
+                         f"https://example.gov.cn/bdd（不带查询、片段或用户名），而不是 {value!r}。")
+    return text.rstrip("/")
+
+
 @dataclass
 class Settings:
     """Every knob of the system; ``Settings.from_env()`` reads them, tests build them directly."""
@@ -57,6 +87,9 @@ class Settings:
     secure_cookies: bool = field(default_factory=lambda: os.environ.get("BDD_SECURE_COOKIES", "0") in ("1", "true", "yes", "on"))
     embedded_scheduler: bool = field(default_factory=lambda: os.environ.get("BDD_EMBEDDED_SCHEDULER", "1") not in ("0", "false", "no", "off"))
     scheduler_poll_seconds: float = field(default_factory=lambda: float(os.environ.get("BDD_SCHEDULER_POLL_SECONDS", "1")))
+    # The address applicants reach the public pages at: printed links and QR codes are built from it, never
+    # from the request's Host header (a client chooses that). Default: development_url().
+    public_url: str = field(default_factory=lambda: os.environ.get("BDD_PUBLIC_URL", ""))
     # SQLite: seconds between background WAL checkpoints in `bdd serve` and `bdd scheduler` (0: let
     # commits checkpoint, SQLite's default).
     sqlite_checkpoint_seconds: float = field(default_factory=lambda: float(os.environ.get("BDD_SQLITE_CHECKPOINT_SECONDS", "0.5")))
@@ -66,6 +99,7 @@ class Settings:
             self.database_url = os.environ.get("BDD_DATABASE_URL") or f"sqlite:///{self.instance_dir / 'bdd.sqlite3'}"
         if not self.secret_key:
             self.secret_key = _secret_key(self.instance_dir)
+        self.public_url = public_base_url(self.public_url or development_url())
 
     @classmethod
     def from_env(cls) -> "Settings":

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from .. import formrender
+from .. import formrender, safejson
 from ..db.models import FormDefinition
 from ..engine.xmlsafe import parse_xml
 from ..errors import Conflict, DomainError, FormInvalid, NotFound
@@ -89,7 +89,9 @@ def parse_json(text: str | None, part: str, empty: Any = None) -> Any:
     if len(text) > MAX_TEXT:
         raise FormDefinitionInvalid([_problem(part, f"内容太长（最多 {MAX_TEXT} 个字符）。")])
     try:
-        return json.loads(text)
+        return safejson.loads(text)
+    except safejson.JSONTooDeep as exc:
+        raise FormDefinitionInvalid([_problem(part, exc.message)]) from None
     except json.JSONDecodeError as exc:
         reason = next((zh for en, zh in _JSON_REASONS if exc.msg.startswith(en)), f"JSON 格式错误（{exc.msg}）")
         if exc.pos < len(text) and text[exc.pos] in _WIDE_PUNCTUATION:

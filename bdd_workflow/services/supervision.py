@@ -178,15 +178,30 @@ def _local(system: System, value: datetime | None) -> str:
 
 
 def _workbook(title: str, headers: tuple[str, ...], rows, note: str | None) -> bytes:
+    """Every Excel export goes through here. Each text cell is written with the string type, so a
+    value someone typed (an applicant's name such as ``=HYPERLINK(...)``) stays data and never becomes
+    a formula in the supervisor's spreadsheet; numbers stay numbers."""
     from openpyxl import Workbook  # only the exports need it
+    from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
+
+    def cells(sheet, values) -> list:
+        out = []
+        for value in values:
+            cell = WriteOnlyCell(sheet, value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # openpyxl would otherwise make "=..." a formula
+            out.append(cell)
+        return out
+
     sheet = book.create_sheet(title)
-    sheet.append(list(headers))
+    sheet.append(cells(sheet, headers))
     for row in rows:
-        sheet.append(row)
+        sheet.append(cells(sheet, row))
     if note:
-        book.create_sheet("说明").append([note])
+        notes = book.create_sheet("说明")
+        notes.append(cells(notes, [note]))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -13,10 +13,14 @@ from .. import schemas as s
 from ..errors import AuthenticationRequired, DomainError
 from ..services import attachments, cases, definitions, identity, ledger, metrics, modeler, org, relays, tasks, timers
 from ..system import System
+from .web_common import allow_large_uploads
 from ..services import forms_admin as forms_service
 from ..services import case_admin, heatmap as heat
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
+# Scans and video are larger than diagrams: the attachment upload raises the body limit for itself, before
+# the app's early check of Content-Length (app.py) refuses it.
+allow_large_uploads(api, {"api.add_attachment": (attachments.MAX_BYTES + 64 * 1024, 4 * 1024 * 1024)})
 
 # Schemas are built once: building one (with its nested schemas) per request cost ~10 % of a completion.
 TOKEN_REQUEST = s.TokenRequest()
@@ -225,7 +229,6 @@ def ledger_entries():
 @api.post("/cases/<int:case_id>/attachments")
 @authenticated
 def add_attachment(case_id: int):
-    request.max_content_length = attachments.MAX_BYTES + 64 * 1024  # scans and video are larger than diagrams
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise DomainError("请以 multipart/form-data 上传文件（字段名 file），并给出 kind。")

@@ -92,6 +92,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         message = HTTP_MESSAGES.get(exc.code or 500, exc.description or "请求失败。")
+        if exc.code == 413 and _wants_json():
+            limit = request.max_content_length
+            message = (f"请求体太大：这个接口最多接受 {limit // 1024} KB（{limit / (1024 * 1024):.1f} MB）。"
+                       if limit else "请求体太大。")
         if not _wants_json():
             return _page(exc.code or 500, message)
         allowed = getattr(exc, "valid_methods", None)

@@ -57,9 +57,19 @@ def qr_data_uri(url: str) -> str:
     return segno.make(url, error="m").svg_data_uri(scale=4, border=2, dark="#000")
 
 
+def public_link(endpoint: str, **values) -> str:
+    """The absolute address of a page as applicants reach it: BDD_PUBLIC_URL (settings.public_url) and the
+    page's path. Never the request's Host header, which the client chooses."""
+    path = url_for(endpoint, **values)
+    root = request.script_root
+    if root and path.startswith(root + "/"):  # mounted under a prefix: BDD_PUBLIC_URL carries it
+        path = path[len(root):]
+    return system().settings.public_url + path
+
+
 def status_url(number: str) -> str:
     """The absolute address of a case's public status page, for QR codes and printed papers."""
-    return request.host_url.rstrip("/") + url_for("public.case_status", number=number)
+    return public_link("public.case_status", number=number)
 
 
 class _Throttle:

@@ -13,13 +13,14 @@ from flask import Blueprint, flash, g, jsonify, redirect, render_template, reque
 from marshmallow import ValidationError
 
 from .. import formrender, schemas
-from ..errors import AuthenticationRequired, Conflict, Forbidden, FormInvalid
+from ..errors import AuthenticationRequired, Conflict, DomainError, Forbidden, FormInvalid
 from ..roles import ADMINISTRATOR, CHIEF_OFFICER, CONSULTANT, SUPERVISOR
 from ..services import attachments, case_admin, cases, identity, metrics, relays, supervision, tasks
 from ..services import inbox as desk
 from ..workdays import day_or_none
 from .public import viewer_installed
-from .web_common import allow_large_uploads, current_actor, login_required, render_start_forms, roles_required, system
+from .web_common import (allow_large_uploads, current_actor, local_path, login_required, render_start_forms,
+                         roles_required, system)
 
 staff = Blueprint("staff", __name__)
 
@@ -42,10 +43,8 @@ allow_large_uploads(staff, {
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths: a login link cannot send staff elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("staff.inbox")
+    """Only same-site paths (``web_common.local_path``): a login link cannot send staff elsewhere."""
+    return local_path(target, url_for("staff.inbox"))
 
 
 def _page() -> int:
@@ -179,13 +178,31 @@ def task(task_id: str):
         else:
             flash(result["message"], "success")
             return redirect(url_for("staff.inbox"))
+    return _task_page(task_id, values, errors, message, status)
+
+
+def _task_page(task_id: str, values=None, errors=None, message=None, status: int = 200):
     have = _have()
     page = desk.task_page(system(), g.actor, task_id, have)
     if values is None and request.args.get("fill") == "1":
         values = formrender.prefill_missing(page["form"] or {}, page["checklist"]["missing"])
-    form = formrender.render(page["form"] or {}, page["ui"], values or {}, errors, page["refs"])
+    form = formrender.render(page["form"] or {}, page["ui"], values or {}, errors or {}, page["refs"])
     return render_template("staff/task.html", page=page, form=form, message=message, have=have,
                            now=system().clock.now()), status
+
+
+def _upload_refused(exc: FormInvalid, case_id: int | None, task_id: str | None):
+    """A refused file: the task or case page it was sent from again, with the reason on it, as a 422
+    (nothing was kept)."""
+    _flash_errors(exc)
+    if task_id:
+        try:
+            return _task_page(task_id, status=422)
+        except DomainError:
+            if case_id is None:
+                raise
+    return render_template("staff/case.html", case=desk.case_page(system(), g.actor, case_id),
+                           now=system().clock.now()), 422
 
 
 @staff.post("/cases/<int:case_id>/relays")
@@ -256,7 +273,7 @@ def signature(task_id: str):
         desk.add_signature(system(), g.actor, task_id, *upload)
         flash("已签名：服务对象的签名已保存。", "success")
     except FormInvalid as exc:
-        _flash_errors(exc)
+        return _upload_refused(exc, None, task_id)
     except Conflict as exc:
         flash(exc.message, "error")
     return redirect(url_for("staff.task", task_id=task_id))
@@ -295,7 +312,7 @@ def add_attachment(case_id: int):
                                 note=(request.form.get("note") or "").strip()[:500] or None)
         flash(f"已上传{saved['kind_label']}：{saved['filename']}。", "success")
     except FormInvalid as exc:
-        _flash_errors(exc)
+        return _upload_refused(exc, case_id, request.form.get("task_id") or None)
     return redirect(back)
 
 

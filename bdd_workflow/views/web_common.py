@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from functools import wraps
 from typing import Any
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g, redirect, request, session, url_for
@@ -32,6 +34,34 @@ def current_actor() -> identity.Actor | None:
                 session.clear()
         g.actor = actor
     return g.actor
+
+
+MAX_NEXT = 2048
+
+
+def _plain_path(value: str) -> bool:
+    """A path a browser cannot read as another site: no control or space characters (browsers drop
+    tabs and newlines, so ``/\t/evil.example`` is ``//evil.example`` to them), no backslash (read
+    as ``/``), one leading slash, and no scheme or host once parsed."""
+    if not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return False
+    if any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Zs") for ch in value):
+        return False
+    parts = urlsplit(value)
+    return not parts.scheme and not parts.netloc
+
+
+def local_path(target: str | None, fallback: str) -> str:
+    """``target`` if it is a path on this site, else ``fallback``: where a login, a claim or an error
+    page's back link may send a browser. Checked as given, and its path once percent-decoded, so an
+    encoded tab, newline, backslash or second slash is refused too (a query may hold an encoded
+    space: it cannot move the host); anything doubtful falls back, never an error."""
+    if not target or len(target) > MAX_NEXT:
+        return fallback
+    path = target.split("?", 1)[0].split("#", 1)[0]
+    if not _plain_path(target) or not _plain_path(unquote(path)):
+        return fallback
+    return target
 
 
 def login_required(view):
@@ -98,11 +128,26 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(ZoneInfo(system().settings.timezone)).strftime(fmt)
 
 
+def back_link() -> str:
+    """Where an error page's 返回上一页 leads without a script: the page the browser came from when it is
+    a page of this site (its Referer, checked like ``next``), else the inbox or the public pages."""
+    fallback = url_for("staff.inbox") if current_actor() is not None else url_for("public.disclosure")
+    referrer = request.referrer or ""
+    try:
+        parts = urlsplit(referrer)
+    except ValueError:
+        return fallback
+    hosts = {request.host, urlsplit(system().settings.public_url).netloc}
+    if not referrer or parts.scheme not in ("http", "https") or parts.netloc not in hosts:
+        return fallback
+    return local_path(parts.path + (f"?{parts.query}" if parts.query else ""), fallback)
+
+
 def register_template_helpers(app) -> None:
     @app.context_processor
     def inject():
         return {"actor": current_actor(), "ROLE_TITLES": ROLE_TITLES, "now": system().clock.now(),
-                "has_endpoint": lambda name: name in app.view_functions}
+                "has_endpoint": lambda name: name in app.view_functions, "back_link": back_link}
 
     app.jinja_env.filters["local"] = local_time
     app.jinja_env.filters["iso"] = lambda v: v.isoformat() if v else ""

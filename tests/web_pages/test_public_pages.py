@@ -219,7 +219,7 @@ def test_the_viewer_is_served_from_node_modules_allowlisted_or_the_page_says_it_
 
 # --- the papers ------------------------------------------------------------------------------------
 
-def test_r_9_2_1_entrustment_shows_the_applicant_and_a_qr_code_and_requires_login(anon, staff_client, desk):
+def test_r_9_2_1_entrustment_shows_the_applicant_and_a_qr_code_and_requires_login(anon, staff_client, desk, system):
     case = proxy_case(desk, until="record_entrustment")
     url = f"/documents/cases/{case['id']}/entrustment"
     anonymous = anon.get(url)
@@ -231,7 +231,8 @@ def test_r_9_2_1_entrustment_shows_the_applicant_and_a_qr_code_and_requires_logi
     assert "代办服务委托书" in body and "王芳" in body and case["number"] in body and "高龄津贴申领" in body
     assert "徐志强" in body and "成安县民政局" in body
     assert re.search(r'<img class="qr" src="data:image/svg\+xml', body)
-    assert f"http://localhost/public/cases/{case['number']}" in body  # absolute, from request.host_url
+    # absolute, from BDD_PUBLIC_URL (here its development default), never from the Host header
+    assert f"{system.settings.public_url}/public/cases/{case['number']}" in body
     assert "服务对象尚未签名" in body
 
     assert staff_client("lijianhua").get(url).status_code == 403  # another unit's staff (R-6.2)
