@@ -77,7 +77,9 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=system.settings.secure_cookies,
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        # The server ends a session (services/identity.py); the cookie's own expiry is only its upper bound.
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=system.settings.session_max_seconds),
+        SESSION_REFRESH_EACH_REQUEST=False,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
     )
     app.session_interface = CookieSessionsOutsideTheApi()

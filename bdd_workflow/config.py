@@ -51,6 +51,10 @@ class Settings:
     complaint_days: int = field(default_factory=lambda: _int("BDD_COMPLAINT_DAYS", 5))
     rectification_days: int = field(default_factory=lambda: _int("BDD_RECTIFICATION_DAYS", 10))
     token_ttl_seconds: int = field(default_factory=lambda: _int("BDD_TOKEN_TTL", 8 * 3600))
+    # A browser session ends this long after the login whatever happens (one working day) ...
+    session_max_seconds: int = field(default_factory=lambda: _int("BDD_SESSION_MAX_SECONDS", 9 * 3600))
+    # ... and sooner when no page was asked for this long.
+    session_idle_seconds: int = field(default_factory=lambda: _int("BDD_SESSION_IDLE_SECONDS", 2 * 3600))
     script_timeout_ms: int = field(default_factory=lambda: _int("BDD_SCRIPT_TIMEOUT_MS", 1000))
     max_upload_bytes: int = field(default_factory=lambda: _int("BDD_MAX_UPLOAD_BYTES", 2 * 1024 * 1024))
     workflow_cache_size: int = field(default_factory=lambda: _int("BDD_WORKFLOW_CACHE", 256))

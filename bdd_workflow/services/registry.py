@@ -24,7 +24,7 @@ from ..errors import Forbidden, FormInvalid, NotFound
 from ..roles import ADMINISTRATOR, CHIEF_OFFICER, ROLE_TITLES, ROLES, SEE_ALL_ROLES, SUPERVISOR, UNITLESS_ROLES
 from ..system import System
 from .audit import audit
-from .identity import Actor, hash_password, require_role
+from .identity import Actor, hash_password, require_role, revoke_credentials
 from .metrics import NOTICE_PARTS, notice_complete
 from .org import LEVELS, MIN_PASSWORD_LENGTH
 
@@ -648,14 +648,14 @@ def update_staff(system: System, actor: Actor, username: str, data: dict[str, st
             return {"username": username, "name": staff.name, "changed": [], "held_tasks": []}
         staff.name, staff.role, staff.phone, staff.duties = after["name"], after["role"], after["phone"], after["duties"]
         staff.unit = unit
+        if "role" in changed or "unit" in changed:
+            revoke_credentials(staff)  # what the old role or unit allowed ends with every session
         change = {"action": "updated", "before": {k: before[k] for k in changed}, "after": {k: after[k] for k in changed},
                   "unit": after["unit"], "role": after["role"]}
         if data["reason"]:
             change["reason"] = data["reason"]
         _record(session, now, actor, staff, change, "staff_updated")
-        staff_id = staff.id
         held = _claimed_tasks(session, username) if ("role" in changed or "unit" in changed) else []
-    system.actor_cache.pop(staff_id, None)  # a new role or unit applies at once in this process
     return {"username": username, "name": after["name"], "changed": changed, "held_tasks": held}
 
 
@@ -719,6 +719,7 @@ def set_staff_active(system: System, actor: Actor, username: str, active: bool, 
         held = _claimed_tasks(session, username)
         if staff.active != active:
             staff.active = active
+            revoke_credentials(staff)  # tokens and sessions from before, on either side of the change, end
             if active:
                 staff.failed_logins, staff.locked_until = 0, None
             change = {"action": "reactivated" if active else "deactivated", "role": staff.role,
@@ -728,8 +729,6 @@ def set_staff_active(system: System, actor: Actor, username: str, active: bool, 
             if not active:
                 change["held_tasks"] = len(held)
             _record(session, now, actor, staff, change, "staff_reactivated" if active else "staff_deactivated")
-        staff_id = staff.id
-    system.actor_cache.pop(staff_id, None)  # sessions in this process end at once; other processes within 30 s
     return {"username": username, "name": staff.name, "active": active, "held_tasks": held}
 
 
@@ -745,6 +744,7 @@ def reset_password(system: System, actor: Actor, username: str, password: str, p
         if errors:
             raise FormInvalid(errors, "密码未重置：请按提示修改。")
         staff.password_hash = hash_password(password)
+        revoke_credentials(staff)  # whoever knew the old password is logged out everywhere
         staff.failed_logins, staff.locked_until = 0, None
         _record(session, now, actor, staff, {"action": "password_reset"}, "staff_password_reset")
         return {"username": username, "name": staff.name}

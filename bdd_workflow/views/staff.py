@@ -19,7 +19,8 @@ from ..services import attachments, case_admin, cases, identity, metrics, superv
 from ..services import inbox as desk
 from ..workdays import day_or_none
 from .public import viewer_installed
-from .web_common import allow_large_uploads, current_actor, login_required, render_start_forms, roles_required, system
+from .web_common import (allow_large_uploads, current_actor, login_required, render_start_forms, roles_required, start_session,
+                         system)
 
 staff = Blueprint("staff", __name__)
 
@@ -99,9 +100,7 @@ def login():
             actor = identity.authenticate(system(), username, request.form.get("password", ""))
         except AuthenticationRequired as exc:
             return render_template("staff/login.html", error=exc.message, username=username), 401
-        session.clear()  # a fresh session on login: no fixation
-        session["staff_id"] = actor.staff_id
-        session.permanent = True
+        start_session(actor)
         return redirect(_safe_next(request.args.get("next")))
     if current_actor() is not None:
         return redirect(url_for("staff.inbox"))
@@ -110,6 +109,7 @@ def login():
 
 @staff.post("/logout")
 def logout():
+    identity.end_session(system(), session.get("sid"))  # a copy of the cookie opens nothing any more
     session.clear()
     flash("您已退出登录。", "info")
     return redirect(url_for("staff.login"))
