@@ -222,6 +222,9 @@ def show_config() -> None:
     """Print the effective settings (secrets hidden)."""
     settings = Settings.from_env()
     values = {k: str(v) for k, v in vars(settings).items() if k != "secret_key"}
+    if "@" in values["ratelimit_storage_uri"]:  # redis://user:password@host: the password stays hidden
+        scheme, _, rest = values["ratelimit_storage_uri"].partition("://")
+        values["ratelimit_storage_uri"] = f"{scheme}://***@{rest.rpartition('@')[2]}"
     click.echo(json.dumps(values, ensure_ascii=False, indent=2))
 
 

@@ -24,7 +24,7 @@ from ..errors import Forbidden, FormInvalid, NotFound
 from ..roles import ADMINISTRATOR, CHIEF_OFFICER, ROLE_TITLES, ROLES, SEE_ALL_ROLES, SUPERVISOR, UNITLESS_ROLES
 from ..system import System
 from .audit import audit
-from .identity import Actor, hash_password, require_role, revoke_credentials
+from .identity import Actor, hash_password, is_locked, lift_locks, locked_until, require_role, revoke_credentials
 from .metrics import NOTICE_PARTS, notice_complete
 from .org import LEVELS, MIN_PASSWORD_LENGTH
 
@@ -615,7 +615,7 @@ def register_staff(system: System, actor: Actor, data: dict[str, str]) -> dict[s
             raise FormInvalid(errors, "未登记：请按提示修改。")
         staff = Staff(username=username, name=data["name"], role=data["role"], unit=unit, phone=data["phone"] or None,
                       duties=data["duties"] or None, password_hash=hash_password(data["password"]), active=True,
-                      failed_logins=0, created_at=now)
+                      created_at=now)
         session.add(staff)
         session.flush()
         _record(session, now, actor, staff, {"action": "registered", "role": staff.role, "unit": data["unit"] or None,
@@ -721,7 +721,7 @@ def set_staff_active(system: System, actor: Actor, username: str, active: bool, 
             staff.active = active
             revoke_credentials(staff)  # tokens and sessions from before, on either side of the change, end
             if active:
-                staff.failed_logins, staff.locked_until = 0, None
+                lift_locks(session, staff.username, now)
             change = {"action": "reactivated" if active else "deactivated", "role": staff.role,
                       "unit": staff.unit.code if staff.unit else None}
             if reason:
@@ -745,7 +745,7 @@ def reset_password(system: System, actor: Actor, username: str, password: str, p
             raise FormInvalid(errors, "密码未重置：请按提示修改。")
         staff.password_hash = hash_password(password)
         revoke_credentials(staff)  # whoever knew the old password is logged out everywhere
-        staff.failed_logins, staff.locked_until = 0, None
+        lift_locks(session, staff.username, now)
         _record(session, now, actor, staff, {"action": "password_reset"}, "staff_password_reset")
         return {"username": username, "name": staff.name}
 
@@ -757,8 +757,7 @@ def unlock_staff(system: System, actor: Actor, username: str) -> dict[str, Any]:
     with system.db.unit_of_work() as session:
         staff = _staff(session, username)
         _guard_admin_accounts(actor, staff.role)
-        was_locked = bool(staff.locked_until and staff.locked_until > now)
-        staff.failed_logins, staff.locked_until = 0, None
+        was_locked = lift_locks(session, staff.username, now)
         if was_locked:
             _record(session, now, actor, staff, {"action": "unlocked"}, "staff_unlocked")
         return {"username": username, "name": staff.name, "was_locked": was_locked}
@@ -799,7 +798,7 @@ def list_staff(system: System, actor: Actor, q: str | None = None, unit: str | N
     with system.db.unit_of_work(write=False) as session:
         units = _units_in_order(session)
         by_code = {u.code: u for u in units}
-        query = (select(Staff, OrgUnit.code, OrgUnit.path).outerjoin(OrgUnit, OrgUnit.id == Staff.unit_id)
+        query = (select(Staff, OrgUnit.code, OrgUnit.path, is_locked(now).label("locked")).outerjoin(OrgUnit, OrgUnit.id == Staff.unit_id)
                  .order_by(OrgUnit.path.nulls_first(), Staff.role, Staff.id))
         if q:
             like = f"%{q}%"
@@ -813,11 +812,11 @@ def list_staff(system: System, actor: Actor, q: str | None = None, unit: str | N
         elif state == "inactive":
             query = query.where(~Staff.active)
         elif state == "locked":
-            query = query.where(Staff.locked_until > now)
+            query = query.where(is_locked(now))
         order = {u.code: i for i, u in enumerate(units)}
         rows = [{"username": s.username, "name": s.name, "role": s.role, "unit": code,
                  "unit_name": by_code[code].name if code in by_code else None, "phone": s.phone, "active": s.active,
-                 "locked": bool(s.locked_until and s.locked_until > now)} for s, code, _path in session.execute(query)]
+                 "locked": bool(locked)} for s, code, _path, locked in session.execute(query)]
         rows.sort(key=lambda r: order.get(r["unit"], -1))  # stable: by role and id within a unit
         figures = stability(session, now)
         base = min((u.path.count("/") for u in units), default=2)
@@ -872,8 +871,7 @@ def staff_page(system: System, actor: Actor, username: str) -> dict[str, Any]:
             "staff": {"username": staff.username, "name": staff.name, "role": staff.role, "unit": unit_code,
                       "unit_name": names.get(unit_code or ""), "phone": staff.phone or "", "duties": staff.duties or "",
                       "active": staff.active, "created_at": staff.created_at,
-                      "locked_until": staff.locked_until if staff.locked_until and staff.locked_until > now else None,
-                      "failed_logins": staff.failed_logins},
+                      "locked_until": locked_until(session, staff.username, now)},
             "history": [{"at": h.at, "actor": h.actor, "actor_name": actor_names.get(h.actor, h.actor),
                          "action": h.change.get("action"),
                          "title": CHANGE_TITLES.get(h.change.get("action"), h.change.get("action")),

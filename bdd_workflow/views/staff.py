@@ -13,12 +13,13 @@ from flask import Blueprint, flash, g, jsonify, redirect, render_template, reque
 from marshmallow import ValidationError
 
 from .. import formrender, schemas
-from ..errors import AuthenticationRequired, Conflict, Forbidden, FormInvalid
+from ..errors import Conflict, Forbidden, FormInvalid
 from ..roles import ADMINISTRATOR, CHIEF_OFFICER, CONSULTANT, SUPERVISOR
 from ..services import attachments, case_admin, cases, identity, metrics, supervision, tasks
 from ..services import inbox as desk
 from ..workdays import day_or_none
 from .public import viewer_installed
+from .throttle import client_address
 from .web_common import (allow_large_uploads, current_actor, login_required, render_start_forms, roles_required, start_session,
                          system)
 
@@ -97,8 +98,9 @@ def login():
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         try:
-            actor = identity.authenticate(system(), username, request.form.get("password", ""))
-        except AuthenticationRequired as exc:
+            actor = identity.authenticate(system(), username, request.form.get("password", ""), client_address())
+        except identity.LoginRefused as exc:
+            g.login_checked = exc.checked  # what the per-account throttle counts (views/throttle.py)
             return render_template("staff/login.html", error=exc.message, username=username), 401
         start_session(actor)
         return redirect(_safe_next(request.args.get("next")))
