@@ -40,8 +40,17 @@ def _password_was_tried(response) -> bool:
 def install(app) -> Limiter:
     """A limiter of this application's own (its storage: RATELIMIT_STORAGE_URI in app.config, from the
     settings) with both limits on both login views, shared between them."""
+    # Redis unreachable: count in this process's memory meanwhile rather than refuse every login.
     limiter = Limiter(key_func=client_address, headers_enabled=True, retry_after="delta-seconds",
-                      strategy="moving-window", key_prefix="bdd-login")
+                      strategy="moving-window", key_prefix="bdd-login", in_memory_fallback_enabled=True)
+
+    @app.after_request  # registered first, so it runs after Flask-Limiter's own (they run in reverse)
+    def retry_after_only_when_refused(response):
+        """Flask-Limiter writes Retry-After on every answer it counts; only a 429 means it."""
+        if response.status_code != 429:
+            response.headers.pop("Retry-After", None)
+        return response
+
     limiter.init_app(app)
     per_address = limiter.shared_limit(lambda: _settings().login_rate_per_address, scope="login-address",
                                        key_func=client_address, methods=["POST"])
