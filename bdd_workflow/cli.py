@@ -179,8 +179,14 @@ def serve(host: str, port: int, threads: int, server: str | None) -> None:
     """Serve the web application and the API (granian, or waitress; see bdd_workflow/serving.py)."""
     from .serving import default_server, serve as run
 
+    from .views.throttle import ThrottleMisconfigured, check_settings
+
     system = _system()
     _require_schema(system)
+    try:
+        check_settings(system.settings)
+    except ThrottleMisconfigured as exc:
+        raise click.ClickException(str(exc)) from None
     system.db.dispose()  # the server builds its own in its worker process
     run(host, port, threads, server or default_server(), click.echo)
 

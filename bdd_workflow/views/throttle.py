@@ -8,6 +8,9 @@ import time
 
 from flask import current_app, g, request
 from flask_limiter import Limiter
+from limits import parse_many
+from limits.errors import ConfigurationError
+from limits.storage import storage_from_string
 
 LOGIN_ENDPOINTS = ("api.token", "staff.login")
 
@@ -37,9 +40,32 @@ def _password_was_tried(response) -> bool:
     return response.status_code == 401 and bool(g.get("login_checked"))
 
 
+class ThrottleMisconfigured(RuntimeError):
+    """A BDD_LOGIN_RATE_* or BDD_RATELIMIT_STORAGE_URI value that cannot be used: the server does not start."""
+
+
+def check_settings(settings) -> None:
+    """Refuse throttle settings that cannot work, with the variable named (``bdd serve`` checks them
+    before it starts; create_app again)."""
+    try:
+        storage_from_string(settings.ratelimit_storage_uri)
+    except ConfigurationError as exc:  # an unknown scheme, or redis:// without the redis package
+        raise ThrottleMisconfigured(f"BDD_RATELIMIT_STORAGE_URI 无法使用（{exc}）：可用 memory:// 或 "
+                                    "redis://主机:6379（需 pip install -e '.[redis]'）。") from None
+    for variable, value in (("BDD_LOGIN_RATE_PER_ADDRESS", settings.login_rate_per_address),
+                            ("BDD_LOGIN_RATE_PER_ACCOUNT", settings.login_rate_per_account)):
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ThrottleMisconfigured(f"{variable} 的值 {value!r} 无法识别，应形如 “20 per minute” 或 "
+                                        "“20 per minute;200 per day”。") from None
+
+
 def install(app) -> Limiter:
     """A limiter of this application's own (its storage: RATELIMIT_STORAGE_URI in app.config, from the
     settings) with both limits on both login views, shared between them."""
+    settings = app.extensions["bdd"].settings
+    check_settings(settings)
     # Redis unreachable: count in this process's memory meanwhile rather than refuse every login.
     limiter = Limiter(key_func=client_address, headers_enabled=True, retry_after="delta-seconds",
                       strategy="moving-window", key_prefix="bdd-login", in_memory_fallback_enabled=True)

@@ -16,6 +16,7 @@ from bdd_workflow.app import create_app
 from bdd_workflow.config import Settings
 from bdd_workflow.services import identity, registry
 from bdd_workflow.system import System
+from bdd_workflow.views.throttle import ThrottleMisconfigured
 
 ADMIN = "chenguodong"
 
@@ -156,3 +157,15 @@ def test_with_redis_storage_two_server_processes_share_the_count(system):
     finally:
         first.db.dispose()
         second.db.dispose()
+
+
+@pytest.mark.parametrize("field, value, variable", [
+    ("login_rate_per_address", "twenty a minute", "BDD_LOGIN_RATE_PER_ADDRESS"),
+    ("login_rate_per_account", "", "BDD_LOGIN_RATE_PER_ACCOUNT"),
+    ("ratelimit_storage_uri", "mongo-ish://nowhere", "BDD_RATELIMIT_STORAGE_URI"),
+])
+def test_a_throttle_setting_that_cannot_work_stops_the_server_with_a_clear_message(system, field, value, variable):
+    setattr(system.settings, field, value)
+    with pytest.raises(ThrottleMisconfigured) as refused:
+        create_app(system=system)
+    assert variable in str(refused.value) and "Traceback" not in str(refused.value)
