@@ -10,12 +10,14 @@ from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from . import safejson, schemas
 from .config import PROJECT_ROOT, Settings
 from .db.models import MAX_ROW_ID
 from .errors import DomainError, NotFound
+from .services import identity
 from .system import System, create_system
 from .views.api import api
 from .views.errors import register_error_handlers
@@ -27,6 +29,7 @@ from .views.public import public
 from .views.registry import registry
 from .views.staff import staff
 from .views.static_files import serve_static_compressed
+from .views import throttle
 from .views.web_common import register_template_helpers
 
 csrf = CSRFProtect()
@@ -87,7 +90,10 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=system.settings.secure_cookies,
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        # The server ends a session (services/identity.py); the cookie's own expiry is only its upper bound.
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=system.settings.session_max_seconds),
+        SESSION_REFRESH_EACH_REQUEST=False,
+        RATELIMIT_STORAGE_URI=system.settings.ratelimit_storage_uri,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
     )
     app.session_interface = CookieSessionsOutsideTheApi()
@@ -98,6 +104,9 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     schemas.DISPLAY_TZ = ZoneInfo(system.settings.timezone)
     app.extensions["bdd"] = system
     csrf.init_app(app)
+    if system.settings.proxy_hops > 0:  # the client's address from the trusted proxies' X-Forwarded-For
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=system.settings.proxy_hops)
+    identity.decoy_hash()  # computed once now, not inside the first login that names an unknown user
     csrf.exempt(api)  # the API authenticates with bearer tokens, never cookies
     app.register_blueprint(api)
     app.register_blueprint(staff)
@@ -110,6 +119,7 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     serve_static_compressed(app)
     register_template_helpers(app)
     register_error_handlers(app)
+    throttle.install(app)  # after the blueprints: it wraps their login views
 
     @app.before_request
     def refuse_oversized_bodies():

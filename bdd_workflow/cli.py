@@ -180,8 +180,14 @@ def serve(host: str, port: int, threads: int, server: str | None) -> None:
     """Serve the web application and the API (granian, or waitress; see bdd_workflow/serving.py)."""
     from .serving import default_server, serve as run
 
+    from .views.throttle import ThrottleMisconfigured, check_settings
+
     system = _system()
     _require_schema(system)
+    try:
+        check_settings(system.settings)
+    except ThrottleMisconfigured as exc:
+        raise click.ClickException(str(exc)) from None
     system.db.dispose()  # the server builds its own in its worker process
     if not os.environ.get("BDD_PUBLIC_URL"):
         # Links and QR codes point at this server as started (its workers read the variable), never at
@@ -230,6 +236,9 @@ def show_config() -> None:
     """Print the effective settings (secrets hidden)."""
     settings = Settings.from_env()
     values = {k: str(v) for k, v in vars(settings).items() if k != "secret_key"}
+    if "@" in values["ratelimit_storage_uri"]:  # redis://user:password@host: the password stays hidden
+        scheme, _, rest = values["ratelimit_storage_uri"].partition("://")
+        values["ratelimit_storage_uri"] = f"{scheme}://***@{rest.rpartition('@')[2]}"
     click.echo(json.dumps(values, ensure_ascii=False, indent=2))
 
 

@@ -81,6 +81,18 @@ class Settings:
     complaint_days: int = field(default_factory=lambda: _int("BDD_COMPLAINT_DAYS", 5))
     rectification_days: int = field(default_factory=lambda: _int("BDD_RECTIFICATION_DAYS", 10))
     token_ttl_seconds: int = field(default_factory=lambda: _int("BDD_TOKEN_TTL", 8 * 3600))
+    # A browser session ends this long after the login whatever happens (one working day) ...
+    session_max_seconds: int = field(default_factory=lambda: _int("BDD_SESSION_MAX_SECONDS", 9 * 3600))
+    # ... and sooner when no page was asked for this long.
+    session_idle_seconds: int = field(default_factory=lambda: _int("BDD_SESSION_IDLE_SECONDS", 2 * 3600))
+    # Login throttling (Flask-Limiter's notation): every attempt from one client address, and failed
+    # password checks of one account from any address; beyond them a 429 with Retry-After.
+    login_rate_per_address: str = field(default_factory=lambda: os.environ.get("BDD_LOGIN_RATE_PER_ADDRESS", "20 per minute"))
+    login_rate_per_account: str = field(default_factory=lambda: os.environ.get("BDD_LOGIN_RATE_PER_ACCOUNT", "10 per minute"))
+    # Where the throttle counts: memory:// (each server process its own), or redis://host:6379 shared.
+    ratelimit_storage_uri: str = field(default_factory=lambda: os.environ.get("BDD_RATELIMIT_STORAGE_URI", "memory://"))
+    # Reverse proxies in front of the server whose X-Forwarded-For is trusted for the client address.
+    proxy_hops: int = field(default_factory=lambda: _int("BDD_PROXY_HOPS", 0))
     script_timeout_ms: int = field(default_factory=lambda: _int("BDD_SCRIPT_TIMEOUT_MS", 1000))
     max_upload_bytes: int = field(default_factory=lambda: _int("BDD_MAX_UPLOAD_BYTES", 2 * 1024 * 1024))
     workflow_cache_size: int = field(default_factory=lambda: _int("BDD_WORKFLOW_CACHE", 256))

@@ -22,7 +22,8 @@ from .forms import FormRegistry
 from .requirements import Requirements
 from .workdays import WorkingCalendar
 
-# Other worker processes see a change to the org tree within this long (as with a cached login).
+# Other worker processes see a change to the org tree within this long (logins are read from the
+# database on every request, so an account's change holds at once everywhere).
 ORG_TTL_SECONDS = 30.0
 
 
@@ -66,13 +67,12 @@ class System:
         self._lock = threading.Lock()
         self._org: OrgDirectory | None = None
         self._org_loaded = 0.0
-        self.actor_cache: dict[int, tuple[Any, Any]] = {}
-        self.verified_tokens: dict[str, tuple[Any, float]] = {}  # services/identity.py
+        self.verified_tokens: dict[str, tuple[Any, Any, float]] = {}  # services/identity.py
 
     # --- org directory -------------------------------------------------------------------------
     def org(self, session) -> OrgDirectory:
         """The org tree, cached; this process drops it on a change, other worker processes within
-        ORG_TTL_SECONDS (as long as a cached login lives)."""
+        ORG_TTL_SECONDS."""
         directory = self._org
         if directory is None or time.monotonic() - self._org_loaded > ORG_TTL_SECONDS:
             units = session.scalars(select(OrgUnit)).all()
@@ -89,7 +89,6 @@ class System:
 
     def org_changed(self) -> None:
         self._org = None
-        self.actor_cache.clear()
 
     # --- engine ----------------------------------------------------------------------------------
     def run_context(self, session) -> RunContext:

@@ -31,8 +31,9 @@ from bdd_workflow.db.migrate import upgrade  # noqa: E402
 from bdd_workflow.db.models import Case, HumanTask, Matter, OrgUnit, Staff  # noqa: E402
 from bdd_workflow.services import definitions, org  # noqa: E402
 from bdd_workflow.services.cases import start_case  # noqa: E402
-from bdd_workflow.services.identity import SYSTEM, authenticate  # noqa: E402
+from bdd_workflow.services.identity import SYSTEM, actor_by_id, authenticate  # noqa: E402
 from bdd_workflow.system import System  # noqa: E402
+from bdd_workflow.views.web_common import new_session_values  # noqa: E402
 
 PREFIX = {"consultation": "ZX", "assist": "BB", "proxy": "DB", "onsite": "SM", "callback": "HF",
           "rectification": "ZG", "complaint": "TS"}
@@ -174,7 +175,7 @@ def logged_in_client(app, system: System, username: str):
         staff_id = session.scalar(select(Staff.id).where(Staff.username == username))
     client = app.test_client()
     with client.session_transaction() as session:
-        session["staff_id"] = staff_id
+        session.update(new_session_values(system, actor_by_id(system, staff_id)))
     return client
 
 

@@ -91,11 +91,40 @@ class Staff(Base):
     duties: Mapped[str | None] = mapped_column(Text)
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None]
+    # Raised by a password change, a role or unit change, deactivation and reactivation: every token
+    # and browser session carries the number it was issued under and ends when it no longer matches.
+    credentials_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     created_at: Mapped[datetime]
 
     unit: Mapped[OrgUnit | None] = relationship()
+
+
+class LoginSession(Base):
+    """A browser session: the cookie holds a random key whose hash is here, so logging out (or an
+    administrator's change) ends it on the server whatever copies of the cookie exist."""
+
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None]
+
+
+class LoginFailure(Base):
+    """Wrong passwords for one account from one client address; five lock that pair (not the
+    account) for a while, so a stranger elsewhere cannot lock a colleague out."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (UniqueConstraint("username", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    last_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class StaffChange(Base):

@@ -111,7 +111,7 @@ def _new_staff(session, by_code, username, name, role, unit_code, password_hash,
     if unit is None and role not in UNITLESS_ROLES:
         raise DomainError(f"{ROLE_TITLES[role]}必须属于一个单位（--unit）。")
     staff = Staff(username=username, name=name, role=role, unit=unit, phone=phone, duties=duties,
-                  password_hash=password_hash, active=True, failed_logins=0, created_at=now)
+                  password_hash=password_hash, active=True, created_at=now)
     session.add(staff)
     return staff
 

@@ -24,7 +24,7 @@ from ..errors import Forbidden, FormInvalid, NotFound
 from ..roles import ADMINISTRATOR, CHIEF_OFFICER, ROLE_TITLES, ROLES, SEE_ALL_ROLES, SUPERVISOR, UNITLESS_ROLES
 from ..system import System
 from .audit import audit
-from .identity import Actor, hash_password, require_role
+from .identity import Actor, hash_password, is_locked, lift_locks, locked_until, require_role, revoke_credentials
 from .metrics import NOTICE_PARTS, notice_complete
 from .org import LEVELS, MIN_PASSWORD_LENGTH
 
@@ -620,7 +620,7 @@ def register_staff(system: System, actor: Actor, data: dict[str, str]) -> dict[s
             raise FormInvalid(errors, "未登记：请按提示修改。")
         staff = Staff(username=username, name=data["name"], role=data["role"], unit=unit, phone=data["phone"] or None,
                       duties=data["duties"] or None, password_hash=hash_password(data["password"]), active=True,
-                      failed_logins=0, created_at=now)
+                      created_at=now)
         session.add(staff)
         session.flush()
         _record(session, now, actor, staff, {"action": "registered", "role": staff.role, "unit": data["unit"] or None,
@@ -653,14 +653,14 @@ def update_staff(system: System, actor: Actor, username: str, data: dict[str, st
             return {"username": username, "name": staff.name, "changed": [], "held_tasks": []}
         staff.name, staff.role, staff.phone, staff.duties = after["name"], after["role"], after["phone"], after["duties"]
         staff.unit = unit
+        if "role" in changed or "unit" in changed:
+            revoke_credentials(staff)  # what the old role or unit allowed ends with every session
         change = {"action": "updated", "before": {k: before[k] for k in changed}, "after": {k: after[k] for k in changed},
                   "unit": after["unit"], "role": after["role"]}
         if data["reason"]:
             change["reason"] = data["reason"]
         _record(session, now, actor, staff, change, "staff_updated")
-        staff_id = staff.id
         held = _claimed_tasks(session, username) if ("role" in changed or "unit" in changed) else []
-    system.actor_cache.pop(staff_id, None)  # a new role or unit applies at once in this process
     return {"username": username, "name": after["name"], "changed": changed, "held_tasks": held}
 
 
@@ -724,8 +724,9 @@ def set_staff_active(system: System, actor: Actor, username: str, active: bool, 
         held = _claimed_tasks(session, username)
         if staff.active != active:
             staff.active = active
+            revoke_credentials(staff)  # tokens and sessions from before, on either side of the change, end
             if active:
-                staff.failed_logins, staff.locked_until = 0, None
+                lift_locks(session, staff.username, now)
             change = {"action": "reactivated" if active else "deactivated", "role": staff.role,
                       "unit": staff.unit.code if staff.unit else None}
             if reason:
@@ -733,8 +734,6 @@ def set_staff_active(system: System, actor: Actor, username: str, active: bool, 
             if not active:
                 change["held_tasks"] = len(held)
             _record(session, now, actor, staff, change, "staff_reactivated" if active else "staff_deactivated")
-        staff_id = staff.id
-    system.actor_cache.pop(staff_id, None)  # sessions in this process end at once; other processes within 30 s
     return {"username": username, "name": staff.name, "active": active, "held_tasks": held}
 
 
@@ -750,7 +749,8 @@ def reset_password(system: System, actor: Actor, username: str, password: str, p
         if errors:
             raise FormInvalid(errors, "密码未重置：请按提示修改。")
         staff.password_hash = hash_password(password)
-        staff.failed_logins, staff.locked_until = 0, None
+        revoke_credentials(staff)  # whoever knew the old password is logged out everywhere
+        lift_locks(session, staff.username, now)
         _record(session, now, actor, staff, {"action": "password_reset"}, "staff_password_reset")
         return {"username": username, "name": staff.name}
 
@@ -762,8 +762,7 @@ def unlock_staff(system: System, actor: Actor, username: str) -> dict[str, Any]:
     with system.db.unit_of_work() as session:
         staff = _staff(session, username)
         _guard_admin_accounts(actor, staff.role)
-        was_locked = bool(staff.locked_until and staff.locked_until > now)
-        staff.failed_logins, staff.locked_until = 0, None
+        was_locked = lift_locks(session, staff.username, now)
         if was_locked:
             _record(session, now, actor, staff, {"action": "unlocked"}, "staff_unlocked")
         return {"username": username, "name": staff.name, "was_locked": was_locked}
@@ -804,7 +803,7 @@ def list_staff(system: System, actor: Actor, q: str | None = None, unit: str | N
     with system.db.unit_of_work(write=False) as session:
         units = _units_in_order(session)
         by_code = {u.code: u for u in units}
-        query = (select(Staff, OrgUnit.code, OrgUnit.path).outerjoin(OrgUnit, OrgUnit.id == Staff.unit_id)
+        query = (select(Staff, OrgUnit.code, OrgUnit.path, is_locked(now).label("locked")).outerjoin(OrgUnit, OrgUnit.id == Staff.unit_id)
                  .order_by(OrgUnit.path.nulls_first(), Staff.role, Staff.id))
         if q:
             like = f"%{q}%"
@@ -818,11 +817,11 @@ def list_staff(system: System, actor: Actor, q: str | None = None, unit: str | N
         elif state == "inactive":
             query = query.where(~Staff.active)
         elif state == "locked":
-            query = query.where(Staff.locked_until > now)
+            query = query.where(is_locked(now))
         order = {u.code: i for i, u in enumerate(units)}
         rows = [{"username": s.username, "name": s.name, "role": s.role, "unit": code,
                  "unit_name": by_code[code].name if code in by_code else None, "phone": s.phone, "active": s.active,
-                 "locked": bool(s.locked_until and s.locked_until > now)} for s, code, _path in session.execute(query)]
+                 "locked": bool(locked)} for s, code, _path, locked in session.execute(query)]
         rows.sort(key=lambda r: order.get(r["unit"], -1))  # stable: by role and id within a unit
         figures = stability(session, now)
         base = min((u.path.count("/") for u in units), default=2)
@@ -877,8 +876,7 @@ def staff_page(system: System, actor: Actor, username: str) -> dict[str, Any]:
             "staff": {"username": staff.username, "name": staff.name, "role": staff.role, "unit": unit_code,
                       "unit_name": names.get(unit_code or ""), "phone": staff.phone or "", "duties": staff.duties or "",
                       "active": staff.active, "created_at": staff.created_at,
-                      "locked_until": staff.locked_until if staff.locked_until and staff.locked_until > now else None,
-                      "failed_logins": staff.failed_logins},
+                      "locked_until": locked_until(session, staff.username, now)},
             "history": [{"at": h.at, "actor": h.actor, "actor_name": actor_names.get(h.actor, h.actor),
                          "action": h.change.get("action"),
                          "title": CHANGE_TITLES.get(h.change.get("action"), h.change.get("action")),

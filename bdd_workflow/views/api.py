@@ -11,6 +11,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import schemas as s
 from ..errors import AuthenticationRequired, DomainError
+from .throttle import client_address
 from ..services import attachments, cases, definitions, identity, ledger, metrics, modeler, org, relays, tasks, timers
 from ..system import System
 from .web_common import allow_large_uploads
@@ -87,7 +88,11 @@ def query(schema: s.Schema) -> dict:
 @api.post("/auth/token")
 def token():
     credentials = body(TOKEN_REQUEST)
-    actor = identity.authenticate(system(), credentials["username"], credentials["password"])
+    try:
+        actor = identity.authenticate(system(), credentials["username"], credentials["password"], client_address())
+    except identity.LoginRefused as refused:
+        g.login_checked = refused.checked  # what the per-account throttle counts (views/throttle.py)
+        raise
     return TOKEN_RESPONSE.dump({
         "token": identity.issue_token(system(), actor), "expires_in": system().settings.token_ttl_seconds,
         "user": {"username": actor.username, "name": actor.name, "role": actor.role, "unit": actor.unit_code},

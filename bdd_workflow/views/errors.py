@@ -10,6 +10,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from ..errors import DefinitionInvalid, DomainError, FormInvalid
+from .throttle import retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,14 @@ def register_error_handlers(app: Flask) -> None:
         if not _wants_json():
             return _page(422, "；".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
         return jsonify({"error": "invalid_request", "message": "请求数据有误，请按提示修改。", "errors": errors}), 422
+
+    @app.errorhandler(429)
+    def too_many_requests(exc: HTTPException):
+        """A throttled login (views/throttle.py): Flask-Limiter adds Retry-After to this answer."""
+        message = f"登录尝试过于频繁，请 {retry_after_seconds()} 秒后再试。"
+        if not _wants_json():
+            return _page(429, message, "请稍后再试")
+        return jsonify({"error": "too_many_requests", "message": message}), 429
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -19,7 +19,7 @@ ERR = {"content": {"application/json": {"schema": "ErrorResponse"}}}
 
 # (path, method, summary, request schema, success status, response schema, error statuses, query schema)
 ROUTES = [
-    ("/auth/token", "post", "获取访问令牌", s.TokenRequest, 200, s.TokenResponse, (401, 422), None),
+    ("/auth/token", "post", "获取访问令牌", s.TokenRequest, 200, s.TokenResponse, (401, 422, 429), None),
     ("/processes", "get", "已部署的流程及版本", None, 200, s.ProcessSchema(many=True), (401,), None),
     ("/processes", "post", "部署 BPMN/DMN 文件（管理员）", "multipart", 201, s.DeployResponse, (401, 403, 413, 422), None),
     ("/processes/{process_id}/versions", "get", "一个流程的全部版本：部署人、时间、校验和、各版本在办和已办结的办件数（督办人员）",
@@ -199,7 +199,11 @@ def _base_spec() -> dict:
             operation["responses"][str(code)] = {"description": {
                 400: "请求格式不正确（例如请求体不是 JSON）", 401: "未登录或令牌无效", 403: "无权操作", 404: "不存在",
                 409: "冲突：任务已不是待办或被并发修改", 413: "文件过大",
-                422: "数据无效（errors 给出每个字段的原因）"}[code], **ERR}
+                422: "数据无效（errors 给出每个字段的原因）",
+                429: "登录尝试过于频繁（同一地址或同一账户）；Retry-After 给出几秒后可再试"}[code], **ERR}
+        if 429 in errors:
+            operation["responses"]["429"]["headers"] = {"Retry-After": {
+                "description": "几秒后可再试", "schema": {"type": "integer"}}}
         if path != "/auth/token":
             operation["security"] = [{"bearer": []}]
         if request == "multipart":

@@ -13,14 +13,15 @@ from flask import Blueprint, flash, g, jsonify, redirect, render_template, reque
 from marshmallow import ValidationError
 
 from .. import formrender, schemas
-from ..errors import AuthenticationRequired, Conflict, DomainError, Forbidden, FormInvalid
+from ..errors import Conflict, DomainError, Forbidden, FormInvalid
 from ..roles import ADMINISTRATOR, CHIEF_OFFICER, CONSULTANT, SUPERVISOR
 from ..services import attachments, case_admin, cases, identity, metrics, relays, supervision, tasks
 from ..services import inbox as desk
 from ..workdays import day_or_none
 from .public import viewer_installed
+from .throttle import client_address
 from .web_common import (allow_large_uploads, current_actor, local_path, login_required, render_start_forms,
-                         roles_required, system)
+                         roles_required, start_session, system)
 
 staff = Blueprint("staff", __name__)
 
@@ -95,12 +96,11 @@ def login():
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         try:
-            actor = identity.authenticate(system(), username, request.form.get("password", ""))
-        except AuthenticationRequired as exc:
+            actor = identity.authenticate(system(), username, request.form.get("password", ""), client_address())
+        except identity.LoginRefused as exc:
+            g.login_checked = exc.checked  # what the per-account throttle counts (views/throttle.py)
             return render_template("staff/login.html", error=exc.message, username=username), 401
-        session.clear()  # a fresh session on login: no fixation
-        session["staff_id"] = actor.staff_id
-        session.permanent = True
+        start_session(actor)
         return redirect(_safe_next(request.args.get("next")))
     if current_actor() is not None:
         return redirect(url_for("staff.inbox"))
@@ -109,6 +109,7 @@ def login():
 
 @staff.post("/logout")
 def logout():
+    identity.end_session(system(), session.get("sid"))  # a copy of the cookie opens nothing any more
     session.clear()
     flash("您已退出登录。", "info")
     return redirect(url_for("staff.login"))

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import current_app, g, redirect, request, session, url_for
+from flask import current_app, flash, g, redirect, request, session, url_for
 
 from .. import formrender
 from ..errors import AuthenticationRequired, Forbidden
@@ -22,16 +22,35 @@ def system() -> System:
     return current_app.extensions["bdd"]
 
 
+def new_session_values(bdd: System, actor: identity.Actor) -> dict[str, Any]:
+    """What the cookie of a new browser session holds: the key of its server-side row, the credentials
+    version it was issued under, and when it was last used (the idle clock)."""
+    return {"sid": identity.start_session(bdd, actor), "v": actor.credentials_version,
+            "seen": int(bdd.clock.now().timestamp())}
+
+
+def start_session(actor: identity.Actor) -> None:
+    """A fresh cookie (no fixation) naming a new server-side session."""
+    session.clear()
+    session.update(new_session_values(system(), actor))
+    session.permanent = True
+
+
 def current_actor() -> identity.Actor | None:
-    """The staff member of this browser session, or None."""
+    """The staff member of this browser session, or None. Checked against the database on every
+    request: logged out, past its absolute or idle lifetime, or issued before a change of password,
+    role, unit or active state, the session is over."""
     if "actor" not in g:
-        staff_id = session.get("staff_id")
         actor = None
-        if staff_id is not None:
+        if session.get("sid") is not None or session.get("staff_id") is not None:
             try:
-                actor = identity.actor_by_id(system(), staff_id)
-            except AuthenticationRequired:
+                actor = identity.actor_from_session(system(), session.get("sid"), session.get("v"), session.get("seen"))
+                now = int(system().clock.now().timestamp())
+                if now - session["seen"] >= 60:  # the idle clock, to the minute: no new cookie on every request
+                    session["seen"] = now
+            except AuthenticationRequired as exc:
                 session.clear()
+                flash(exc.message, "info")
         g.actor = actor
     return g.actor
 

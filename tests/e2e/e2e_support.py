@@ -43,8 +43,10 @@ def running_server(tmp_path_factory, name: str, env: dict[str, str] | None = Non
     serve. ``env`` adds to or overrides the server's environment. Yields the base URL; the server's log is
     the one shown when a test fails while it runs."""
     instance = tmp_path_factory.mktemp(name)
+    # Every browser of the run logs in from 127.0.0.1: one address for a whole office's logins.
     env = dict(os.environ, BDD_INSTANCE_DIR=str(instance), BDD_SECRET_KEY="e2e-secret",
-               BDD_DATABASE_URL=f"sqlite:///{instance / 'bdd.sqlite3'}", BDD_SCHEDULER_POLL_SECONDS="0.5") | (env or {})
+               BDD_DATABASE_URL=f"sqlite:///{instance / 'bdd.sqlite3'}", BDD_SCHEDULER_POLL_SECONDS="0.5",
+               BDD_LOGIN_RATE_PER_ADDRESS="600 per minute") | (env or {})
     env.pop("BDD_TEST_DATABASE_URL", None)
     cli = [sys.executable, "-m", "bdd_workflow.cli"]
     for command in (["init"], ["load-demo"], ["deploy", str(PROJECT_ROOT / "processes")]):

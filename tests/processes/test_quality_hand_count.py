@@ -48,7 +48,9 @@ from bdd_workflow.app import create_app
 from bdd_workflow.db.models import Staff
 from bdd_workflow.errors import DomainError
 from bdd_workflow.services import evaluations, metrics
+from bdd_workflow.services.identity import actor_by_id
 from bdd_workflow.services.timers import fire_due_timers
+from bdd_workflow.views.web_common import new_session_values
 
 NOV = (date(2025, 11, 1), date(2025, 11, 30))
 
@@ -188,7 +190,7 @@ def test_r_4_the_dashboard_page_shows_the_hand_counted_numbers(desk, november):
     query = {"start": "2025-11-01", "end": "2025-11-30", "trend": "week"}
     with time_machine.travel(at(28, 12), tick=False):  # the session cookie is signed at the travelled time
         with client.session_transaction() as session:
-            session["staff_id"] = staff_id
+            session.update(new_session_values(desk.system, actor_by_id(desk.system, staff_id)))
         page = html.fromstring(client.get("/quality", query_string=query).get_data(as_text=True))
 
     def cell(key, part):

@@ -13,6 +13,7 @@ from bdd_workflow.app import create_app
 from bdd_workflow.db.models import Staff
 from bdd_workflow.services.identity import actor_of, issue_token
 from bdd_workflow.system import System
+from bdd_workflow.views.web_common import new_session_values
 
 PASSWORD = "demo1234"
 PHONE = "13912345678"
@@ -39,12 +40,13 @@ def csrf(client, url: str) -> str:
 
 
 def signed_in(app: Flask, system: System, username: str):
-    """A test client whose browser session belongs to ``username`` (as after the login form)."""
+    """A test client whose browser session belongs to ``username`` (a server-side session, as the login
+    form starts one; the password hash is skipped to keep the suite fast)."""
     with system.db.unit_of_work(write=False) as session:
-        staff_id = session.scalar(select(Staff.id).where(Staff.username == username))
+        actor = actor_of(session.scalars(select(Staff).where(Staff.username == username)).one())
     client = app.test_client()
     with client.session_transaction() as data:
-        data["staff_id"] = staff_id
+        data.update(new_session_values(system, actor))
     return client
 
 

@@ -13,7 +13,9 @@ from sqlalchemy import select
 
 from bdd_workflow.config import Settings
 from bdd_workflow.db.models import Staff
+from bdd_workflow.services.identity import actor_of
 from bdd_workflow.views.public import qr_data_uri
+from bdd_workflow.views.web_common import new_session_values
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from holes_support import PHONE, make_app, text  # noqa: E402
@@ -57,9 +59,9 @@ def test_links_and_qr_codes_use_the_configured_address_whatever_the_host_header(
     case = desk.start("proxy", by="xuzhiqiang", matter_code="GR-007")
     staff = app.test_client()
     with system.db.unit_of_work(write=False) as session:
-        staff_id = session.scalar(select(Staff.id).where(Staff.username == "xuzhiqiang"))
+        actor = actor_of(session.scalars(select(Staff).where(Staff.username == "xuzhiqiang")).one())
     with staff.session_transaction(base_url=f"http://{EVIL}") as data:  # signed in on the host the client chose
-        data["staff_id"] = staff_id
+        data.update(new_session_values(system, actor))
     for slug in ("entrustment", "completion-receipt", "notice"):
         printed = staff.get(f"/documents/cases/{case['id']}/{slug}", base_url=f"http://{EVIL}")
         assert printed.status_code == 200, slug

@@ -39,6 +39,9 @@ def browser_target(location: str) -> str:
 
 @pytest.fixture
 def app(system):
+    # Dozens of real logins from one test client: as many as a whole office behind one address makes.
+    system.settings.login_rate_per_address = "600 per minute"
+    system.settings.login_rate_per_account = "600 per minute"
     return make_app(system)
 
 

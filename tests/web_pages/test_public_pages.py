@@ -14,8 +14,10 @@ from sqlalchemy import select
 
 from bdd_workflow.app import create_app
 from bdd_workflow.db.models import Attachment, Evaluation, Publicity, Staff
+from bdd_workflow.services.identity import actor_by_id
 from bdd_workflow.views import public as public_views
 from bdd_workflow.views.documents import documents
+from bdd_workflow.views.web_common import new_session_values
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 NUMBER = re.compile(r'class="case-number"[^>]*>([A-Z]{2}\d+)<')
@@ -55,7 +57,7 @@ def staff_client(web, system):
             staff_id = session.scalar(select(Staff.id).where(Staff.username == username))
         client = web.test_client()
         with client.session_transaction() as session_data:
-            session_data["staff_id"] = staff_id
+            session_data.update(new_session_values(system, actor_by_id(system, staff_id)))
         return client
 
     return make
