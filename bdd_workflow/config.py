@@ -50,6 +50,9 @@ class Settings:
     contact_sla: str = field(default_factory=lambda: os.environ.get("BDD_CONTACT_SLA", "PT30M"))
     complaint_days: int = field(default_factory=lambda: _int("BDD_COMPLAINT_DAYS", 5))
     rectification_days: int = field(default_factory=lambda: _int("BDD_RECTIFICATION_DAYS", 10))
+    # R-6.4.2/3: how long a chief officer has to answer a problem staff report, urgent and ordinary.
+    problem_urgent_sla: str = field(default_factory=lambda: os.environ.get("BDD_PROBLEM_URGENT_SLA", "PT2H"))
+    problem_days: int = field(default_factory=lambda: _int("BDD_PROBLEM_DAYS", 1))
     token_ttl_seconds: int = field(default_factory=lambda: _int("BDD_TOKEN_TTL", 8 * 3600))
     script_timeout_ms: int = field(default_factory=lambda: _int("BDD_SCRIPT_TIMEOUT_MS", 1000))
     max_upload_bytes: int = field(default_factory=lambda: _int("BDD_MAX_UPLOAD_BYTES", 2 * 1024 * 1024))
@@ -77,4 +80,6 @@ class Settings:
             "contact": self.contact_sla,
             "complaint_days": self.complaint_days,
             "rectification_days": self.rectification_days,
+            "problem_urgent": self.problem_urgent_sla,
+            "problem_days": self.problem_days,
         }

@@ -20,7 +20,7 @@ from .identity import Actor
 
 PROCESS_TITLES = {
     "consultation": "咨询", "assist": "帮办", "proxy": "代办", "onsite": "上门办",
-    "callback": "回访", "rectification": "整改", "complaint": "投诉",
+    "callback": "回访", "rectification": "整改", "complaint": "投诉", "problem_report": "问题上报",
 }
 STATUS_TITLES = {"running": "办理中", "waiting": "等待中", "suspended": "已暂停", "completed": "已办结",
                  "cancelled": "已取消", "ready": "待办"}
@@ -28,11 +28,12 @@ CHANNEL_TITLES = {"phone": "电话", "walk_in": "来访", "online": "网上"}
 APPLICANT_TYPES = {"personal": "个人", "enterprise": "企业"}
 DUE_STATES = {"overdue": "已超时", "today": "今日到期", "later": "以后到期", "none": "无期限"}
 SORTS = {"due": "按到期时间", "created": "按创建时间"}
-RELATION_TITLES = {"callback": "回访", "converted_to_proxy": "转为代办", "rectification": "差评整改", "linked": "关联"}
+RELATION_TITLES = {"callback": "回访", "converted_to_proxy": "转为代办", "rectification": "差评整改",
+                   "problem_report": "问题上报", "linked": "关联"}
 ACTION_TITLES = {
     "case_started": "受理登记", "task_claimed": "认领任务", "task_unclaimed": "退回任务", "task_reassigned": "改派任务",
     "task_completed": "办理", "timer_fired": "超过时限", "case_completed": "办结", "attachment_added": "上传附件",
-    "case_migrated": "迁移版本", "case_cancelled": "撤销办件", "case_suspended": "暂停办件", "case_resumed": "恢复办件",
+    "case_note": "关联办件", "case_migrated": "迁移版本", "case_cancelled": "撤销办件", "case_suspended": "暂停办件", "case_resumed": "恢复办件",
 }
 # Staff record these offline or at the hotline; callbacks and rectifications start themselves.
 INTAKE_PROCESSES = ("assist", "proxy", "onsite", "consultation", "complaint")
