@@ -15,7 +15,7 @@ from ..db.models import Attachment, AuditEvent, Case, CaseLink, HumanTask, Matte
 from ..errors import Forbidden, FormInvalid, NotFound, TaskNotReady
 from ..roles import CHIEF_OFFICER, ROLE_TITLES
 from ..system import System
-from . import access, attachments, cases, definitions, ledger, tasks
+from . import access, attachments, cases, definitions, ledger, problems, tasks
 from .identity import Actor
 
 PROCESS_TITLES = {
@@ -286,6 +286,27 @@ def _start_shown(system: System, session, case: dict[str, Any], started: dict[st
     return formrender.describe(form.schema, ours, names, form.ui)
 
 
+def _steps_shown(system: System, session, case_id: int, names: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
+    """The steps already done in the case, each with what its form recorded: the answer to a problem report is
+    what the reporter's task is about (R-6.4.2), and any step reads better knowing what came before."""
+    rows = session.execute(
+        select(AuditEvent.actor, AuditEvent.at, AuditEvent.detail, HumanTask.form, HumanTask.title)
+        .join(HumanTask, HumanTask.id == AuditEvent.task_id)
+        .where(AuditEvent.case_id == case_id, AuditEvent.action == "task_completed").order_by(AuditEvent.id)).all()
+    steps = []
+    for row in rows:
+        form = system.forms.get(row.form) if row.form and system.forms.exists(row.form) else None
+        data = (row.detail or {}).get("data") or {}
+        steps.append({"title": row.title, "at": row.at, "actor_name": names["staff"].get(row.actor, row.actor),
+                      "shown": formrender.describe(form.schema if form else None, data, names, form.ui if form else None)})
+    return steps
+
+
+def report_form(system: System) -> dict[str, Any] | None:
+    """The problem report's start form (title, schema, ui), for the task page; None when it is not deployed."""
+    return start_forms(system, (problems.PROCESS,)).get(problems.PROCESS)
+
+
 def task_page(system: System, actor: Actor, task_id: str, have: list[int] | None = None) -> dict[str, Any]:
     """The task with its form, the case, the notice as a material check list, the case's attachments."""
     detail = tasks.get_task(system, actor, task_id)  # 404 / 403 (R-6.2) here
@@ -298,6 +319,7 @@ def task_page(system: System, actor: Actor, task_id: str, have: list[int] | None
         files = session.scalars(select(Attachment).where(Attachment.case_id == detail["case_id"]).order_by(Attachment.id)).all()
         may_work = _in_scope(system, session, actor, detail["role"], detail["unit"])
         started = _start_data(session, detail["case_id"])
+        steps = _steps_shown(system, session, detail["case_id"], names)
         start_shown = _start_shown(system, session, detail["case"], started, names)
         case = detail["case"]
         source = session.execute(
@@ -307,13 +329,18 @@ def task_page(system: System, actor: Actor, task_id: str, have: list[int] | None
     rule = formrender.signature_rule(schema)
     checklist = formrender.material_checklist(detail["notice"], have or [])
     ready = detail["status"] == "ready"
+    can_work = ready and may_work and detail["assignee"] in (None, actor.username)
     return detail | {
         "refs": refs, "names": names, "checklist": checklist, "material_groups": formrender.material_groups(schema),
         "attachments": [attachments.view(a) for a in files],
         "signature_rule": rule, "signed": any(a.kind == "signature" and a.task_id == task_id for a in files),
-        "can_work": ready and may_work and detail["assignee"] in (None, actor.username),
+        "can_work": can_work,
         "can_claim": ready and may_work and detail["assignee"] is None,
         "can_unclaim": ready and bool(detail["assignee"]) and detail["assignee"] == actor.username,
+        # R-6.4.2: whoever works a task may report a problem met on it to the chief officer (services/problems.py).
+        "can_report": can_work and problems.may_report_on(actor, detail["process"]),
+        "steps": steps,
+        "started_by_name": names["staff"].get(detail["case"]["started_by"]) if detail["case"].get("started_by") else None,
         "assignee_name": names["staff"].get(detail["assignee"], detail["assignee"]),
         "unit_name": names["unit"].get(detail["unit"], detail["unit"]),
         "case_unit_name": names["unit"].get(case["unit"], case["unit"]),

@@ -17,12 +17,18 @@ from ..errors import Conflict, Forbidden, FormInvalid, NotFound, TaskNotReady
 from ..roles import ROLE_TITLES
 from ..system import System
 from . import access
-from .cases import APPLICANT_FIELDS, _start, _start_form_errors, load_case
+from .cases import APPLICANT_FIELDS, TASK_STARTED_PROCESSES, _start, _start_form_errors, load_case
 from .definitions import latest_definition
 from .identity import Actor
 
 PROCESS = "problem_report"
 RELATION = "problem_report"
+
+
+def may_report_on(actor: Actor, process_id: str | None) -> bool:
+    """Does the task page offer the report? Service staff report (directing roles direct), on the tasks of
+    every procedure but a report itself (its reader reports again on the source case's task)."""
+    return actor.role not in access.DIRECTING_ROLES and process_id not in TASK_STARTED_PROCESSES
 
 
 def report_problem(system: System, actor: Actor, task_id: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -39,6 +45,8 @@ def report_problem(system: System, actor: Actor, task_id: str, data: dict[str, A
             raise Forbidden("您不能办理这个任务，也不能就它上报问题：请在您自己办理的任务上报告问题（R-6.2）。")
         if row.assignee and row.assignee != actor.username:
             raise Forbidden(f"这个任务已由 {row.assignee} 认领，只有认领人可以就它上报问题。")
+        if row.process_id in TASK_STARTED_PROCESSES:
+            raise Conflict("问题上报的任务上不能再上报问题：请在原办件正在办理的任务上报告。")
         if row.status != "ready":
             raise TaskNotReady("这个任务已经办理完毕（或已取消），不能再就它上报问题；如仍有问题，请在办件的当前任务上报告。")
         source = load_case(session, row.case_id)

@@ -11,7 +11,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import schemas as s
 from ..errors import AuthenticationRequired, DomainError
-from ..services import attachments, cases, definitions, identity, ledger, metrics, modeler, org, tasks, timers
+from ..services import attachments, cases, definitions, identity, ledger, metrics, modeler, org, problems, tasks, timers
 from ..system import System
 from ..services import forms_admin as forms_service
 from ..services import case_admin, heatmap as heat
@@ -22,6 +22,8 @@ api = Blueprint("api", __name__, url_prefix="/api/v1")
 TOKEN_REQUEST = s.TokenRequest()
 START_CASE_REQUEST = s.StartCaseRequest()
 COMPLETE_TASK_REQUEST = s.CompleteTaskRequest()
+REPORT_PROBLEM_REQUEST = s.ReportProblemRequest()
+PROBLEM_REPORT_RESPONSE = s.ProblemReportResponse()
 CASE_QUERY = s.CaseQuery()
 TASK_QUERY = s.TaskQuery()
 LEDGER_QUERY = s.LedgerQuery()
@@ -172,6 +174,13 @@ def claim_task(task_id: str):
 def complete_task(task_id: str):
     payload = body(COMPLETE_TASK_REQUEST)
     return COMPLETE_TASK_RESPONSE.dump(tasks.complete_task(system(), g.actor, task_id, payload["data"]))
+
+
+@api.post("/tasks/<task_id>/report")
+@authenticated
+def report_problem(task_id: str):
+    payload = body(REPORT_PROBLEM_REQUEST)
+    return PROBLEM_REPORT_RESPONSE.dump(problems.report_problem(system(), g.actor, task_id, payload["data"])), 201
 
 
 @api.get("/units")
