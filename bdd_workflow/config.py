@@ -80,6 +80,9 @@ class Settings:
     contact_sla: str = field(default_factory=lambda: os.environ.get("BDD_CONTACT_SLA", "PT30M"))
     complaint_days: int = field(default_factory=lambda: _int("BDD_COMPLAINT_DAYS", 5))
     rectification_days: int = field(default_factory=lambda: _int("BDD_RECTIFICATION_DAYS", 10))
+    # R-6.4.2/3: how long a chief officer has to answer a problem staff report, urgent and ordinary.
+    problem_urgent_sla: str = field(default_factory=lambda: os.environ.get("BDD_PROBLEM_URGENT_SLA", "PT2H"))
+    problem_days: int = field(default_factory=lambda: _int("BDD_PROBLEM_DAYS", 1))
     token_ttl_seconds: int = field(default_factory=lambda: _int("BDD_TOKEN_TTL", 8 * 3600))
     # A browser session ends this long after the login whatever happens (one working day) ...
     session_max_seconds: int = field(default_factory=lambda: _int("BDD_SESSION_MAX_SECONDS", 9 * 3600))
@@ -123,4 +126,6 @@ class Settings:
             "contact": self.contact_sla,
             "complaint_days": self.complaint_days,
             "rectification_days": self.rectification_days,
+            "problem_urgent": self.problem_urgent_sla,
+            "problem_days": self.problem_days,
         }

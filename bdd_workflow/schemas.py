@@ -69,6 +69,13 @@ class CompleteTaskRequest(StrictSchema):
     data = fields.Dict(keys=fields.String(), required=True)
 
 
+class ReportProblemRequest(StrictSchema):
+    data = fields.Dict(keys=fields.String(), required=True, metadata={
+        "description": "the problem report's start form (`problem_report` in x-start-forms of StartCaseRequest): "
+                       "`problem` (required), `urgency` (`normal` 一般 / `urgent` 紧急, required), `needs` (optional); "
+                       "422 with each field's error"})
+
+
 class CaseQuery(StrictSchema):
     process = fields.String(validate=PROCESS_ID)
     status = fields.String(validate=validate.OneOf(["running", "waiting", "suspended", "completed", "cancelled"]))
@@ -229,6 +236,18 @@ class CompleteTaskResponse(Schema):
     case = fields.Nested(CaseSummarySchema)
     next_tasks = fields.List(fields.Dict())
     started_cases = fields.List(fields.Dict(), metadata={"description": "linked cases this step started: callback, proxy, rectification"})
+
+
+class ProblemReportResponse(Schema):
+    id = fields.Integer(metadata={"description": "the problem report case (process problem_report)"})
+    number = fields.String()
+    process = fields.String()
+    relation = fields.String(metadata={"description": "its link from the source case: problem_report"})
+    source_case = fields.Dict(metadata={"description": "{id, number} of the case the task belongs to"})
+    source_task = fields.String()
+    chief_unit = fields.String(metadata={"description": "the nearest unit at or above the reporter's with a chief officer"})
+    chief_unit_name = fields.String(allow_none=True)
+    due_at = LocalDateTime(allow_none=True, metadata={"description": "when the chief officer's answer is due"})
 
 
 class ProcessSchema(Schema):

@@ -32,7 +32,7 @@ from SpiffWorkflow.spiff.specs.mixins.service_task import ServiceTask
 from ..errors import DefinitionInvalid, ScriptError
 from ..requirements import Requirements, cited
 from ..roles import role_of_lane
-from .scripting import RestrictedEnvironment, RunContext, check_expression, check_script
+from .scripting import SERVICE_OPERATIONS, RestrictedEnvironment, RunContext, check_expression, check_script
 from .timers import ClockedBoundaryEventParser, ClockedIntermediateCatchEventParser, ClockedStartEventParser
 from .xmlsafe import kind_of, parse_xml
 
@@ -47,7 +47,6 @@ class ClockedBpmnParser(SpiffBpmnParser):
         full_tag("intermediateCatchEvent"): (ClockedIntermediateCatchEventParser, IntermediateCatchEvent),
     }
 
-SERVICE_OPERATIONS = {"start_case"}
 # A "?" outside quotes in a DMN input entry: the input's value (SpiffWorkflow's DMNEngine uses the same pattern).
 _INPUT_MARK = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")
 
@@ -240,12 +239,15 @@ class DiagramParser:
                                  "source": "check"})
                 continue
             specs = [spec, *subprocess_specs.values()]
-            process_problems, user_tasks = self._check(specs)
+            start_problems: list[dict[str, Any]] = []
+            start_form = self._start_form(spec, start_problems)
+            process_problems, user_tasks = self._check(specs, self._sample_data(start_form if not start_problems else None))
             problems.extend(process_problems)
+            problems.extend(start_problems)
             result.processes.append(ParsedProcess(
                 process_id=process_id, name=spec.description or process_id, spec=spec,
                 subprocess_specs=subprocess_specs, requirement_ids=sorted(self._cited(specs)),
-                user_tasks=user_tasks, start_form=self._start_form(spec, problems),
+                user_tasks=user_tasks, start_form=start_form,
             ))
         result.problems = problems
         return result
@@ -272,6 +274,22 @@ class DiagramParser:
                                         "一个流程只能有一个发起表单。"})
         return named[min(named)] if named else None
 
+    def _sample_data(self, start_form: str | None) -> dict[str, Any]:
+        """The case data timer expressions are tried on: what every start has, and a value for each field of
+        the process's start form (its first choice, else an empty value of its type), which a start's data
+        always carries once the form is checked (a problem report's urgency picks its deadline, R-6.4.2)."""
+        data = dict(SAMPLE_CASE_DATA)
+        if start_form and self.form_schema is not None:
+            empty = {"string": "", "integer": 0, "number": 0, "boolean": False, "array": [], "object": {}}
+            for name, prop in (self.form_schema(start_form).get("properties") or {}).items():
+                if not isinstance(prop, dict):
+                    continue
+                choices = [c.get("const") for c in prop.get("oneOf") or [] if isinstance(c, dict) and "const" in c]
+                choices += list(prop.get("enum") or [])
+                data.setdefault(name, prop["default"] if "default" in prop else
+                                choices[0] if choices else empty.get(prop.get("type"), ""))
+        return data
+
     @staticmethod
     def _cited(specs) -> set[str]:
         found: set[str] = set()
@@ -280,7 +298,7 @@ class DiagramParser:
                 found |= cited(getattr(task_spec, "documentation", None) or "")
         return found
 
-    def _check(self, specs) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+    def _check(self, specs, sample: dict[str, Any] | None = None) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
         problems: list[dict[str, str]] = []
         user_tasks: list[dict[str, Any]] = []
 
@@ -314,7 +332,7 @@ class DiagramParser:
                     user_tasks.append(self._check_user_task(task_spec, problem, expression_ok))
                 elif isinstance(task_spec, ServiceTask):
                     if task_spec.operation_name not in SERVICE_OPERATIONS:
-                        problem(task_spec, f"未知的服务操作 {task_spec.operation_name!r}（可用: start_case）。")
+                        problem(task_spec, f"未知的服务操作 {task_spec.operation_name!r}（可用: {'、'.join(SERVICE_OPERATIONS)}）。")
                     for name, param in task_spec.operation_params.items():
                         expression_ok(task_spec, f"参数 {name}", param.get("value"))
                 for hook, label in (("prescript", "前置脚本"), ("postscript", "后置脚本")):
@@ -338,7 +356,7 @@ class DiagramParser:
                         if condition is not None:
                             expression_ok(task_spec, "条件", getattr(condition, "args", [condition])[0])
                 if isinstance(task_spec, CatchingEvent) and isinstance(task_spec.event_definition, TimerEventDefinition):
-                    self._check_timer(task_spec, problem, expression_ok)
+                    self._check_timer(task_spec, problem, expression_ok, sample or SAMPLE_CASE_DATA)
         return problems, user_tasks
 
     def _check_user_task(self, task_spec, problem, expression_ok) -> dict[str, Any]:
@@ -353,12 +371,12 @@ class DiagramParser:
             problem(task_spec, "用户任务没有指定表单（属性 form）。")
         elif self.form_exists is not None and not self.form_exists(form):
             problem(task_spec, f"表单 forms/{form}.json 不存在。")
-        for key, what in (("unit", "单位表达式"), ("dueDate", "期限表达式")):
+        for key, what in (("unit", "单位表达式"), ("dueDate", "期限表达式"), ("assignee", "办理人表达式")):
             if key in props:
                 expression_ok(task_spec, what, props[key])
         return {"name": task_spec.bpmn_id, "title": task_spec.bpmn_name, "role": role, "form": form}
 
-    def _check_timer(self, task_spec, problem, expression_ok) -> None:
+    def _check_timer(self, task_spec, problem, expression_ok, sample: dict[str, Any]) -> None:
         definition = task_spec.event_definition
         expression = definition.expression
         if not expression_ok(task_spec, "计时器表达式", expression):
@@ -366,7 +384,7 @@ class DiagramParser:
         ctx = self.ctx_factory()
         env = RestrictedEnvironment(ctx)
         try:
-            value = env.evaluate(expression, dict(SAMPLE_CASE_DATA))
+            value = env.evaluate(expression, dict(sample))
         except NameError as exc:
             hint = "；ISO 8601 时长要加引号，例如 \"PT30M\"" if re.fullmatch(r"\s*P[0-9TYMWDHS.]+\s*", expression or "") else ""
             problem(task_spec, f"计时器表达式 `{expression}` 无法求值: {exc}{hint}")

@@ -36,6 +36,8 @@ class ReadyTask:
     instructions: str | None
     documentation: str | None
     provisional: bool = False
+    # The staff member the diagram names for it (the `assignee` property): the reporter reads the answer.
+    assignee: str | None = None
 
 
 @dataclass
@@ -259,9 +261,11 @@ class Runner:
                 unit = engine.evaluate(task, props.get("unit", "handling_unit")) if (
                     "unit" in props or "handling_unit" in task.data) else None
                 due = engine.evaluate(task, props["dueDate"]) if props.get("dueDate") else None
+                assignee = engine.evaluate(task, props["assignee"]) if props.get("assignee") else None
             except SpiffWorkflowException as exc:
                 raise _element_error(exc) from None
-            task._set_internal_data(bdd_evaluated=True, bdd_unit=unit, bdd_due=due, bdd_provisional=ctx.provisional)
+            task._set_internal_data(bdd_evaluated=True, bdd_unit=unit, bdd_due=due, bdd_provisional=ctx.provisional,
+                                    bdd_assignee=str(assignee) if assignee else None)
             ctx.provisional = ctx.provisional or provisional_before
         due_raw = task._get_internal_data("bdd_due")
         extensions = getattr(spec, "extensions", None) or {}
@@ -271,6 +275,7 @@ class Runner:
             due_at=datetime.fromisoformat(due_raw) if due_raw else None,
             instructions=extensions.get("instructionsForEndUser"), documentation=spec.documentation,
             provisional=bool(task._get_internal_data("bdd_provisional")),
+            assignee=task._get_internal_data("bdd_assignee"),
         )
 
     @staticmethod

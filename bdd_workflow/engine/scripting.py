@@ -199,6 +199,12 @@ def check_script(script: str) -> None:
     _compile_exec(script)
 
 
+# The operations a service task may name, with the parameters each needs: start_case starts a linked case
+# (processes/README.md); note_source_case writes a line into the history of the case this one was started
+# from (a problem report's answer shows on the case it is about, R-6.4.2).
+SERVICE_OPERATIONS: dict[str, tuple[str, ...]] = {"start_case": ("process",), "note_source_case": ("label", "text")}
+
+
 @dataclass
 class RunContext:
     """What the functions of one engine run need, and what they noticed on the way."""
@@ -351,12 +357,13 @@ class RestrictedEnvironment(TaskDataEnvironment):
 
     def call_service(self, context, operation_name=None, operation_params=None, **kwargs):
         params = {name: spec["value"] for name, spec in (operation_params or {}).items()}
-        if operation_name != "start_case":
+        if operation_name not in SERVICE_OPERATIONS:
             raise ScriptError(f"未知的服务操作 {operation_name!r}")
-        if not params.get("process"):
-            raise ScriptError("start_case 需要参数 process")
+        for required in SERVICE_OPERATIONS[operation_name]:
+            if not params.get(required):
+                raise ScriptError(f"{operation_name} 需要参数 {required}")
         self.ctx.service_calls.append({"operation": operation_name, **params})
-        return json.dumps({"requested": True, "process": params["process"]})
+        return json.dumps({"requested": True, **{k: v for k, v in params.items() if k == "process"}})
 
 
 class RestrictedScriptEngine(PythonScriptEngine):

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from ..db.models import Case, HumanTask
+from ..db.models import Case, HumanTask, OrgUnit, Staff
 from ..roles import ADMINISTRATOR, CHIEF_OFFICER, SUPERVISOR
 from ..system import System
 from .identity import SYSTEM, Actor
@@ -89,3 +89,19 @@ def directed_units(system: System, session, actor: Actor) -> set[str] | None:
 def figure_units(system: System, session, actor: Actor) -> set[str] | None:
     """The units a supervisor's figures, lists and exports cover; None: the whole county."""
     return reach(system, session, actor)
+
+
+def directing_unit(system: System, session, unit_code: str | None, role: str = CHIEF_OFFICER) -> str | None:
+    """The nearest unit at or above ``unit_code`` with an active staff member of ``role`` (a chief officer):
+    whoever directs a unit is found there (a village station's problem goes to its township's chief officer,
+    a county department's to the county's, R-6.4.1). None: nobody of that role directs the unit."""
+    org = system.org(session)
+    chain, code = [], unit_code
+    while code and code in org.tree and len(chain) < 16:
+        chain.append(code)
+        code = org.tree[code][1]
+    if not chain:
+        return None
+    staffed = set(session.scalars(select(OrgUnit.code).join(Staff, Staff.unit_id == OrgUnit.id).where(
+        OrgUnit.code.in_(chain), OrgUnit.active, Staff.active, Staff.role == role)))
+    return next((c for c in chain if c in staffed), None)

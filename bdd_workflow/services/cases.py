@@ -24,7 +24,7 @@ from .org import ref_exists
 
 NUMBER_PREFIX = {
     "consultation": "ZX", "assist": "BB", "proxy": "DB", "onsite": "SM",
-    "callback": "HF", "rectification": "ZG", "complaint": "TS",
+    "callback": "HF", "rectification": "ZG", "complaint": "TS", "problem_report": "WT",
 }
 # Matters list which of these services they offer (R-5.3); the ledger covers them (R-9.1.3.5, R-9.2.1).
 SERVICE_PROCESSES = ("assist", "proxy", "onsite")
@@ -34,6 +34,9 @@ APPLICANT_FIELDS = ("applicant_name", "applicant_phone", "applicant_type", "chan
 # address; a consultation: the question) its start event's form declares.
 START_FIELDS = frozenset({"applicant_name", "applicant_phone", "applicant_type", "channel", "matter_code", "note"})
 MAX_LINK_DEPTH = 5
+# Procedures that begin from a task being worked, never on their own: a problem report is about a task and
+# goes to whoever directs the reporter's unit (services/problems.py, R-6.4.2).
+TASK_STARTED_PROCESSES = frozenset({"problem_report"})
 # The hot path writes with SQLAlchemy Core: a task completion costs a handful of statements and no
 # ORM unit-of-work bookkeeping. Reads stay ORM.
 CASE = Case.__table__
@@ -148,6 +151,8 @@ def start_form_errors(system: System, process_id: str, data: dict[str, Any], pub
 def start_case(system: System, actor: Actor, process_id: str, data: dict[str, Any]) -> dict[str, Any]:
     """Start a case of the newest version of a process (one unit of work)."""
     now = system.clock.now()
+    if process_id in TASK_STARTED_PROCESSES and actor is not SYSTEM:
+        raise Forbidden("问题上报要在办理中的任务上提出（任务页的“向首席服务专员报告问题”，或 POST /api/v1/tasks/<id>/report）。")
     with system.db.unit_of_work() as session:
         definition = latest_definition(session, process_id)
         case = _start(system, session, actor, definition, data, now)
@@ -158,11 +163,20 @@ def start_case(system: System, actor: Actor, process_id: str, data: dict[str, An
 
 
 def _start(system: System, session, actor: Actor, definition, data: dict[str, Any],
-           now: datetime, source: CaseRecord | None = None, relation: str | None = None, depth: int = 0) -> CaseRecord:
+           now: datetime, source: CaseRecord | None = None, relation: str | None = None, depth: int = 0,
+           context: dict[str, Any] | None = None) -> CaseRecord:
+    """``context``: case data the caller has already checked and decided (a problem report's reporter and the
+    source case's applicant), joined to the seed without the starter's checks and kept out of the start's
+    recorded data, which is what the start form asked for."""
     if depth > MAX_LINK_DEPTH:
         raise DomainError("关联办件嵌套过深，请检查流程图中的 start_case 服务任务。")
-    matter = _check_start(system, session, definition, actor, data)
-    seed: dict[str, Any] = {k: data.get(k) for k in APPLICANT_FIELDS if data.get(k) is not None}
+    if context is None:
+        matter = _check_start(system, session, definition, actor, data)
+    else:
+        matter = _ANY_MATTER.first(session, {"code": context["matter_code"]}) if context.get("matter_code") else None
+        matter = SimpleNamespace(**matter) if matter is not None else None
+    seed: dict[str, Any] = {k: v for k, v in (context or {}).items() if v is not None}
+    seed.update({k: data.get(k) for k in APPLICANT_FIELDS if data.get(k) is not None})
     seed.update({k: v for k, v in data.items() if k not in seed})
     if matter is not None:
         seed.update(_matter_data(matter))
@@ -257,7 +271,7 @@ def sync(system: System, session, case: CaseRecord, result: RunResult, actor: Ac
     new_tasks = [dict(
         id=ready.id, case_id=case.id, process_id=case.process_id, name=ready.name, title=ready.title,
         role=ready.role, unit_code=ready.unit or case.unit_code, form=ready.form, instructions=ready.instructions,
-        assignee=None, status="ready", due_at=ready.due_at, provisional=ready.provisional, created_at=now,
+        assignee=ready.assignee, status="ready", due_at=ready.due_at, provisional=ready.provisional, created_at=now,
         claimed_at=None, completed_at=None, completed_by=None) for ready in result.ready if ready.id not in open_ids]
     _INSERT_TASKS.executemany(db, new_tasks)
 
@@ -293,6 +307,9 @@ def sync(system: System, session, case: CaseRecord, result: RunResult, actor: Ac
     save_case(db, case)
     started = []
     for call in result.service_calls:
+        if call.get("operation") == "note_source_case":
+            _note_source_case(db, case, call, actor, now)
+            continue
         target = latest_definition(session, call["process"])
         linked_data = {k: v for k, v in result.data.items() if k in APPLICANT_FIELDS or k in (
             "matter_code", "handling_unit", "responsible_unit")}
@@ -303,6 +320,18 @@ def sync(system: System, session, case: CaseRecord, result: RunResult, actor: Ac
         started.append({"id": linked.id, "number": linked.number, "process": linked.process_id,
                         "relation": call.get("relation"), "unit": linked.unit_code})
     return started
+
+
+def _note_source_case(db, case: CaseRecord, call: dict[str, Any], actor: Actor, now: datetime) -> None:
+    """The diagram's note_source_case: a line in the history of the case this one was started from (a problem
+    report and its answer show on the case they are about, R-6.4.2), by whoever's step wrote it."""
+    source_id = db.scalar(select(CaseLink.from_case_id).where(CaseLink.to_case_id == case.id)
+                          .order_by(CaseLink.id).limit(1))
+    if source_id is None:
+        return  # started on its own: there is no case to write to
+    audit(db, now, actor.username, "case_note", case_id=source_id, detail={
+        "label": str(call.get("label"))[:40], "title": str(call.get("text"))[:4000],
+        "from_case": case.number, "from_process": case.process_id})
 
 
 def _ledger(session, case: CaseRecord, step: str, title: str, actor: Actor, now: datetime, data: dict[str, Any],

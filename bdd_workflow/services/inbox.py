@@ -15,12 +15,12 @@ from ..db.models import Attachment, AuditEvent, Case, CaseLink, HumanTask, Matte
 from ..errors import Forbidden, FormInvalid, NotFound, TaskNotReady
 from ..roles import CHIEF_OFFICER, ROLE_TITLES
 from ..system import System
-from . import access, attachments, cases, definitions, ledger, relays, tasks
+from . import access, attachments, cases, definitions, ledger, problems, relays, tasks
 from .identity import Actor
 
 PROCESS_TITLES = {
     "consultation": "咨询", "assist": "帮办", "proxy": "代办", "onsite": "上门办",
-    "callback": "回访", "rectification": "整改", "complaint": "投诉",
+    "callback": "回访", "rectification": "整改", "complaint": "投诉", "problem_report": "问题上报",
 }
 STATUS_TITLES = {"running": "办理中", "waiting": "等待中", "suspended": "已暂停", "completed": "已办结",
                  "cancelled": "已取消", "ready": "待办"}
@@ -28,11 +28,13 @@ CHANNEL_TITLES = {"phone": "电话", "walk_in": "来访", "online": "网上"}
 APPLICANT_TYPES = {"personal": "个人", "enterprise": "企业"}
 DUE_STATES = {"overdue": "已超时", "today": "今日到期", "later": "以后到期", "none": "无期限"}
 SORTS = {"due": "按到期时间", "created": "按创建时间"}
-RELATION_TITLES = {"callback": "回访", "converted_to_proxy": "转为代办", "rectification": "差评整改", "linked": "关联"}
+RELATION_TITLES = {"callback": "回访", "converted_to_proxy": "转为代办", "rectification": "差评整改",
+                   "problem_report": "问题上报", "linked": "关联"}
 ACTION_TITLES = {
     "case_started": "受理登记", "task_claimed": "认领任务", "task_unclaimed": "退回任务", "task_reassigned": "改派任务",
     "task_completed": "办理", "timer_fired": "超过时限", "case_completed": "办结", "attachment_added": "上传附件",
-    "case_migrated": "迁移版本", "case_cancelled": "撤销办件", "case_suspended": "暂停办件", "case_resumed": "恢复办件",
+    "case_note": "关联办件", "case_migrated": "迁移版本", "case_cancelled": "撤销办件", "case_suspended": "暂停办件",
+    "case_resumed": "恢复办件",
     "relay_requested": "发出互动接力", "relay_accepted": "接收互动接力", "relay_returned": "退回互动接力",
 }
 # Staff record these offline (R-9.1.2, R-9.3.1) or at the hotline; callbacks and rectifications start themselves.
@@ -288,6 +290,27 @@ def _start_shown(system: System, session, case: dict[str, Any], started: dict[st
     return formrender.describe(form.schema, ours, names, form.ui)
 
 
+def _steps_shown(system: System, session, case_id: int, names: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
+    """The steps already done in the case, each with what its form recorded: the answer to a problem report is
+    what the reporter's task is about (R-6.4.2), and any step reads better knowing what came before."""
+    rows = session.execute(
+        select(AuditEvent.actor, AuditEvent.at, AuditEvent.detail, HumanTask.form, HumanTask.title)
+        .join(HumanTask, HumanTask.id == AuditEvent.task_id)
+        .where(AuditEvent.case_id == case_id, AuditEvent.action == "task_completed").order_by(AuditEvent.id)).all()
+    steps = []
+    for row in rows:
+        form = system.forms.get(row.form) if row.form and system.forms.exists(row.form) else None
+        data = (row.detail or {}).get("data") or {}
+        steps.append({"title": row.title, "at": row.at, "actor_name": names["staff"].get(row.actor, row.actor),
+                      "shown": formrender.describe(form.schema if form else None, data, names, form.ui if form else None)})
+    return steps
+
+
+def report_form(system: System) -> dict[str, Any] | None:
+    """The problem report's start form (title, schema, ui), for the task page; None when it is not deployed."""
+    return start_forms(system, (problems.PROCESS,)).get(problems.PROCESS)
+
+
 def task_page(system: System, actor: Actor, task_id: str, have: list[int] | None = None) -> dict[str, Any]:
     """The task with its form, the case, the notice as a material check list, the case's attachments."""
     detail = tasks.get_task(system, actor, task_id)  # 404 / 403 (R-6.2) here
@@ -300,6 +323,7 @@ def task_page(system: System, actor: Actor, task_id: str, have: list[int] | None
         files = session.scalars(select(Attachment).where(Attachment.case_id == detail["case_id"]).order_by(Attachment.id)).all()
         may_work = _in_scope(system, session, actor, detail["role"], detail["unit"])
         started = _start_data(session, detail["case_id"])
+        steps = _steps_shown(system, session, detail["case_id"], names)
         start_shown = _start_shown(system, session, detail["case"], started, names)
         case = detail["case"]
         source = session.execute(
@@ -316,9 +340,13 @@ def task_page(system: System, actor: Actor, task_id: str, have: list[int] | None
         "refs": refs, "names": names, "checklist": checklist, "material_groups": formrender.material_groups(schema),
         "attachments": [attachments.view(a) for a in files],
         "signature_rule": rule, "signed": any(a.kind == "signature" and a.task_id == task_id for a in files),
-        "can_work": ready and may_work and detail["assignee"] in (None, actor.username),
+        "can_work": can_work,
         "can_claim": ready and may_work and detail["assignee"] is None,
         "can_unclaim": ready and bool(detail["assignee"]) and detail["assignee"] == actor.username,
+        # R-6.4.2: whoever works a task may report a problem met on it to the chief officer (services/problems.py).
+        "can_report": can_work and problems.may_report_on(actor, detail["process"]),
+        "steps": steps,
+        "started_by_name": names["staff"].get(detail["case"]["started_by"]) if detail["case"].get("started_by") else None,
         "assignee_name": names["staff"].get(detail["assignee"], detail["assignee"]),
         "unit_name": names["unit"].get(detail["unit"], detail["unit"]),
         "case_unit_name": names["unit"].get(case["unit"], case["unit"]),

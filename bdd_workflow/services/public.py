@@ -17,7 +17,8 @@ from .definitions import latest_definitions
 from .identity import PUBLIC
 
 PROCESS_TITLES = {"assist": "帮办", "proxy": "代办", "onsite": "上门办", "consultation": "咨询",
-                  "callback": "回访", "rectification": "整改", "complaint": "投诉"}
+                  "callback": "回访", "rectification": "整改", "complaint": "投诉",
+                  "problem_report": "问题上报"}
 STATUS_TITLES = {"running": "办理中", "waiting": "办理中", "suspended": "暂停办理", "completed": "已办结",
                  "cancelled": "已撤销"}
 

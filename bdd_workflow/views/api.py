@@ -12,7 +12,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from .. import schemas as s
 from ..errors import AuthenticationRequired, DomainError
 from .throttle import client_address
-from ..services import attachments, cases, definitions, identity, ledger, metrics, modeler, org, relays, tasks, timers
+from ..services import attachments, cases, definitions, identity, ledger, metrics, modeler, org, problems, relays, tasks, timers
 from ..system import System
 from .web_common import allow_large_uploads
 from ..services import forms_admin as forms_service
@@ -27,6 +27,8 @@ allow_large_uploads(api, {"api.add_attachment": (attachments.MAX_BYTES + 64 * 10
 TOKEN_REQUEST = s.TokenRequest()
 START_CASE_REQUEST = s.StartCaseRequest()
 COMPLETE_TASK_REQUEST = s.CompleteTaskRequest()
+REPORT_PROBLEM_REQUEST = s.ReportProblemRequest()
+PROBLEM_REPORT_RESPONSE = s.ProblemReportResponse()
 CASE_QUERY = s.CaseQuery()
 TASK_QUERY = s.TaskQuery()
 LEDGER_QUERY = s.LedgerQuery()
@@ -211,6 +213,13 @@ def claim_task(task_id: str):
 def complete_task(task_id: str):
     payload = body(COMPLETE_TASK_REQUEST)
     return COMPLETE_TASK_RESPONSE.dump(tasks.complete_task(system(), g.actor, task_id, payload["data"]))
+
+
+@api.post("/tasks/<task_id>/report")
+@authenticated
+def report_problem(task_id: str):
+    payload = body(REPORT_PROBLEM_REQUEST)
+    return PROBLEM_REPORT_RESPONSE.dump(problems.report_problem(system(), g.actor, task_id, payload["data"])), 201
 
 
 @api.get("/units")

@@ -42,6 +42,8 @@ ROUTES = [
     ("/tasks/{task_id}/claim", "post", "认领任务", None, 200, s.TaskSchema, (401, 403, 404, 409), None),
     ("/tasks/{task_id}/complete", "post", "办理（提交表单）", s.CompleteTaskRequest, 200, s.CompleteTaskResponse,
      (401, 403, 404, 409, 422), None),
+    ("/tasks/{task_id}/report", "post", "问题上报：就正在办理的任务向督办本单位的首席服务专员报告问题（R-6.4.2）；"
+     "答复送回上报人的待办并记入原办件", s.ReportProblemRequest, 201, s.ProblemReportResponse, (401, 403, 404, 409, 422), None),
     ("/units", "get", "组织机构树（县/乡镇/村）", None, 200, s.UnitSchema(many=True), (401,), None),
     ("/matters", "get", "事项清单与一次性告知", None, 200, s.MatterSchema(many=True), (401,), None),
     ("/ledger", "get", "台账", None, 200, s.LedgerPage, (401, 422), s.LedgerQuery),
@@ -153,6 +155,9 @@ def _with_form_data(doc: dict, forms: Mapping[str, Form], starts: Mapping[str, s
     described = {process: name for process, name in sorted(starts.items()) if name in forms}
     for name in sorted(set(described.values())):
         schemas[start_data_component(name)] = _form_component(forms[name], name)
+    if "problem_report" in described:  # a problem report's data is that process's start form
+        schemas["ReportProblemRequest"]["properties"]["data"] = {
+            "$ref": f"#/components/schemas/{start_data_component(described['problem_report'])}"}
     start = schemas["StartCaseRequest"]["properties"]["data"]
     start["x-start-forms"] = {process: f"#/components/schemas/{start_data_component(name)}"
                               for process, name in described.items()}

@@ -15,7 +15,7 @@ from marshmallow import ValidationError
 from .. import formrender, schemas
 from ..errors import Conflict, DomainError, Forbidden, FormInvalid
 from ..roles import ADMINISTRATOR, CHIEF_OFFICER, CONSULTANT, SUPERVISOR
-from ..services import attachments, case_admin, cases, identity, metrics, relays, supervision, tasks
+from ..services import attachments, case_admin, cases, identity, metrics, problems, relays, supervision, tasks
 from ..services import inbox as desk
 from ..workdays import day_or_none
 from .public import viewer_installed
@@ -182,14 +182,36 @@ def task(task_id: str):
     return _task_page(task_id, values, errors, message, status)
 
 
-def _task_page(task_id: str, values=None, errors=None, message=None, status: int = 200):
+def _task_page(task_id: str, values=None, errors=None, message=None, status: int = 200, report_values=None,
+               report_errors=None):
     have = _have()
     page = desk.task_page(system(), g.actor, task_id, have)
     if values is None and request.args.get("fill") == "1":
         values = formrender.prefill_missing(page["form"] or {}, page["checklist"]["missing"])
     form = formrender.render(page["form"] or {}, page["ui"], values or {}, errors or {}, page["refs"])
-    return render_template("staff/task.html", page=page, form=form, message=message, have=have,
-                           now=system().clock.now()), status
+    report = desk.report_form(system()) if page["can_report"] else None
+    report_form = formrender.render(report["schema"], report["ui"], report_values or {}, report_errors or {},
+                                    report["refs"]) if report else None
+    return render_template("staff/task.html", page=page, form=form, message=message, have=have, report=report,
+                           report_form=report_form, now=system().clock.now()), status
+
+
+@staff.post("/tasks/<task_id>/report")
+@login_required
+def report_problem(task_id: str):
+    """问题上报 (R-6.4.2): the problem met on this task goes to the chief officer who directs the reporter's unit."""
+    report = desk.report_form(system())
+    data = formrender.parse(report["schema"], request.form) if report else {}
+    try:
+        result = problems.report_problem(system(), g.actor, task_id, data)
+    except FormInvalid as exc:
+        return _task_page(task_id, None, {}, None, 422, report_values=data, report_errors=exc.errors)
+    except Conflict as exc:  # a finished task, nobody to receive it
+        flash(exc.message, "error")
+        return redirect(url_for("staff.task", task_id=task_id))
+    flash(f"已向{result['chief_unit_name'] or result['chief_unit']}的首席服务专员报告问题（{result['number']}），"
+          "答复将送到您的待办。", "success")
+    return redirect(url_for("staff.task", task_id=task_id))
 
 
 def _upload_refused(exc: FormInvalid, case_id: int | None, task_id: str | None):

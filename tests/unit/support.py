@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,7 +23,7 @@ SPEC = ROOT / "spec" / "REQUIREMENTS.md"
 SHARED_SPEC = ROOT.parent / "shared" / "spec"
 DMN = PROCESSES / "handling_unit_routing.dmn"
 
-SLA = {"contact": "PT30M", "complaint_days": 5, "rectification_days": 10}
+SLA = {"contact": "PT30M", "complaint_days": 5, "rectification_days": 10, "problem_urgent": "PT2H", "problem_days": 1}
 UNITS_BY_KIND = {"consultation_centre": "CA-ZX", "approval_bureau": "CA-SPJ", "county_centre": "CA"}
 # A slice of the county's three levels: code -> (level, parent), what the routing decision walks.
 UNIT_TREE = {
@@ -89,6 +90,11 @@ VALID: dict[tuple[str, str], dict[str, Any]] = {
                                               "rectification_measures": "组织业务培训"},
     ("rectification", "review_rectification"): {"review_opinion": "整改到位"},
     ("rectification", "escalate_rectification_breach"): ACK,
+    ("problem_report", "answer_problem"): {"answer": "已协调审批科优先审核。", "actions_taken": "电话协调审批科"},
+    ("problem_report", "escalate_answer_breach"): {"acknowledged": True, "measures_taken": "已督促首席服务专员答复"},
+    ("problem_report", "read_answer_assistant"): {"answer_read": True},
+    ("problem_report", "read_answer_proxy_agent"): {"answer_read": True},
+    ("problem_report", "read_answer_consultant"): {"answer_read": True},
     ("complaint", "record_complaint"): {"complaint_text": "窗口人员态度生硬"},
     ("complaint", "handle_complaint"): {"investigation": "调取录像核实", "complaint_substantiated": True,
                                        "handling_result": "已约谈当事人"},
@@ -109,7 +115,11 @@ def make_ctx(clock: Clock | None = None, calendar: WorkingCalendar = CALENDAR) -
 
 
 def make_parser(clock: Clock | None = None, forms: FormRegistry | None = None, requirements=None) -> DiagramParser:
-    return DiagramParser(lambda: make_ctx(clock), form_exists=forms.exists if forms else None, requirements=requirements)
+    # Timer expressions are tried on the start form's fields too (a problem report's urgency picks its deadline).
+    form_schema = (lambda name: forms.get(name).schema) if forms else (
+        lambda name: json.loads((FORMS / f"{name}.json").read_text(encoding="utf-8"))["schema"])
+    return DiagramParser(lambda: make_ctx(clock), form_exists=forms.exists if forms else None, requirements=requirements,
+                         form_schema=form_schema)
 
 
 def parse_processes(parser: DiagramParser) -> dict[str, ParsedProcess]:

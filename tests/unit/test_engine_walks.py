@@ -21,8 +21,27 @@ CALLBACK = {"operation": "start_case", "process": "callback", "relation": "callb
 TO_PROXY = {"operation": "start_case", "process": "proxy", "relation": "converted_to_proxy"}
 RECTIFY = {"operation": "start_case", "process": "rectification", "relation": "rectification"}
 
+# A problem report as services/problems.py starts it (R-6.4.2): the start form's fields and who reported on what.
+REPORT = {"problem": "审批系统无法受理", "urgency": "normal", "needs": "", "source_task_title": "指导准备材料",
+          "reported_by": "gaohongxia", "reported_by_name": "高红霞", "reporter_unit": "CA-MZ", "chief_unit": "CA"}
+NOTE_REPORT = {"operation": "note_source_case", "label": "问题上报",
+               "text": "【一般】审批系统无法受理（办理“指导准备材料”时上报，高红霞）"}
+NOTE_ANSWER = {"operation": "note_source_case", "label": "问题答复", "text": "已协调审批科优先审核。；处理措施：电话协调审批科"}
+
 # (process, [(action, argument, decisions, ready task names afterwards)], service calls)
 SCENARIOS = {
+    **{f"problem_report_{role}": ("problem_report", [
+        ("start", None, {**REPORT, "reporter_role": role}, ["answer_problem"]),
+        ("do", "answer_problem", {}, [f"read_answer_{role}"]),
+        ("do", f"read_answer_{role}", {}, []),
+    ], [NOTE_REPORT, NOTE_ANSWER]) for role in ("assistant", "proxy_agent", "consultant")},
+    "problem_report_breach": ("problem_report", [
+        ("start", None, {**REPORT, "reporter_role": "assistant", "urgency": "urgent"}, ["answer_problem"]),
+        ("fire", "answer_overdue", {}, ["answer_problem", "escalate_answer_breach"]),
+        ("do", "escalate_answer_breach", {}, ["answer_problem"]),
+        ("do", "answer_problem", {}, ["read_answer_assistant"]),
+        ("do", "read_answer_assistant", {}, []),
+    ], [{**NOTE_REPORT, "text": NOTE_REPORT["text"].replace("【一般】", "【紧急】")}, NOTE_ANSWER]),
     "consultation_answered": ("consultation", [
         ("start", None, {}, ["record_consultation"]),
         ("do", "record_consultation", {"answerable": True}, ["give_one_time_notice"]),

@@ -21,7 +21,8 @@ def components(client) -> dict:
     return client.get(f"{API}/openapi.json").get_json()["components"]["schemas"]
 
 
-START_FORMS = {"onsite": "onsite_apply", "consultation": "consultation_start", "complaint": "complaint_start"}
+START_FORMS = {"onsite": "onsite_apply", "consultation": "consultation_start", "complaint": "complaint_start",
+               "problem_report": "problem_report_start"}
 
 
 def component_of(schemas: dict, form: str) -> dict:
@@ -37,7 +38,7 @@ def validator(schemas: dict, form: str) -> Draft7Validator:
 def test_every_form_is_a_component_and_the_completion_takes_any_of_them(client, system):
     schemas = components(client)
     forms = system.forms.forms
-    assert len(forms) == 35  # 32 task forms and 3 start forms (onsite, consultation, complaint)
+    assert len(forms) == 39  # 35 task forms and 4 start forms (onsite, consultation, complaint, problem_report)
     for name, form in forms.items():
         component = component_of(schemas, name)
         assert component["title"] == f"{form.title}（{name}）" and component["x-form"] == {"name": name, "version": 0}

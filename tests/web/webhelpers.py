@@ -13,7 +13,7 @@ API = "/api/v1"
 FORMS_DIR = PROJECT_ROOT / "forms"
 PROCESSES_DIR = PROJECT_ROOT / "processes"
 CATALOG = json.loads((PROJECT_ROOT / "bdd_workflow" / "demo" / "catalog.json").read_text(encoding="utf-8"))
-SEVEN_PROCESSES = {"assist", "callback", "complaint", "consultation", "onsite", "proxy", "rectification"}
+SHIPPED_PROCESSES = {"assist", "callback", "complaint", "consultation", "onsite", "proxy", "rectification", "problem_report"}
 
 BASE_APPLICANT = {"applicant_name": "王芳", "applicant_phone": "13812345678", "applicant_type": "personal",
                   "channel": "walk_in"}
@@ -98,9 +98,12 @@ VALID_DATA: dict[str, dict[str, Any]] = {
     "complaint_reply": {"reply_method": "phone", "reply_text": "您反映的问题已核实处理，感谢您的监督。"},
     "rectification_submit_explanation": {"written_explanation": "情况说明。", "rectification_measures": "加强培训。"},
     "rectification_review": {"accepted": True, "review_opinion": "整改到位。"},
+    "problem_report_start": {"problem": "审批系统无法受理。", "urgency": "normal", "needs": "请协调审批科"},
+    "problem_report_answer": {"answer": "已协调审批科优先审核。", "actions_taken": "电话协调审批科"},
+    "problem_report_read_answer": {"answer_read": True},
     **{name: {"acknowledged": True, "measures_taken": "已督促承办人员当日办结。"} for name in (
         "onsite_escalate_deadline_breach", "consultation_escalate_contact_breach", "complaint_escalate_breach",
-        "rectification_escalate_breach")},
+        "rectification_escalate_breach", "problem_report_escalate_breach")},
 }
 
 
