@@ -89,3 +89,51 @@ def test_r_6_2_a_township_chief_officer_is_kept_to_the_township(client, auth, ca
     quality = client.get(f"{API}/quality?{period}&unit=CA-MZ", headers=auth("wangjianjun"))
     assert quality.status_code == 403, quality.get_json()
     assert client.get(f"{API}/quality?{period}&unit=CA-T01", headers=auth("wangjianjun")).status_code == 200
+
+
+# --- the pages a person opens in the browser ask the same rule ------------------------------------------------
+
+def _browser(app, system, username: str):
+    """A test client signed in as ``username`` with a server-side session, as the login form starts one."""
+    from sqlalchemy import select
+
+    from bdd_workflow.db.models import Staff
+    from bdd_workflow.services.identity import actor_of
+    from bdd_workflow.views.web_common import new_session_values
+
+    with system.db.unit_of_work(write=False) as session:
+        actor = actor_of(session.scalars(select(Staff).where(Staff.username == username)).one())
+    client = app.test_client()
+    with client.session_transaction() as data:
+        data.update(new_session_values(system, actor))
+    return client
+
+
+def _page_opens(client, url: str) -> bool:
+    status = client.get(url).status_code
+    assert status in (200, 403, 404), (url, status)
+    return status == 200
+
+
+@pytest.mark.parametrize("user", sorted(SEES))
+def test_r_6_2_the_case_page_its_diagram_and_its_papers_answer_the_same_rule(app, system, cases, user):
+    browser = _browser(app, system, user)
+    for url in ("/cases/{id}", "/documents/cases/{id}/notice"):
+        seen = {key for key, case in cases.items() if _page_opens(browser, url.format(id=case["id"]))}
+        assert seen == SEES[user], url
+
+
+def test_r_6_2_a_township_chief_officers_export_and_heatmap_stay_in_the_township(app, system, client, auth, cases):
+    import io
+
+    from openpyxl import load_workbook
+
+    browser = _browser(app, system, "wangjianjun")
+    export = browser.get("/supervise/cases.xlsx")
+    assert export.status_code == 200
+    numbers = {cell.value for row in load_workbook(io.BytesIO(export.data)).active.iter_rows() for cell in row}
+    assert cases["village_T01"]["number"] in numbers
+    assert cases["county_MZ"]["number"] not in numbers and cases["village_T02"]["number"] not in numbers
+    heat = client.get(f"{API}/processes/assist/heatmap?unit=CA-MZ", headers=auth("wangjianjun"))
+    assert heat.status_code == 403
+    assert client.get(f"{API}/processes/assist/heatmap?unit=CA-T01", headers=auth("wangjianjun")).status_code == 200
