@@ -296,6 +296,9 @@ class CaseRelay(Base):
     __table_args__ = (
         Index("ix_relay_pending", "status", "to_unit", "role", "requested_at"),
         Index("ix_relay_case", "case_id", "requested_at"),
+        # who sees a relayed case: the units it passed through (services/access.py)
+        Index("ix_relay_to_unit", "to_unit", "case_id"),
+        Index("ix_relay_from_unit", "from_unit", "case_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
-from ..db.models import Case, HumanTask, OrgUnit, Staff
+from ..db.models import Case, CaseRelay, HumanTask, OrgUnit, Staff
 from ..roles import ADMINISTRATOR, CHIEF_OFFICER, SUPERVISOR
 from ..system import System
 from .identity import SYSTEM, Actor
@@ -47,15 +47,25 @@ def case_units(system: System, session, actor: Actor) -> set[str] | None:
 
 
 def case_condition(units: set[str] | None):
-    """The SQL condition for "a case of these units": handled or registered there, or with a task there
-    (any status, so a relayed case stays visible where it passed). None: no condition."""
+    """The SQL condition for "a case of these units": handled or registered there, with a task there (any
+    status), or relayed to or from there, so a relayed case stays visible where it passed. None: no condition."""
     if units is None:
         return None
     codes = sorted(units)
     # IN over a subquery, not EXISTS per case row: each OR term can then use its own index.
     task_in_units = Case.id.in_(select(HumanTask.case_id).where(HumanTask.status.in_(TASK_STATUSES),
                                                                 HumanTask.unit_code.in_(codes)))
-    return or_(Case.unit_code.in_(codes), Case.started_unit.in_(codes), task_in_units)
+    relayed = Case.id.in_(select(CaseRelay.case_id).where(CaseRelay.to_unit.in_(codes)).union(
+        select(CaseRelay.case_id).where(CaseRelay.from_unit.in_(codes))))
+    return or_(Case.unit_code.in_(codes), Case.started_unit.in_(codes), task_in_units, relayed)
+
+
+def may_see_case(system: System, session, actor: Actor, case_id: int) -> bool:
+    """May ``actor`` see this one case (the rule of every case list, for one row)?"""
+    condition = visible_case_condition(system, session, actor)
+    if condition is None:
+        return True
+    return bool(session.scalar(select(func.count()).select_from(Case).where(Case.id == case_id, condition)))
 
 
 def visible_case_condition(system: System, session, actor: Actor):

@@ -361,8 +361,7 @@ def load_visible_case(system: System, session, actor: Actor, case_id: int) -> Ca
     case = session.get(Case, case_id) if 0 < case_id <= MAX_ROW_ID else None
     if case is None:
         raise NotFound(f"办件 {case_id} 不存在。")
-    condition = _visible(system, session, actor)
-    if condition is not None and session.scalar(select(func.count()).select_from(Case).where(Case.id == case_id, condition)) == 0:
+    if not access.may_see_case(system, session, actor, case_id):
         raise Forbidden("这个办件不属于您的单位，您无权查看（R-6.2）。")
     return case
 

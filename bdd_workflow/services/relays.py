@@ -100,11 +100,7 @@ def request_relay(system: System, actor: Actor, case_id: int, to_unit: str, reas
 
 
 def _sees(system: System, session, actor: Actor, case) -> bool:
-    units = access.case_units(system, session, actor)
-    if units is None or case.unit_code in units or case.started_unit in units:
-        return True
-    return session.scalar(select(HumanTask.id).where(HumanTask.case_id == case.id,
-                                                     HumanTask.unit_code.in_(sorted(units)))) is not None
+    return access.may_see_case(system, session, actor, case.id)
 
 
 def _target_errors(system: System, session, case, role: str, from_unit: str, to_unit: str) -> dict[str, list[str]]:

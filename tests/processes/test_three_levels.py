@@ -247,7 +247,7 @@ def test_r_6_4_3_only_the_holder_relays_and_only_the_receiver_answers(desk, syst
         relays.request_relay(system, desk.actor("luxuemei"), case["id"], "CA-MZ", "或者县里")
     with pytest.raises(Forbidden):  # the sender cannot accept for the receiver
         relays.answer_relay(system, desk.actor("luxuemei"), relay["id"], True)
-    with pytest.raises(NotFound):  # a proxy agent of the receiving unit is not the role, and sees nothing of it
+    with pytest.raises(Forbidden):  # the receiving unit sees the case it is asked to take, but only the role answers
         relays.answer_relay(system, desk.actor("zhanglei"), relay["id"], True)
 
 
@@ -255,3 +255,28 @@ def test_r_6_4_3_consultations_are_not_relayed(desk, system):
     case = desk.start("consultation", by="zhaolina", channel="phone", matter_code="GR-002")
     with pytest.raises(Conflict):
         relays.request_relay(system, desk.actor("zhaolina"), case["id"], "CA-T01", "转给乡镇")
+
+
+def test_r_6_4_3_village_to_township_to_county_and_the_result_back_down_to_the_village(desk, form, system):
+    """R-6.4.3, R-3.3: a village proxy case climbs to 成安镇 and on to 民政局, which submits it; the result comes
+    back down to the village in one hop, and the village agent hands it over."""
+    case = desk.start("proxy", by="zhaoyanling", matter_code="GR-007")
+    desk.do(case["id"], "record_entrustment", form("record_entrustment"), by="zhaoyanling")
+    hops = [("zhaoyanling", "CA-T01", "zhanglei", "up"), ("zhanglei", "CA-MZ", "xuzhiqiang", "up")]
+    for sender, target, receiver, direction in hops:
+        relay = relays.request_relay(system, desk.actor(sender), case["id"], target, "需上级办理")
+        assert relay["direction"] == direction
+        relays.answer_relay(system, desk.actor(receiver), relay["id"], True)
+    assert desk.task(case["id"], "submit_on_behalf").unit_code == "CA-MZ"
+    desk.do(case["id"], "submit_on_behalf", form("submit_on_behalf"), by="xuzhiqiang")
+    desk.do(case["id"], "track_approval", form("track_approval", needs_correction=False), by="xuzhiqiang")
+    down = relays.request_relay(system, desk.actor("xuzhiqiang"), case["id"], "CA-T01-V01", "审批通过，请交付")
+    assert down["direction"] == "down"
+    relays.answer_relay(system, desk.actor("zhaoyanling"), down["id"], True)
+    desk.do(case["id"], "hand_over_results", form("hand_over_results"), by="zhaoyanling")
+    assert desk.task(case["id"], "sign_completion_receipt").unit_code == "CA-T01-V01"
+    assert [(r["from_unit"], r["to_unit"]) for r in desk.case(case["id"])["relays"]] == [
+        ("CA-T01-V01", "CA-T01"), ("CA-T01", "CA-MZ"), ("CA-MZ", "CA-T01-V01")]
+    # every unit it passed through still sees it
+    for viewer in ("zhaoyanling", "zhanglei", "xuzhiqiang"):
+        assert get_case(system, desk.actor(viewer), case["id"])["id"] == case["id"]

@@ -45,9 +45,13 @@ def upgrade() -> None:
     )
     op.create_index('ix_relay_pending', 'case_relay', ['status', 'to_unit', 'role', 'requested_at'])
     op.create_index('ix_relay_case', 'case_relay', ['case_id', 'requested_at'])
+    op.create_index('ix_relay_to_unit', 'case_relay', ['to_unit', 'case_id'])
+    op.create_index('ix_relay_from_unit', 'case_relay', ['from_unit', 'case_id'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_relay_from_unit', table_name='case_relay')
+    op.drop_index('ix_relay_to_unit', table_name='case_relay')
     op.drop_index('ix_relay_case', table_name='case_relay')
     op.drop_index('ix_relay_pending', table_name='case_relay')
     op.drop_table('case_relay')
