@@ -50,6 +50,10 @@ class Settings:
     contact_sla: str = field(default_factory=lambda: os.environ.get("BDD_CONTACT_SLA", "PT30M"))
     complaint_days: int = field(default_factory=lambda: _int("BDD_COMPLAINT_DAYS", 5))
     rectification_days: int = field(default_factory=lambda: _int("BDD_RECTIFICATION_DAYS", 10))
+    # 高峰预警: a unit is alerted at this many open tasks per active staff member, or this many
+    # overdue tasks; a unit's own values (org registry) take precedence.
+    peak_load: int = field(default_factory=lambda: _int("BDD_PEAK_LOAD", 10))
+    peak_overdue: int = field(default_factory=lambda: _int("BDD_PEAK_OVERDUE", 5))
     token_ttl_seconds: int = field(default_factory=lambda: _int("BDD_TOKEN_TTL", 8 * 3600))
     script_timeout_ms: int = field(default_factory=lambda: _int("BDD_SCRIPT_TIMEOUT_MS", 1000))
     max_upload_bytes: int = field(default_factory=lambda: _int("BDD_MAX_UPLOAD_BYTES", 2 * 1024 * 1024))
