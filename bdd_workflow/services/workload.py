@@ -163,14 +163,16 @@ def _scope(system: System, session, actor: Actor) -> set[str] | None:
     return access.directed_units(system, session, actor)
 
 
-def inbox_notices(system: System, session, actor: Actor) -> dict[str, Any] | None:
+def inbox_notices(system: System, session, actor: Actor, staff: list[dict[str, Any]] | None = None) -> dict[str, Any] | None:
     """What a chief officer's inbox shows above the list: the peak alerts of the units they direct and how
-    many of their tasks nobody of the role can take. None for everyone else."""
+    many of their tasks nobody of the role can take. None for everyone else. ``staff``: the staff directory
+    the page has read already (services.inbox.staff_directory), so it is not read twice."""
     if not actor.directs_cases:
         return None
     now = system.clock.now()
     units = _scope(system, session, actor)
-    people = _people(session)
+    people = _people(session) if staff is None else [
+        Person(s["username"], s["name"], s["role"], s["unit"], bool(s["active"])) for s in staff]
     reaches = _reaches(system, session, people)
     workable = _workable(people, reaches)
     grouped = _grouped(session, units, now)
@@ -245,3 +247,9 @@ def to_reassign(system: System, actor: Actor) -> dict[str, Any]:
                               "assignee_name": names.get(r.assignee, r.assignee) if r.assignee else None,
                               "assignee_state": state, "reason": reason, "candidates": candidates})
         return {"items": items, "total": total, "may_reassign": actor.directs_cases}
+
+
+def alert_report(system: System, actor: Actor) -> dict[str, Any]:
+    """GET /api/v1/alerts: the peak alerts and the to-reassign list of the actor's units, as of now."""
+    listed = to_reassign(system, actor)
+    return peak_alerts(system, actor) | {"to_reassign": listed["items"], "to_reassign_total": listed["total"]}

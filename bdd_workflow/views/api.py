@@ -11,7 +11,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import schemas as s
 from ..errors import AuthenticationRequired, DomainError
-from ..services import attachments, cases, definitions, identity, ledger, metrics, modeler, org, tasks, timers
+from ..services import attachments, cases, definitions, identity, ledger, metrics, modeler, org, tasks, timers, workload
 from ..system import System
 from ..services import forms_admin as forms_service
 from ..services import case_admin, heatmap as heat
@@ -172,6 +172,26 @@ def claim_task(task_id: str):
 def complete_task(task_id: str):
     payload = body(COMPLETE_TASK_REQUEST)
     return COMPLETE_TASK_RESPONSE.dump(tasks.complete_task(system(), g.actor, task_id, payload["data"]))
+
+
+ALERT_REPORT = s.AlertReport()
+REASSIGN_TASKS_REQUEST = s.ReassignTasksRequest()
+REASSIGN_TASKS_RESPONSE = s.ReassignTasksResponse()
+
+
+@api.get("/alerts")
+@authenticated
+def alerts():
+    """R-7.1.1: peak alerts and the tasks nobody of their role can take, in the caller's units."""
+    return ALERT_REPORT.dump(workload.alert_report(system(), g.actor))
+
+
+@api.post("/tasks/reassign")
+@authenticated
+def reassign_tasks():
+    """R-7.1.1: several tasks to one person, all or nothing."""
+    payload = body(REASSIGN_TASKS_REQUEST)
+    return REASSIGN_TASKS_RESPONSE.dump(tasks.reassign_tasks(system(), g.actor, payload["task_ids"], payload["assignee"]))
 
 
 @api.get("/units")

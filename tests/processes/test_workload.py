@@ -100,7 +100,7 @@ def test_r_6_1_a_role_change_strands_the_claimed_task_until_reassigned(desk, sys
 def test_r_7_1_1_an_overdue_pile_up_alerts_the_chief_officer_and_clears_by_itself(desk, form, system):
     """民政局 is alerted at 2 overdue tasks (its own threshold): two work orders not called back within
     30 minutes raise the alert for the county chief officer; one call back clears it."""
-    registry.update_unit(system, desk.actor("chenguodong"), "CA-MZ", unit_data("CA-MZ", "民政局", peak_overdue="2"))
+    registry.update_unit(system, desk.actor("chenguodong"), "CA-MZ", unit_data("CA-MZ", "成安县民政局", peak_overdue="2"))
     with time_machine.travel(T0, tick=False):
         first, second = work_order_to(desk, form), work_order_to(desk, form)
         assert notices(desk, "zhangwei")["alerts"] == []
@@ -136,13 +136,13 @@ def test_r_7_1_1_a_unit_s_own_threshold_overrides_the_default(desk, system):
     desk.start("assist", by="gaohongxia", matter_code="GR-002")
     desk.start("assist", by="gaohongxia", matter_code="GR-002")
     assert workload.peak_alerts(system, desk.actor("zhangwei"))["items"] == []
-    registry.update_unit(system, desk.actor("chenguodong"), "CA-MZ", unit_data("CA-MZ", "民政局", peak_load="1"))
+    registry.update_unit(system, desk.actor("chenguodong"), "CA-MZ", unit_data("CA-MZ", "成安县民政局", peak_load="1"))
     alerts = workload.peak_alerts(system, desk.actor("zhangwei"))["items"]
     assert [(a["unit"], a["load"], a["threshold_load"]) for a in alerts] == [("CA-MZ", 1.0, 1)]
     with pytest.raises(FormInvalid) as caught:
-        registry.update_unit(system, desk.actor("chenguodong"), "CA-MZ", unit_data("CA-MZ", "民政局", peak_load="0"))
+        registry.update_unit(system, desk.actor("chenguodong"), "CA-MZ", unit_data("CA-MZ", "成安县民政局", peak_load="0"))
     assert "peak_load" in caught.value.errors
-    registry.update_unit(system, desk.actor("chenguodong"), "CA-MZ", unit_data("CA-MZ", "民政局", peak_load=""))
+    registry.update_unit(system, desk.actor("chenguodong"), "CA-MZ", unit_data("CA-MZ", "成安县民政局", peak_load=""))
     assert workload.peak_alerts(system, desk.actor("zhangwei"))["items"] == []  # back to the default of 10
     with pytest.raises(Forbidden):
         workload.peak_alerts(system, desk.actor("gaohongxia"))
