@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy import case as sql_case
 
-from ..db.models import Case, HumanTask, OrgUnit, Staff
+from ..db.models import Case, HumanTask, OrgUnit, Staff, StaffChange
 from ..roles import ROLE_TITLES, TASK_ROLES
 from ..system import System
 from . import access
@@ -132,18 +132,29 @@ def _alerts(system: System, session, units: set[str] | None, now: datetime, peop
     return alerts
 
 
+def _suspects(session, people: list[Person]) -> set[str]:
+    """Who may hold a task they can no longer work: those who left, and those whose role or unit was ever
+    changed (the registry records every change, R-6.1). Everyone else still has the role and unit they
+    claimed with, so their claims need no look at all: the task table is only read for these few."""
+    out = {p.username for p in people if not p.active}
+    for username, change in session.execute(select(Staff.username, StaffChange.change)
+                                            .join(Staff, Staff.id == StaffChange.staff_id)):
+        before = (change or {}).get("before") or {}
+        if (change or {}).get("action") == "updated" and ("role" in before or "unit" in before):
+            out.add(username)
+    return out
+
+
 def _unfit_claims(system: System, session, units: set[str] | None, people: list[Person],
                   reaches: dict[str, set[str] | None]):
-    """Ready tasks claimed by someone who left, or moved to a role or unit that may not work them."""
+    """Ready tasks claimed by someone who left, or moved to a role or unit that may not work them (asked of
+    the access rule): task id -> (role, unit, 已停用 | 已调岗)."""
+    suspects = _suspects(session, people)
+    if not suspects:
+        return {}
     by_name = {p.username: p for p in people}
-    # Those who may still work every task they could hold are left out in SQL: active staff of their
-    # role in their own unit; the rest (a directing role below its unit) is asked of the access rule.
     query = (select(TASK.c.id, TASK.c.role, TASK.c.unit_code, TASK.c.assignee)
-             .select_from(TASK.join(Staff, Staff.username == TASK.c.assignee)
-                          .outerjoin(OrgUnit, OrgUnit.id == Staff.unit_id))
-             .where(TASK.c.status == "ready",
-                    ~Staff.active | (Staff.role != TASK.c.role) | OrgUnit.code.is_(None)
-                    | (OrgUnit.code != TASK.c.unit_code)))
+             .where(TASK.c.assignee.in_(sorted(suspects)), TASK.c.status == "ready"))  # ix_task_assignee
     if units is not None:
         query = query.where(TASK.c.unit_code.in_(sorted(units)))
     out = {}
@@ -155,7 +166,7 @@ def _unfit_claims(system: System, session, units: set[str] | None, people: list[
             reach = reaches.get(holder.username, set())
             if reach is None or row.unit_code in reach:
                 continue
-        out[row.id] = "已停用" if not holder.active else "已调岗"
+        out[row.id] = (row.role, row.unit_code, "已停用" if not holder.active else "已调岗")
     return out
 
 
@@ -178,11 +189,8 @@ def inbox_notices(system: System, session, actor: Actor, staff: list[dict[str, A
     grouped = _grouped(session, units, now)
     unstaffed = _unstaffed(grouped, workable)
     count = sum(n for role, unit, n, _o in grouped if (role, unit) in unstaffed)
-    with_holder = _unfit_claims(system, session, units, people, reaches)
-    if with_holder:
-        pairs = session.execute(select(TASK.c.id, TASK.c.role, TASK.c.unit_code)
-                                .where(TASK.c.id.in_(list(with_holder)))).all()
-        count += sum(1 for r in pairs if (r.role, r.unit_code) not in unstaffed)
+    held = _unfit_claims(system, session, units, people, reaches)
+    count += sum(1 for role, unit, _state in held.values() if (role, unit) not in unstaffed)
     return {"alerts": _alerts(system, session, units, now, people, grouped), "to_reassign": count}
 
 
@@ -231,7 +239,7 @@ def to_reassign(system: System, actor: Actor) -> dict[str, Any]:
                 .limit(TO_REASSIGN_LIMIT)).all()
             names = {p.username: p.name for p in people}
             for r in rows:
-                state = holders.get(r.id)
+                state = holders[r.id][2] if r.id in holders else None
                 if state is None:
                     reason = f"{org.name(r.unit_code) or r.unit_code or '该单位'}没有可办理的在岗{ROLE_TITLES.get(r.role, r.role)}"
                 else:
