@@ -185,8 +185,14 @@ def inbox(system: System, actor: Actor, scope: str = "mine", process: str | None
             filters.append(TASK.c.case_id.in_(select(CASE.c.id).where(CASE.c.matter_code == matter)))
         condition = and_(view, *filters)
 
+        staff = staff_directory(session, system)
+        # A chief officer's inbox carries the peak alerts of the units they direct and the count of tasks
+        # nobody of the role can take (R-7.1.1, R-9.1.1.2). Their group is every open task of those units,
+        # which the alerts' grouped query has counted already: that count is the group tab's.
+        notices = workload.inbox_notices(system, session, actor, staff)
         counts = {"mine": session.scalar(select(func.count()).select_from(TASK).where(mine)),
-                  "group": session.scalar(select(func.count()).select_from(TASK).where(group))}
+                  "group": notices["open_total"] if notices is not None
+                  else session.scalar(select(func.count()).select_from(TASK).where(group))}
         if filters or (scope == "group" and role and actor.directs_cases):
             total = session.scalar(select(func.count()).select_from(TASK).where(condition))
         else:
@@ -202,7 +208,6 @@ def inbox(system: System, actor: Actor, scope: str = "mine", process: str | None
         else:
             found.sort(key=lambda r: (r.due_at is None, r.due_at or now, r.created_at, r.id))
 
-        staff = staff_directory(session, system)
         matters = active_matters(session)
         names = _names(system, session, staff, matters)
         active = [s for s in staff if s["active"]]
@@ -233,10 +238,7 @@ def inbox(system: System, actor: Actor, scope: str = "mine", process: str | None
                 "can_unclaim": bool(r.assignee) and (r.assignee == actor.username or directs),
                 "can_reassign": directs, "candidates": candidates,
             })
-        # A chief officer's inbox carries the peak alerts of the units they direct and the count of tasks
-        # nobody of the role can take (R-7.1.1, R-9.1.1.2); the group view offers moving several at once.
-        notices = workload.inbox_notices(system, session, actor, staff)
-        bulk_targets = []
+        bulk_targets = []  # the group view lets a chief officer move several tasks at once (R-7.1.1)
         if actor.directs_cases and scope == "group":
             bulk_targets = [s | {"unit_name": org.name(s["unit"])} for s in active
                             if s["role"] in TASK_ROLES and s["unit"] and (directed is None or s["unit"] in directed)]

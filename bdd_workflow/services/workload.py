@@ -175,8 +175,9 @@ def _scope(system: System, session, actor: Actor) -> set[str] | None:
 
 
 def inbox_notices(system: System, session, actor: Actor, staff: list[dict[str, Any]] | None = None) -> dict[str, Any] | None:
-    """What a chief officer's inbox shows above the list: the peak alerts of the units they direct and how
-    many of their tasks nobody of the role can take. None for everyone else. ``staff``: the staff directory
+    """What a chief officer's inbox shows above the list: the peak alerts of the units they direct, how many
+    of their tasks nobody of the role can take, and all their open tasks (``open_total``: the group tab's
+    count, every role in the units they direct). None for everyone else. ``staff``: the staff directory
     the page has read already (services.inbox.staff_directory), so it is not read twice."""
     if not actor.directs_cases:
         return None
@@ -191,7 +192,8 @@ def inbox_notices(system: System, session, actor: Actor, staff: list[dict[str, A
     count = sum(n for role, unit, n, _o in grouped if (role, unit) in unstaffed)
     held = _unfit_claims(system, session, units, people, reaches)
     count += sum(1 for role, unit, _state in held.values() if (role, unit) not in unstaffed)
-    return {"alerts": _alerts(system, session, units, now, people, grouped), "to_reassign": count}
+    return {"alerts": _alerts(system, session, units, now, people, grouped), "to_reassign": count,
+            "open_total": sum(n for _role, _unit, n, _o in grouped)}
 
 
 def peak_alerts(system: System, actor: Actor) -> dict[str, Any]:

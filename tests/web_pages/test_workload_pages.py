@@ -46,6 +46,9 @@ def test_r_7_1_1_the_chief_officer_s_inbox_shows_the_alert_until_the_pile_is_mov
     assert list(alert_rows(quality)) == ["CA-T01-V01"]  # the supervisors' dashboard shows it too
 
     group = page(client.get("/", query_string={"scope": "group"}))
+    # the group tab counts every open task of the units he directs (the alerts' figures say the same)
+    assert group.xpath('//nav[contains(@class, "tabs")]/a[2]/span[@class="count"]/text()') == ["4"]
+    assert len(group.xpath('//tr[@data-task-row]')) == 4
     boxes = group.xpath('//input[@type="checkbox"][@name="task_ids"][@form="bulk-reassign"]/@value')
     assert set(ids) <= set(boxes)
     options = group.xpath('//form[@id="bulk-reassign"]//option/@value')
