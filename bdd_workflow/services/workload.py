@@ -3,8 +3,8 @@ of their role can take (待改派: R-9.1.1.2, R-6.4.1, R-6.1).
 
 Both are read from the task rows every time, never stored: an alert clears by itself as soon as the figures
 drop below the unit's thresholds, and a task leaves the to-reassign list as soon as someone can take it.
-The figures are one grouped query over ``ix_task_group`` (status, role, unit_code, due_at: index-only, in
-index order); the staff table is small and read whole. Who may work a task in which unit is asked of
+The figures are two index-only queries: open tasks per role and unit (``ix_task_group``) and overdue tasks
+per unit (``ix_task_unit_due``, reading only the overdue entries); the staff table is small and read whole. Who may work a task in which unit is asked of
 services.access, the one access rule.
 """
 
@@ -15,10 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy import case as sql_case
 
 from ..db.models import Case, HumanTask, OrgUnit, Staff, StaffChange
-from ..roles import ROLE_TITLES, TASK_ROLES
+from ..roles import ROLE_TITLES, ROLES, TASK_ROLES
 from ..system import System
 from . import access
 from .identity import SUPERVISING_ROLES, Actor, require_role
@@ -80,29 +79,41 @@ def _takeable(workable: dict[str, set[str] | None], role: str | None, unit: str 
 def _unstaffed(grouped, workable: dict[str, set[str] | None]) -> set[tuple[str, str | None]]:
     """The (role, unit) pairs with open tasks that no active staff member may work. A task without a role is
     a diagram's problem, not a staffing one, and is left out."""
-    return {(role, unit) for role, unit, _n, _o in grouped if role and not _takeable(workable, role, unit)}
+    return {(role, unit) for role, unit, _n in grouped if role and not _takeable(workable, role, unit)}
 
 
-def _grouped(session, units: set[str] | None, now: datetime):
-    """Open and overdue tasks per (role, unit) in ``units``: the one grouped query."""
+def _grouped(session, units: set[str] | None):
+    """Open tasks per (role, unit) in ``units``: index-only on ix_task_group, in index order. For some units
+    (a township's), naming every role (a deployed user task always has one: its lane) lets SQLite seek each
+    (role, unit) range instead of reading every open task of the county; for the whole county a plain scan
+    of the index is the cheaper plan."""
     where = [TASK.c.status == "ready"]
     if units is not None:
-        where.append(TASK.c.unit_code.in_(sorted(units)))
-    overdue = func.sum(sql_case((TASK.c.due_at < now, 1), else_=0))
-    return session.execute(select(TASK.c.role, TASK.c.unit_code, func.count(), overdue)
+        where += [TASK.c.role.in_(ROLES), TASK.c.unit_code.in_(sorted(units))]
+    return session.execute(select(TASK.c.role, TASK.c.unit_code, func.count())
                            .where(*where).group_by(TASK.c.role, TASK.c.unit_code)).all()
+
+
+def _overdue(system: System, session, units: set[str] | None, now: datetime) -> dict[str, int]:
+    """Overdue open tasks per unit: one range of ix_task_unit_due (status, unit_code, due_at) per unit, so
+    only the overdue entries are read (a CASE over every open task cost a third more than counting them)."""
+    codes = sorted(units if units is not None else system.org(session).by_code)
+    if not codes:
+        return {}
+    return dict(session.execute(select(TASK.c.unit_code, func.count())
+                                .where(TASK.c.status == "ready", TASK.c.unit_code.in_(codes), TASK.c.due_at < now)
+                                .group_by(TASK.c.unit_code)).all())
 
 
 def _alerts(system: System, session, units: set[str] | None, now: datetime, people: list[Person],
             grouped) -> list[dict[str, Any]]:
     org = system.org(session)
     per_unit: dict[str, list[int]] = {}
-    for _role, unit, n_open, n_overdue in grouped:
-        if unit is None:
-            continue
-        figures = per_unit.setdefault(unit, [0, 0])
-        figures[0] += n_open
-        figures[1] += int(n_overdue or 0)
+    for _role, unit, n_open in grouped:
+        if unit is not None:
+            per_unit.setdefault(unit, [0, 0])[0] += n_open
+    for unit, n_overdue in _overdue(system, session, units, now).items():
+        per_unit.setdefault(unit, [0, 0])[1] = n_overdue
     staffed: dict[str, int] = {}
     for p in people:
         if p.active and p.unit and p.role in TASK_ROLES:
@@ -187,13 +198,13 @@ def inbox_notices(system: System, session, actor: Actor, staff: list[dict[str, A
         Person(s["username"], s["name"], s["role"], s["unit"], bool(s["active"])) for s in staff]
     reaches = _reaches(system, session, people)
     workable = _workable(people, reaches)
-    grouped = _grouped(session, units, now)
+    grouped = _grouped(session, units)
     unstaffed = _unstaffed(grouped, workable)
-    count = sum(n for role, unit, n, _o in grouped if (role, unit) in unstaffed)
+    count = sum(n for role, unit, n in grouped if (role, unit) in unstaffed)
     held = _unfit_claims(system, session, units, people, reaches)
     count += sum(1 for role, unit, _state in held.values() if (role, unit) not in unstaffed)
     return {"alerts": _alerts(system, session, units, now, people, grouped), "to_reassign": count,
-            "open_total": sum(n for _role, _unit, n, _o in grouped)}
+            "open_total": sum(n for _role, _unit, n in grouped)}
 
 
 def peak_alerts(system: System, actor: Actor) -> dict[str, Any]:
@@ -204,7 +215,7 @@ def peak_alerts(system: System, actor: Actor) -> dict[str, Any]:
     with system.db.unit_of_work(write=False) as session:
         units = access.figure_units(system, session, actor)
         people = _people(session)
-        grouped = _grouped(session, units, now)
+        grouped = _grouped(session, units)
         alerts = _alerts(system, session, units, now, people, grouped)
     return {"items": alerts, "default_load": system.settings.peak_load,
             "default_overdue": system.settings.peak_overdue, "computed_at": now}
@@ -222,7 +233,7 @@ def to_reassign(system: System, actor: Actor) -> dict[str, Any]:
         people = _people(session)
         reaches = _reaches(system, session, people)
         workable = _workable(people, reaches)
-        grouped = _grouped(session, units, now)
+        grouped = _grouped(session, units)
         unstaffed = sorted(_unstaffed(grouped, workable), key=lambda p: (p[0], p[1] or ""))
         holders = _unfit_claims(system, session, units, people, reaches)
         conditions = [TASK.c.id.in_(list(holders))] if holders else []
