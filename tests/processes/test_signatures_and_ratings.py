@@ -101,8 +101,10 @@ def test_r_6_4_1_the_chief_officer_reassigns_and_staff_unclaim(desk, system):
     tasks.claim_task(system, desk.actor("gaohongxia"), task.id)
     with pytest.raises(Forbidden):
         tasks.reassign_task(system, desk.actor("gaohongxia"), task.id, "lijianhua")
-    with pytest.raises(FormInvalid):  # an assistant of another unit cannot do this task
-        tasks.reassign_task(system, desk.actor("zhangwei"), task.id, "lijianhua")
+    with pytest.raises(FormInvalid):  # a proxy agent cannot do an assistant's task
+        tasks.reassign_task(system, desk.actor("zhangwei"), task.id, "xuzhiqiang")
+    with pytest.raises(Forbidden):  # 成安镇's chief officer does not direct 民政局
+        tasks.reassign_task(system, desk.actor("wangjianjun"), task.id, "lina")
     moved = tasks.reassign_task(system, desk.actor("zhangwei"), task.id, "gaohongxia")
     assert moved["assignee"] == "gaohongxia"
     back = tasks.unclaim_task(system, desk.actor("gaohongxia"), task.id)
