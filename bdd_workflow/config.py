@@ -83,6 +83,10 @@ class Settings:
     # R-6.4.2/3: how long a chief officer has to answer a problem staff report, urgent and ordinary.
     problem_urgent_sla: str = field(default_factory=lambda: os.environ.get("BDD_PROBLEM_URGENT_SLA", "PT2H"))
     problem_days: int = field(default_factory=lambda: _int("BDD_PROBLEM_DAYS", 1))
+    # 高峰预警: a unit is alerted at this many open tasks per active staff member, or this many
+    # overdue tasks; a unit's own values (org registry) take precedence.
+    peak_load: int = field(default_factory=lambda: _int("BDD_PEAK_LOAD", 10))
+    peak_overdue: int = field(default_factory=lambda: _int("BDD_PEAK_OVERDUE", 5))
     token_ttl_seconds: int = field(default_factory=lambda: _int("BDD_TOKEN_TTL", 8 * 3600))
     # A browser session ends this long after the login whatever happens (one working day) ...
     session_max_seconds: int = field(default_factory=lambda: _int("BDD_SESSION_MAX_SECONDS", 9 * 3600))

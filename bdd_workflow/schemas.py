@@ -527,3 +527,70 @@ TaskPage = page_of(TaskSchema, "TaskPage")
 LedgerPage = page_of(LedgerEntrySchema, "LedgerPage")
 
 __all__ = ["ValidationError", "validates_schema"]
+
+
+# --- peak alerts and moving several tasks (R-7.1.1, R-9.1.1.2) ----------------------------------------------
+
+class PeakAlertSchema(Schema):
+    unit = fields.String(metadata={"description": "the unit's code"})
+    unit_name = fields.String()
+    level = fields.String(allow_none=True, metadata={"description": "county | township | village"})
+    open = fields.Integer(metadata={"description": "ready tasks in the unit now"})
+    active_staff = fields.Integer(metadata={"description": "active staff members registered in the unit"})
+    load = fields.Float(allow_none=True, metadata={"description": "open tasks per active staff member (null: nobody active)"})
+    overdue = fields.Integer(metadata={"description": "ready tasks past their due time"})
+    threshold_load = fields.Integer(metadata={"description": "the unit's own threshold, else BDD_PEAK_LOAD"})
+    threshold_overdue = fields.Integer(metadata={"description": "the unit's own threshold, else BDD_PEAK_OVERDUE"})
+    overloaded = fields.Boolean(metadata={"description": "load reached threshold_load, or open tasks and nobody active"})
+    overdue_alert = fields.Boolean(metadata={"description": "overdue reached threshold_overdue"})
+    reasons = fields.List(fields.String(), metadata={"description": "why, in Chinese, as the inbox shows it"})
+
+
+class ReassignCandidateSchema(Schema):
+    username = fields.String()
+    name = fields.String()
+    unit = fields.String(allow_none=True)
+    unit_name = fields.String(allow_none=True)
+
+
+class ToReassignTaskSchema(Schema):
+    id = fields.String()
+    title = fields.String()
+    role = fields.String(allow_none=True)
+    process = fields.String()
+    unit = fields.String(allow_none=True)
+    unit_name = fields.String(allow_none=True)
+    due_at = LocalDateTime(allow_none=True)
+    overdue = fields.Boolean()
+    case_id = fields.Integer()
+    case_number = fields.String(allow_none=True)
+    assignee = fields.String(allow_none=True, metadata={"description": "who claimed it and can no longer work it"})
+    assignee_name = fields.String(allow_none=True)
+    assignee_state = fields.String(allow_none=True, metadata={"description": "已停用 (left) or 已调岗 (moved); null: unclaimed"})
+    reason = fields.String(metadata={"description": "why nobody of the role can take it"})
+    candidates = fields.List(fields.Nested(ReassignCandidateSchema),
+                             metadata={"description": "active staff of the role in the units the caller directs"})
+
+
+class AlertReport(Schema):
+    items = fields.List(fields.Nested(PeakAlertSchema), metadata={"description": "units alerted now, worst first"})
+    default_load = fields.Integer()
+    default_overdue = fields.Integer()
+    computed_at = LocalDateTime()
+    to_reassign = fields.List(fields.Nested(ToReassignTaskSchema),
+                              metadata={"description": "open tasks nobody of their role can take (first 500)"})
+    to_reassign_total = fields.Integer()
+
+
+class ReassignTasksRequest(StrictSchema):
+    task_ids = fields.List(fields.String(validate=validate.Length(1, 36)), required=True,
+                           validate=validate.Length(1, 200, error="一次改派 1 到 200 项任务。"))
+    assignee = fields.String(required=True, validate=validate.Length(1, 64),
+                             metadata={"description": "username of an active staff member of the tasks' role in a unit the caller directs"})
+
+
+class ReassignTasksResponse(Schema):
+    count = fields.Integer()
+    assignee = fields.String()
+    assignee_name = fields.String()
+    tasks = fields.List(fields.Nested(TaskSchema), metadata={"description": "the tasks as they are now: the new holder's unit"})

@@ -73,6 +73,9 @@ class OrgUnit(Base):
     address: Mapped[str | None] = mapped_column(String(200))
     # A unit is retired, never deleted: its cases, tasks and staff history keep pointing at it.
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # 高峰预警 (R-7.1.1): this unit's own thresholds; None takes the settings' defaults.
+    peak_load: Mapped[int | None] = mapped_column(Integer)  # open tasks per active staff member
+    peak_overdue: Mapped[int | None] = mapped_column(Integer)  # overdue open tasks
 
     parent: Mapped["OrgUnit | None"] = relationship(remote_side=[id])
 

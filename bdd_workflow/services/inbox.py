@@ -13,9 +13,9 @@ from sqlalchemy import case as sql_case
 from .. import formrender
 from ..db.models import Attachment, AuditEvent, Case, CaseLink, HumanTask, Matter, OrgUnit, ProcessDefinition, Staff
 from ..errors import Forbidden, FormInvalid, NotFound, TaskNotReady
-from ..roles import CHIEF_OFFICER, ROLE_TITLES
+from ..roles import CHIEF_OFFICER, ROLE_TITLES, TASK_ROLES
 from ..system import System
-from . import access, attachments, cases, definitions, ledger, problems, relays, tasks
+from . import access, attachments, cases, definitions, ledger, problems, relays, tasks, workload
 from .identity import Actor
 
 PROCESS_TITLES = {
@@ -190,8 +190,14 @@ def inbox(system: System, actor: Actor, scope: str = "mine", process: str | None
             filters.append(TASK.c.case_id.in_(select(CASE.c.id).where(CASE.c.matter_code == matter)))
         condition = and_(view, *filters)
 
+        staff = staff_directory(session, system)
+        # A chief officer's inbox carries the peak alerts of the units they direct and the count of tasks
+        # nobody of the role can take (R-7.1.1, R-9.1.1.2). Their group is every open task of those units,
+        # which the alerts' grouped query has counted already: that count is the group tab's.
+        notices = workload.inbox_notices(system, session, actor, staff)
         counts = {"mine": session.scalar(select(func.count()).select_from(TASK).where(mine)),
-                  "group": session.scalar(select(func.count()).select_from(TASK).where(group))}
+                  "group": notices["open_total"] if notices is not None
+                  else session.scalar(select(func.count()).select_from(TASK).where(group))}
         if filters or (scope == "group" and role and actor.directs_cases):
             total = session.scalar(select(func.count()).select_from(TASK).where(condition))
         else:
@@ -207,7 +213,6 @@ def inbox(system: System, actor: Actor, scope: str = "mine", process: str | None
         else:
             found.sort(key=lambda r: (r.due_at is None, r.due_at or now, r.created_at, r.id))
 
-        staff = staff_directory(session, system)
         matters = active_matters(session)
         names = _names(system, session, staff, matters)
         active = [s for s in staff if s["active"]]
@@ -238,7 +243,13 @@ def inbox(system: System, actor: Actor, scope: str = "mine", process: str | None
                 "can_unclaim": bool(r.assignee) and (r.assignee == actor.username or directs),
                 "can_reassign": directs, "candidates": candidates,
             })
+        bulk_targets = []  # the group view lets a chief officer move several tasks at once (R-7.1.1)
+        if actor.directs_cases and scope == "group":
+            bulk_targets = [s | {"unit_name": org.name(s["unit"])} for s in active
+                            if s["role"] in TASK_ROLES and s["unit"] and (directed is None or s["unit"] in directed)]
+            bulk_targets.sort(key=lambda s: TASK_ROLES.index(s["role"]))
         return {
+            "notices": notices, "bulk_targets": bulk_targets,
             "scope": scope, "items": items, "total": total, "page": page, "per_page": per_page,
             "pages": _page_count(total, per_page), "counts": counts,
             "filters": {"process": process, "matter": matter, "unit": unit, "due": due, "role": role, "sort": sort},
@@ -248,6 +259,11 @@ def inbox(system: System, actor: Actor, scope: str = "mine", process: str | None
                 "roles": {r: ROLE_TITLES[r] for r in ROLE_TITLES if r != "administrator"} if actor.directs_cases else {},
             },
         }
+
+
+def reassign_many(system: System, actor: Actor, task_ids: list[str], username: str) -> dict[str, Any]:
+    """services.tasks.reassign_tasks (several tasks to one person, all or nothing)."""
+    return tasks.reassign_tasks(system, actor, task_ids, username)
 
 
 def reassign(system: System, actor: Actor, task_id: str, username: str) -> dict[str, Any]:

@@ -509,6 +509,7 @@ def dashboard(system: System, actor: Actor, first: date, last: date, unit: str |
     FOCUS_ITEMS of them for the ``focus`` figure), the calendar warning."""
     from .inbox import unit_tree  # the unit picker as the other pages show it
     from .timers import calendar_status
+    from . import workload
 
     trend = trend if trend in TRENDS else "week"
     focus = focus if focus in FIGURE_TITLES else None
@@ -534,7 +535,9 @@ def dashboard(system: System, actor: Actor, first: date, last: date, unit: str |
         numbers = dict(session.execute(select(Case.id, Case.number).where(Case.id.in_(ids))).all()) if ids else {}
         scope = _scope(system, session, actor, None)
         units = unit_tree(system, session, actor.unit_code if scope is not None else None)
+    alerts = workload.peak_alerts(system, actor)["items"]  # R-7.1.1: what piles up now, whatever the period
     return {"report": report, "numbers": numbers, "units": units, "first": first, "last": last, "unit": unit,
+            "alerts": alerts,
             "trend": trend, "focus": focused, "page_items": PAGE_ITEMS, "calendar": calendar_status(system),
             "staff_figures": staff_figures,
             "trend_titles": TRENDS}

@@ -21,8 +21,9 @@ from sqlalchemy import func, select
 
 from ..db.models import Case, HumanTask, Matter, OrgUnit, Staff, StaffChange
 from ..errors import Forbidden, FormInvalid, NotFound
-from ..roles import ADMINISTRATOR, CHIEF_OFFICER, ROLE_TITLES, ROLES, SEE_ALL_ROLES, SUPERVISOR, UNITLESS_ROLES
+from ..roles import ADMINISTRATOR, CHIEF_OFFICER, ROLE_TITLES, ROLES, SUPERVISOR, UNITLESS_ROLES
 from ..system import System
+from . import workload
 from .audit import audit
 from .identity import Actor, hash_password, is_locked, lift_locks, locked_until, require_role, revoke_credentials
 from .metrics import NOTICE_PARTS, notice_complete
@@ -433,7 +434,10 @@ def unit_page(system: System, actor: Actor, code: str | None = None, parent: str
             counts = _unit_counts(session).get(code, {})
             return {"unit": {"code": unit.code, "name": unit.name, "level": unit.level, "kind": unit.kind,
                              "phone": unit.phone or "", "address": unit.address or "", "active": unit.active,
-                             "parent": unit.parent.name if unit.parent else None},
+                             "parent": unit.parent.name if unit.parent else None,
+                             "peak_load": "" if unit.peak_load is None else str(unit.peak_load),
+                             "peak_overdue": "" if unit.peak_overdue is None else str(unit.peak_overdue)},
+                    "peak_defaults": {"load": system.settings.peak_load, "overdue": system.settings.peak_overdue},
                     "counts": {k: counts.get(k, 0) for k in ("staff", "tasks", "cases", "matters")}}
         parent_unit = session.scalars(select(OrgUnit).where(OrgUnit.code == (parent or ""))).first()
         if parent_unit is None:
@@ -445,7 +449,26 @@ def unit_page(system: System, actor: Actor, code: str | None = None, parent: str
 
 def unit_input(form) -> dict[str, str]:
     return {"code": _text(form, "code", 32).upper(), "name": _text(form, "name", 100), "kind": _text(form, "kind", 32),
-            "phone": _text(form, "phone", 40), "address": _text(form, "address", 200)}
+            "phone": _text(form, "phone", 40), "address": _text(form, "address", 200),
+            "peak_load": _text(form, "peak_load", 12), "peak_overdue": _text(form, "peak_overdue", 12)}
+
+
+PEAK_FIELDS = {"peak_load": "人均待办预警值", "peak_overdue": "超时待办预警值"}
+MAX_PEAK_THRESHOLD = 100_000
+
+
+def _peak_thresholds(errors, data) -> dict[str, int | None]:
+    """A unit's own peak-alert thresholds (R-7.1.1): empty takes the default, else a whole number from 1."""
+    out: dict[str, int | None] = {}
+    for key, title in PEAK_FIELDS.items():
+        raw = str(data.get(key) or "").strip()
+        if not raw:
+            out[key] = None
+        elif not raw.isdigit() or not 1 <= int(raw) <= MAX_PEAK_THRESHOLD:
+            _add(errors, key, f"{title}应为 1 到 {MAX_PEAK_THRESHOLD} 的整数；留空则用默认值。")
+        else:
+            out[key] = int(raw)
+    return out
 
 
 def _unit_contact_errors(errors, data) -> None:
@@ -504,6 +527,7 @@ def update_unit(system: System, actor: Actor, code: str, data: dict[str, str]) -
         unit = _unit(session, code)
         errors: dict[str, list[str]] = {}
         _unit_contact_errors(errors, data)
+        peaks = _peak_thresholds(errors, data)
         if data["name"] and unit.parent_id and session.scalar(select(OrgUnit.id).where(
                 OrgUnit.parent_id == unit.parent_id, OrgUnit.name == data["name"], OrgUnit.id != unit.id)) is not None:
             _add(errors, "name", "上级单位下已有同名单位。")
@@ -512,6 +536,10 @@ def update_unit(system: System, actor: Actor, code: str, data: dict[str, str]) -
         changes = {}
         for key in ("name", "phone", "address"):
             value = data[key] or None
+            if getattr(unit, key) != value:
+                changes[key] = [getattr(unit, key), value]
+                setattr(unit, key, value)
+        for key, value in peaks.items():
             if getattr(unit, key) != value:
                 changes[key] = [getattr(unit, key), value]
                 setattr(unit, key, value)
@@ -899,42 +927,7 @@ def role_choices(actor: Actor) -> list[tuple[str, str]]:
 
 # --- tasks held by staff who left or moved, for the chief officer to reassign (R-6.4.1, R-7.1.1) ------------
 
-def _still_fits(org, task_role: str | None, task_unit: str | None, role: str, unit: str | None) -> bool:
-    """May a person of ``role`` in ``unit`` still work this task? (the rule of services.tasks._may_work_on)"""
-    if role != task_role:
-        return False
-    if role in SEE_ALL_ROLES:
-        return not unit or task_unit in org.subtree(unit)
-    return unit == task_unit
-
-
 def orphaned_tasks(system: System, actor: Actor) -> dict[str, Any]:
-    """Ready tasks claimed by staff who were deactivated, or moved to a role or unit that cannot work
-    them, in the actor's units, each with who may take it over."""
+    """The 待改派 list: services.workload.to_reassign (every open task nobody of its role can take)."""
     require_role(actor, *HANDOVER_ROLES)
-    with system.db.unit_of_work(write=False) as session:
-        org = system.org(session)
-        scope = org.subtree(actor.unit_code) if actor.unit_code else None
-        rows = session.execute(
-            select(HumanTask.id, HumanTask.title, HumanTask.role, HumanTask.unit_code, HumanTask.due_at,
-                   HumanTask.case_id, HumanTask.assignee, Case.number, Staff.name, Staff.active,
-                   Staff.role.label("staff_role"), OrgUnit.code.label("staff_unit"))
-            .join(Staff, Staff.username == HumanTask.assignee).join(Case, Case.id == HumanTask.case_id)
-            .outerjoin(OrgUnit, OrgUnit.id == Staff.unit_id)
-            .where(HumanTask.status == "ready",
-                   ~Staff.active | (Staff.role != HumanTask.role) | OrgUnit.code.is_(None)
-                   | (OrgUnit.code != HumanTask.unit_code))  # the rest is checked below (chief officers' subtrees)
-            .order_by(HumanTask.due_at, HumanTask.created_at)).all()
-        rows = [r for r in rows if (scope is None or r.unit_code in scope)
-                and not (r.active and _still_fits(org, r.role, r.unit_code, r.staff_role, r.staff_unit))]
-        people = session.execute(select(Staff.username, Staff.name, Staff.role, OrgUnit.code)
-                                 .join(OrgUnit, OrgUnit.id == Staff.unit_id).where(Staff.active)).all()
-        items = []
-        for r in rows:
-            candidates = [{"username": p.username, "name": p.name} for p in people if p.role == r.role and (
-                p.code == r.unit_code or (p.role in SEE_ALL_ROLES and r.unit_code in org.subtree(p.code)))]
-            items.append({"id": r.id, "title": r.title, "role": r.role, "unit": r.unit_code,
-                          "unit_name": org.name(r.unit_code), "due_at": r.due_at, "case_id": r.case_id,
-                          "case_number": r.number, "assignee": r.assignee, "assignee_name": r.name,
-                          "assignee_state": "已停用" if not r.active else "已调岗", "candidates": candidates})
-        return {"items": items, "may_reassign": actor.directs_cases}
+    return workload.to_reassign(system, actor)

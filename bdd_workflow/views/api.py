@@ -12,7 +12,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from .. import schemas as s
 from ..errors import AuthenticationRequired, DomainError
 from .throttle import client_address
-from ..services import attachments, cases, definitions, identity, ledger, metrics, modeler, org, problems, relays, tasks, timers
+from ..services import (attachments, cases, definitions, identity, ledger, metrics, modeler, org, problems, relays, tasks,
+                        timers, workload)
 from ..system import System
 from .web_common import allow_large_uploads
 from ..services import forms_admin as forms_service
@@ -220,6 +221,26 @@ def complete_task(task_id: str):
 def report_problem(task_id: str):
     payload = body(REPORT_PROBLEM_REQUEST)
     return PROBLEM_REPORT_RESPONSE.dump(problems.report_problem(system(), g.actor, task_id, payload["data"])), 201
+
+
+ALERT_REPORT = s.AlertReport()
+REASSIGN_TASKS_REQUEST = s.ReassignTasksRequest()
+REASSIGN_TASKS_RESPONSE = s.ReassignTasksResponse()
+
+
+@api.get("/alerts")
+@authenticated
+def alerts():
+    """R-7.1.1: peak alerts and the tasks nobody of their role can take, in the caller's units."""
+    return ALERT_REPORT.dump(workload.alert_report(system(), g.actor))
+
+
+@api.post("/tasks/reassign")
+@authenticated
+def reassign_tasks():
+    """R-7.1.1: several tasks to one person, all or nothing."""
+    payload = body(REASSIGN_TASKS_REQUEST)
+    return REASSIGN_TASKS_RESPONSE.dump(tasks.reassign_tasks(system(), g.actor, payload["task_ids"], payload["assignee"]))
 
 
 @api.get("/units")

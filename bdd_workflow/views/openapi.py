@@ -44,6 +44,11 @@ ROUTES = [
      (401, 403, 404, 409, 422), None),
     ("/tasks/{task_id}/report", "post", "问题上报：就正在办理的任务向督办本单位的首席服务专员报告问题（R-6.4.2）；"
      "答复送回上报人的待办并记入原办件", s.ReportProblemRequest, 201, s.ProblemReportResponse, (401, 403, 404, 409, 422), None),
+    ("/tasks/reassign", "post", "批量改派（首席服务专员，R-7.1.1）：把多项待办改派给督办单位内同一岗位的一名在岗人员，任务随之转到其单位；"
+     "一项不能改派则全部不改派，422 的 errors.task_ids 列出每项原因；办理抢先时 409", s.ReassignTasksRequest, 200,
+     s.ReassignTasksResponse, (401, 403, 409, 422), None),
+    ("/alerts", "get", "高峰预警与待改派（督办人员，按本人督办范围，R-7.1.1、R-9.1.1.2）：此刻待办积压的单位及其数字"
+     "（待办、在岗人员、人均待办、超时待办、预警值），以及无人可办的待办和可改派给谁", None, 200, s.AlertReport, (401, 403), None),
     ("/units", "get", "组织机构树（县/乡镇/村）", None, 200, s.UnitSchema(many=True), (401,), None),
     ("/matters", "get", "事项清单与一次性告知", None, 200, s.MatterSchema(many=True), (401,), None),
     ("/ledger", "get", "台账", None, 200, s.LedgerPage, (401, 422), s.LedgerQuery),

@@ -162,6 +162,21 @@ def reassign(task_id: str):
     return redirect(_safe_next(request.form.get("next")))
 
 
+@staff.post("/tasks/reassign")
+@login_required
+def reassign_many():
+    """Several tasks of the group inbox to one person (R-7.1.1): all move, or none and every reason is shown."""
+    ids = [t.strip()[:36] for t in request.form.getlist("task_ids") if t.strip()][:tasks.MAX_BULK_REASSIGN + 1]
+    try:
+        done = desk.reassign_many(system(), g.actor, ids, request.form.get("username", "").strip()[:64])
+        flash(f"已将 {done['count']} 项任务改派给{done['assignee_name']}。", "success")
+    except FormInvalid as exc:
+        flash(exc.message + "".join(f"{m}" for messages in exc.errors.values() for m in messages), "error")
+    except Conflict as exc:
+        flash(exc.message, "error")
+    return redirect(_safe_next(request.form.get("next")))
+
+
 # --- a task --------------------------------------------------------------------------------------------
 
 @staff.route("/tasks/<task_id>", methods=["GET", "POST"])
