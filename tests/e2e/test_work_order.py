@@ -69,7 +69,7 @@ def test_consultant_dispatches_a_work_order_and_the_assistant_contacts_the_appli
     assistant.snap("assistant-my-inbox")
     mine.get_by_role("link", name="半小时内联系服务对象").click()
     a.wait_for_url(re.compile(r"/tasks/[^/]+$"))
-    expect(a.get_by_text(question)).to_be_visible()  # 登记内容: what was asked
+    expect(a.locator(".case-card").get_by_text(question)).to_be_visible()  # 登记内容: what was asked
     expect(a.locator(".task-state [data-due]")).to_have_text(re.compile(r"^剩余 (29|30)分$"))
     assistant.snap("assistant-contact-applicant-task")
 
