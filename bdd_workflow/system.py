@@ -68,6 +68,9 @@ class System:
         self._org: OrgDirectory | None = None
         self._org_loaded = 0.0
         self.verified_tokens: dict[str, tuple[Any, Any, float]] = {}  # services/identity.py
+        # services/workload.py: a chief officer's peak alerts, per directing unit; any write here drops them.
+        self.inbox_notices: dict[tuple[str, str | None], tuple[float, Any]] = {}
+        self.db.after_write.append(self.inbox_notices.clear)
 
     # --- org directory -------------------------------------------------------------------------
     def org(self, session) -> OrgDirectory:

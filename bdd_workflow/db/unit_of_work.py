@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import create_engine, event
@@ -127,6 +127,8 @@ class Database:
         # Services flush where they need ids; autoflush before every query only cost time.
         self._writer = sessionmaker(bind=self.engine.execution_options(bdd_write=True), expire_on_commit=False, autoflush=False)
         self._reader = sessionmaker(bind=self.engine, expire_on_commit=False, autoflush=False)
+        # Called after every committed write: what this process keeps derived from the rows drops it.
+        self.after_write: list[Callable[[], None]] = []
         self.checkpointer: WalCheckpointer | None = None
 
     @property
@@ -147,6 +149,8 @@ class Database:
             yield session
             if write:
                 session.commit()
+                for hook in self.after_write:
+                    hook()
             # A read ends with close(): its transaction is released and loaded objects stay readable.
         except (StaleDataError, IntegrityError):
             # A concurrent writer got there first (or a unique key was taken meanwhile).

@@ -192,12 +192,10 @@ def inbox(system: System, actor: Actor, scope: str = "mine", process: str | None
 
         staff = staff_directory(session, system)
         # A chief officer's inbox carries the peak alerts of the units they direct and the count of tasks
-        # nobody of the role can take (R-7.1.1, R-9.1.1.2). Their group is every open task of those units,
-        # which the alerts' grouped query has counted already: that count is the group tab's.
+        # nobody of the role can take (R-7.1.1, R-9.1.1.2), as of at most workload.NOTICE_TTL_SECONDS ago.
         notices = workload.inbox_notices(system, session, actor, staff)
         counts = {"mine": session.scalar(select(func.count()).select_from(TASK).where(mine)),
-                  "group": notices["open_total"] if notices is not None
-                  else session.scalar(select(func.count()).select_from(TASK).where(group))}
+                  "group": session.scalar(select(func.count()).select_from(TASK).where(group))}
         if filters or (scope == "group" and role and actor.directs_cases):
             total = session.scalar(select(func.count()).select_from(TASK).where(condition))
         else:

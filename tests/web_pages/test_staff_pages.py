@@ -211,7 +211,8 @@ def test_inbox_never_reads_the_workflow_state_and_costs_a_fixed_number_of_querie
         event.remove(system.db.engine, "before_cursor_execute", record)
     assert response.status_code == 200 and len(inbox_rows(client, scope="group")) == 12
     assert not [s for s in statements if "state_json" in s]
-    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) <= 8
+    # a chief officer's page also reads the peak alerts when its copy is stale: still a fixed number
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) <= 9
 
 
 def test_claim_and_unclaim_from_the_inbox(client, login, csrf, assist_mz):
