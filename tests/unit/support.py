@@ -23,7 +23,8 @@ SPEC = ROOT / "spec" / "REQUIREMENTS.md"
 SHARED_SPEC = ROOT.parent / "shared" / "spec"
 DMN = PROCESSES / "handling_unit_routing.dmn"
 
-SLA = {"contact": "PT30M", "complaint_days": 5, "rectification_days": 10, "problem_urgent": "PT2H", "problem_days": 1}
+SLA = {"contact": "PT30M", "complaint_days": 5, "rectification_days": 10, "problem_urgent": "PT2H", "problem_days": 1,
+       "escalation_interval_days": 1}
 UNITS_BY_KIND = {"consultation_centre": "CA-ZX", "approval_bureau": "CA-SPJ", "county_centre": "CA"}
 # A slice of the county's three levels: code -> (level, parent), what the routing decision walks.
 UNIT_TREE = {
@@ -63,6 +64,8 @@ VALID: dict[tuple[str, str], dict[str, Any]] = {
     ("consultation", "resolve_work_order"): {"reply_to_applicant": "您好，已为您核实政策，请按告知单准备材料。",
                                              "work_order_result": "已解答"},
     ("consultation", "escalate_contact_breach"): ACK,
+    ("consultation", "escalate_contact_breach_county"): ACK,
+    ("consultation", "escalate_contact_breach_office"): ACK,
     ("assist", "guide_materials"): {"guidance": "您好，请按一次性告知单准备材料。"},
     ("assist", "list_missing_materials"): {"missing_materials": [{"name": "收入证明", "how_to_obtain": "请到所在村委会开具"}]},
     ("assist", "accompany_submission"): {"submitted": True, "approval_department": "成安县民政局", "submission_date": "2025-10-10"},
