@@ -87,6 +87,8 @@ VALID: dict[tuple[str, str], dict[str, Any]] = {
                                              "deficiency_notice": "您好，请在承诺期限内补交收入证明。"},
     ("onsite", "complete_within_deadline"): {"supplied_materials_received": True, "result_note": "已补齐并办结"},
     ("onsite", "escalate_deadline_breach"): ACK,
+    ("onsite", "escalate_deadline_breach_county"): ACK,
+    ("onsite", "escalate_deadline_breach_office"): ACK,
     ("onsite", "hand_over_results"): HAND_OVER,
     ("callback", "make_callback"): SCORES,
     ("rectification", "submit_explanation"): {"written_explanation": "窗口人员解释不清，已批评教育。",

@@ -149,6 +149,25 @@ SCENARIOS = {
         ("do", "complete_within_deadline", {}, ["hand_over_results"]),
         ("do", "hand_over_results", {}, []),
     ], [CALLBACK]),
+    # R-9.3.2.2 –3: still not finished, the deadline escalates again, up to the centre office; finishing
+    # the guarded task ends the ladder, and the escalations already open are worked off after it.
+    "onsite_deadline_breach_three_levels": ("onsite", [
+        ("start", None, {}, ["visit_applicant"]),
+        ("do", "visit_applicant", {"materials_complete": False, "fixable_on_site": False}, ["accept_with_deficiencies"]),
+        ("do", "accept_with_deficiencies", {}, ["complete_within_deadline"]),
+        ("fire", "deadline_overdue", {}, ["complete_within_deadline", "escalate_deadline_breach"]),
+        ("fire", "deadline_overdue_county", {}, ["complete_within_deadline", "escalate_deadline_breach",
+                                                 "escalate_deadline_breach_county"]),
+        ("fire", "deadline_overdue_office", {}, ["complete_within_deadline", "escalate_deadline_breach",
+                                                 "escalate_deadline_breach_county", "escalate_deadline_breach_office"]),
+        ("do", "complete_within_deadline", {}, ["escalate_deadline_breach", "escalate_deadline_breach_county",
+                                                "escalate_deadline_breach_office", "hand_over_results"]),
+        ("do", "hand_over_results", {}, ["escalate_deadline_breach", "escalate_deadline_breach_county",
+                                         "escalate_deadline_breach_office"]),
+        ("do", "escalate_deadline_breach", {}, ["escalate_deadline_breach_county", "escalate_deadline_breach_office"]),
+        ("do", "escalate_deadline_breach_county", {}, ["escalate_deadline_breach_office"]),
+        ("do", "escalate_deadline_breach_office", {}, []),
+    ], [CALLBACK]),
     "callback_good_rating": ("callback", [
         ("start", None, {}, ["make_callback"]),
         ("do", "make_callback", {"satisfaction": "basically_satisfied"}, []),
