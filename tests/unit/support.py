@@ -95,8 +95,12 @@ VALID: dict[tuple[str, str], dict[str, Any]] = {
                                               "rectification_measures": "组织业务培训"},
     ("rectification", "review_rectification"): {"review_opinion": "整改到位"},
     ("rectification", "escalate_rectification_breach"): ACK,
+    ("rectification", "escalate_rectification_breach_county"): ACK,
+    ("rectification", "escalate_rectification_breach_office"): ACK,
     ("problem_report", "answer_problem"): {"answer": "已协调审批科优先审核。", "actions_taken": "电话协调审批科"},
     ("problem_report", "escalate_answer_breach"): {"acknowledged": True, "measures_taken": "已督促首席服务专员答复"},
+    ("problem_report", "escalate_answer_breach_county"): {"acknowledged": True, "measures_taken": "已督促首席服务专员答复"},
+    ("problem_report", "escalate_answer_breach_office"): {"acknowledged": True, "measures_taken": "已督促首席服务专员答复"},
     ("problem_report", "read_answer_assistant"): {"answer_read": True},
     ("problem_report", "read_answer_proxy_agent"): {"answer_read": True},
     ("problem_report", "read_answer_consultant"): {"answer_read": True},
@@ -105,6 +109,8 @@ VALID: dict[tuple[str, str], dict[str, Any]] = {
                                        "handling_result": "已约谈当事人"},
     ("complaint", "reply_to_complainant"): {"reply_method": "phone", "reply_text": "您好，您反映的问题已核实处理，感谢监督。"},
     ("complaint", "escalate_complaint_breach"): ACK,
+    ("complaint", "escalate_complaint_breach_county"): ACK,
+    ("complaint", "escalate_complaint_breach_office"): ACK,
 }
 
 
