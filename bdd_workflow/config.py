@@ -87,6 +87,9 @@ class Settings:
     # overdue tasks; a unit's own values (org registry) take precedence.
     peak_load: int = field(default_factory=lambda: _int("BDD_PEAK_LOAD", 10))
     peak_overdue: int = field(default_factory=lambda: _int("BDD_PEAK_OVERDUE", 5))
+    # R-6.4.1 R-4.c: a fired deadline whose task is still open escalates again, one level up, after this many
+    # working days (sla("escalation_interval_days")); the diagrams' further boundary timers read it.
+    escalation_interval_days: int = field(default_factory=lambda: max(1, _int("BDD_ESCALATION_INTERVAL_DAYS", 1)))
     token_ttl_seconds: int = field(default_factory=lambda: _int("BDD_TOKEN_TTL", 8 * 3600))
     # A browser session ends this long after the login whatever happens (one working day) ...
     session_max_seconds: int = field(default_factory=lambda: _int("BDD_SESSION_MAX_SECONDS", 9 * 3600))
@@ -132,4 +135,5 @@ class Settings:
             "rectification_days": self.rectification_days,
             "problem_urgent": self.problem_urgent_sla,
             "problem_days": self.problem_days,
+            "escalation_interval_days": self.escalation_interval_days,
         }

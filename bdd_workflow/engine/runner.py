@@ -10,6 +10,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
@@ -123,6 +124,9 @@ class Runner:
         if task is None or not isinstance(task.task_spec, UserTask) or task.state != TaskState.READY:
             raise TaskNotReady("这个任务已经不是待办状态（可能已被他人办理），请刷新后再试。")
         before = self._before(workflow)
+        # Timers found due while the task itself runs (SpiffWorkflow refreshes waiting events as it completes
+        # a task) are fired in this run too: take their views now, or they would fire unreported (no breach).
+        waiting = self._waiting_views(workflow)
         task.task_spec.add_data_from_form(task, data) if hasattr(task.task_spec, "add_data_from_form") else task.data.update(data)
         step = CompletedStep(str(task.id), task.task_spec.bpmn_id, task.task_spec.bpmn_name or task.task_spec.bpmn_id,
                              role_of_lane(task.task_spec.lane), dict(data))
@@ -130,7 +134,7 @@ class Runner:
             task.run()
         except SpiffWorkflowException as exc:
             raise _element_error(exc) from None
-        return self._advance(workflow, ctx, before), step
+        return self._advance(workflow, ctx, before, waiting), step
 
     def fire(self, workflow: BpmnWorkflow, timer_ids: list[str], ctx: RunContext) -> RunResult:
         """Fire the given waiting timers (the caller decided they are due by the one clock)."""
@@ -192,8 +196,12 @@ class Runner:
                 task._set_internal_data(bdd_entered=ctx.now().isoformat())
         return visits
 
-    def _advance(self, workflow: BpmnWorkflow, ctx: RunContext, before: tuple[set[str], set[str], set[UUID]] | None = None) -> RunResult:
-        waiting = {task.id: self._timer_view(task) for task in self._waiting_timers(workflow)}
+    def _waiting_views(self, workflow: BpmnWorkflow) -> dict:
+        return {task.id: self._timer_view(task) for task in self._waiting_timers(workflow)}
+
+    def _advance(self, workflow: BpmnWorkflow, ctx: RunContext, before: tuple[set[str], set[str], set[UUID]] | None = None,
+                 waiting: dict | None = None) -> RunResult:
+        waiting = {**(waiting or {}), **self._waiting_views(workflow)}
         try:
             # do_engine_steps ends by refreshing the timers; one found due is READY now and needs
             # another round. Asked of the flat task maps: the tree walk of a round costs far more.
@@ -291,8 +299,9 @@ class Runner:
         attached = None
         parent = task.parent
         if parent is not None and parent.task_spec.__class__.__name__ == "BoundaryEventSplit":
-            for sibling in parent.children:
-                if sibling is not task and getattr(sibling.task_spec, "bpmn_id", None):
+            for sibling in parent.children:  # the guarded activity, not another boundary event beside this one
+                if sibling is not task and getattr(sibling.task_spec, "bpmn_id", None) and \
+                        not isinstance(sibling.task_spec, BoundaryEvent):
                     attached = sibling.task_spec.bpmn_id
         return WaitingTimer(id=str(task.id), name=spec.bpmn_id, title=spec.bpmn_name or spec.bpmn_id,
                             due_at=due, attached_to=attached)

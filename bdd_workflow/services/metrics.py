@@ -12,6 +12,9 @@ ledger entries) behind it, so a supervisor can check any number by hand.
   / consultations and complaints started in the period.
 - R-4.d 满意率: good ratings (any channel: callback, window, online) in the period / ratings.
 - R-4.e 台账完整: ledger entries of the period that have every required field / entries.
+- breaches 超时督办次数: fired deadlines by kind (process, timer). A deadline that keeps escalating while its
+  task stays open (the diagrams' ``_county`` and ``_office`` timers, R-6.4.1) is one breach per level, so
+  this counts escalations; R-4.a and R-4.c count cases (``Case.breaches == 0``), once however often.
 
 Every figure is also given per ISO week or calendar month of the period (the trend), per unit and
 per staff member. The database counts, grouped by (week or month, unit) in one statement per figure,

@@ -74,3 +74,54 @@ def test_r_10_2_missed_rectification_deadline_escalates_to_the_centre_office(des
         assert fire_due_timers(desk.system) == 1
     assert desk.ready_names(rectification["id"]) == ["escalate_rectification_breach", "submit_explanation"]
     assert desk.case(rectification["id"])["breaches"] == 1
+
+
+def test_r_10_2_r_6_4_1_an_explanation_still_missing_keeps_escalating(desk, form):
+    """R-10.2 R-6.4.1–3: the explanation due 2025-11-17 17:30 still missing, the county chief officer is asked a
+    working day after the centre office, the office again a day later; each is a breach; submitting it ends them."""
+    from datetime import timedelta
+    with time_machine.travel(T0, tick=False):
+        _case, callback = completed_assist(desk, form)
+        desk.do(callback["id"], "make_callback", form("make_callback", satisfaction="very_dissatisfied"))
+        rectification = desk.linked(callback["id"], "rectification")
+    ladder = [("rectification_overdue", "escalate_rectification_breach", datetime(2025, 11, 17, 9, 30, tzinfo=timezone.utc),
+               "supervisor"),
+              ("rectification_overdue_county", "escalate_rectification_breach_county",
+               datetime(2025, 11, 18, 9, 30, tzinfo=timezone.utc), "chief_officer"),
+              ("rectification_overdue_office", "escalate_rectification_breach_office",
+               datetime(2025, 11, 19, 9, 30, tzinfo=timezone.utc), "supervisor")]
+    rid = rectification["id"]
+    assert {t["task"]: t["due_at"] for t in desk.case(rid)["timers"]} == {t: at for t, _, at, _ in ladder}
+    expected = ["submit_explanation"]
+    for timer, escalation, at, role in ladder:
+        with time_machine.travel(at - timedelta(minutes=1), tick=False):
+            assert fire_due_timers(desk.system) == 0
+        with time_machine.travel(at + timedelta(minutes=1), tick=False):
+            assert fire_due_timers(desk.system) == 1
+            expected.append(escalation)
+            assert desk.ready_names(rid) == sorted(expected)
+            row = desk.task(rid, escalation)
+            assert (row.role, row.unit_code, row.form) == (role, "CA", "rectification_escalate_breach")
+    assert desk.case(rid)["breaches"] == 3
+    with time_machine.travel(datetime(2025, 11, 20, 2, 0, tzinfo=timezone.utc), tick=False):
+        desk.do(rid, "submit_explanation", form("submit_explanation"))
+        assert desk.case(rid)["timers"] == []
+        for _, escalation, _, _ in ladder:
+            desk.do(rid, escalation, form("escalate_rectification_breach"))
+        result = desk.do(rid, "review_rectification", form("review_rectification", accepted=True))
+    assert result["case"]["status"] == "completed" and result["case"]["breaches"] == 3
+
+
+def test_r_10_2_submitting_after_the_first_escalation_cancels_the_rest(desk, form):
+    """R-10.2: submitted after the centre office was alerted, no further escalation comes."""
+    with time_machine.travel(T0, tick=False):
+        _case, callback = completed_assist(desk, form)
+        desk.do(callback["id"], "make_callback", form("make_callback", satisfaction="very_dissatisfied"))
+        rid = desk.linked(callback["id"], "rectification")["id"]
+    with time_machine.travel(datetime(2025, 11, 17, 9, 31, tzinfo=timezone.utc), tick=False):
+        assert fire_due_timers(desk.system) == 1
+        desk.do(rid, "submit_explanation", form("submit_explanation"))
+    with time_machine.travel(datetime(2025, 12, 15, 2, 0, tzinfo=timezone.utc), tick=False):
+        assert fire_due_timers(desk.system) == 0
+        assert desk.ready_names(rid) == ["escalate_rectification_breach", "review_rectification"]
+    assert desk.case(rid)["breaches"] == 1

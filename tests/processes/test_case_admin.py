@@ -15,7 +15,7 @@ from bdd_workflow.services.timers import fire_due_timers, next_due_at
 
 ADDRESS = "成安县商城镇西庄村18号"
 ACCEPTED = datetime(2025, 9, 30, 2, 0, tzinfo=timezone.utc)
-PAST_DEADLINE = datetime(2025, 10, 23, 2, 0, tzinfo=timezone.utc)
+PAST_DEADLINE = datetime(2025, 10, 22, 2, 0, tzinfo=timezone.utc)  # past 10-21 17:30, before the next escalation
 
 
 def onsite_past_acceptance(desk, form):
@@ -61,15 +61,17 @@ def test_diagram_state_shows_the_pending_deadline_timer(desk, form):
     state = case_admin.diagram_state(desk.system, desk.actor("zhangwei"), case["id"])
     assert {"visit_applicant", "accept_with_deficiencies"} <= set(state["completed"])
     assert state["active"] == ["complete_within_deadline"]
-    assert state["waiting_timers"] == ["deadline_overdue"]
+    # the deadline and the two further escalations that guard the same task
+    assert state["waiting_timers"] == ["deadline_overdue", "deadline_overdue_county", "deadline_overdue_office"]
     assert "Flow_deficient" in state["taken_flows"] and "Flow_accept_to_deadline" in state["taken_flows"]
     assert "Flow_complete_or_fixable" not in state["taken_flows"]
     timer = state["elements"]["deadline_overdue"]["timers"][0]
     assert timer["attached_to"] == "complete_within_deadline"
     assert timer["due_at"].startswith("2025-10-21T09:30")  # 17:30 in Cheng'an
-    assert [t["name"] for t in state["pending_timers"]] == ["deadline_overdue"]
+    assert [t["name"] for t in state["pending_timers"]] == [
+        "deadline_overdue", "deadline_overdue_county", "deadline_overdue_office"]
     json_state = case_admin.diagram_json(desk.system, desk.actor("zhangwei"), case["id"])
-    assert json_state["waiting_timers"] == ["deadline_overdue"]
+    assert json_state["waiting_timers"] == state["waiting_timers"]
 
 
 def test_diagram_state_follows_visibility(desk, form):
@@ -99,8 +101,8 @@ def test_suspend_blocks_work_and_timers_until_resumed(desk, form):
         assert desk.ready_names(case["id"]) == ["complete_within_deadline"]
         assert case_admin.resume_case(desk.system, chief, case["id"])["status"] == "running"
         assert fire_due_timers(desk.system) == 1  # fires after resume
-    assert desk.ready_names(case["id"]) == ["complete_within_deadline", "escalate_deadline_breach"]
-    desk.do(case["id"], "complete_within_deadline", form("complete_within_deadline"))
+        assert desk.ready_names(case["id"]) == ["complete_within_deadline", "escalate_deadline_breach"]
+        desk.do(case["id"], "complete_within_deadline", form("complete_within_deadline"))
 
     done = [(actor, action) for actor, action, _ in actions(desk, case["id"])]
     assert ("zhangwei", "case_suspended") in done and ("zhangwei", "case_resumed") in done

@@ -102,8 +102,11 @@ def test_r_9_3_2_2_accept_with_deficiencies_is_due_by_the_promised_working_days(
     expected, _ = desk.system.calendar.add_working_days(datetime(2025, 9, 30, 2, 0, tzinfo=timezone.utc), 10)
     assert due_local == expected
     assert due_local.isoformat() == "2025-10-21T17:30:00+08:00"
-    timers = desk.case(case["id"])["timers"]
-    assert [(t["task"], t["attached_to"]) for t in timers] == [("deadline_overdue", "complete_within_deadline")]
+    timers = sorted(desk.case(case["id"])["timers"], key=lambda t: t["due_at"])
+    # the deadline, then the further escalations one and two working days later (R-6.4.1, below)
+    assert [(t["task"], t["attached_to"]) for t in timers] == [
+        ("deadline_overdue", "complete_within_deadline"), ("deadline_overdue_county", "complete_within_deadline"),
+        ("deadline_overdue_office", "complete_within_deadline")]
     assert timers[0]["due_at"] == task.due_at
 
 
@@ -114,19 +117,24 @@ def test_r_9_3_2_2_missed_promised_deadline_escalates_and_the_task_stays_open(de
         desk.do(case["id"], "visit_applicant", form("visit_applicant", materials_complete=False, fixable_on_site=False))
         desk.do(case["id"], "accept_with_deficiencies", form("accept_with_deficiencies"))
         assert fire_due_timers(desk.system) == 0
-    with time_machine.travel(datetime(2025, 10, 23, 2, 0, tzinfo=timezone.utc), tick=False):
+    with time_machine.travel(datetime(2025, 10, 22, 2, 0, tzinfo=timezone.utc), tick=False):  # the day after
         assert fire_due_timers(desk.system) == 1
         assert fire_due_timers(desk.system) == 0  # firing again does nothing again
-    assert desk.ready_names(case["id"]) == ["complete_within_deadline", "escalate_deadline_breach"]
-    escalation = desk.task(case["id"], "escalate_deadline_breach")
-    assert escalation.role == "chief_officer" and escalation.unit_code == "CA-MZ"
-    view = desk.case(case["id"])
-    assert view["breaches"] == 1 and view["timers"] == []
-    assert [h["element"] for h in view["history"] if h["action"] == "timer_fired"] == ["deadline_overdue"]
-    desk.do(case["id"], "escalate_deadline_breach", form("escalate_deadline_breach"))
-    desk.do(case["id"], "complete_within_deadline", form("complete_within_deadline"))
-    result = desk.do(case["id"], "hand_over_results", form("hand_over_results"))
+        assert desk.ready_names(case["id"]) == ["complete_within_deadline", "escalate_deadline_breach"]
+        escalation = desk.task(case["id"], "escalate_deadline_breach")
+        assert escalation.role == "chief_officer" and escalation.unit_code == "CA-MZ"
+        view = desk.case(case["id"])
+        assert view["breaches"] == 1
+        assert sorted(t["task"] for t in view["timers"]) == ["deadline_overdue_county", "deadline_overdue_office"]
+        assert [h["element"] for h in view["history"] if h["action"] == "timer_fired"] == ["deadline_overdue"]
+        desk.do(case["id"], "escalate_deadline_breach", form("escalate_deadline_breach"))
+        desk.do(case["id"], "complete_within_deadline", form("complete_within_deadline"))
+        assert desk.case(case["id"])["timers"] == []  # completed: the further escalations are cancelled
+        result = desk.do(case["id"], "hand_over_results", form("hand_over_results"))
     assert result["case"]["status"] == "completed"
+    with time_machine.travel(datetime(2025, 11, 28, 2, 0, tzinfo=timezone.utc), tick=False):
+        assert fire_due_timers(desk.system) == 0
+    assert desk.case(case["id"])["breaches"] == 1
 
 
 def test_r_9_3_1_a_start_form_gone_from_forms_stops_starts_with_a_reason(system, desk, tmp_path):
@@ -152,3 +160,64 @@ def test_r_9_3_1_a_start_form_gone_from_forms_stops_starts_with_a_reason(system,
         assert type(desk)(bare).start("assist", by="gaohongxia", matter_code="GR-007")["status"] == "running"
     finally:
         bare.db.dispose()
+
+
+# Escalation that keeps asking (issue 14): the 容缺 deadline of 2025-10-21 17:30, then one working day at a time.
+DEADLINE_LADDER = [
+    ("deadline_overdue", "escalate_deadline_breach", datetime(2025, 10, 21, 9, 30, tzinfo=timezone.utc), "chief_officer", "CA-MZ"),
+    ("deadline_overdue_county", "escalate_deadline_breach_county", datetime(2025, 10, 22, 9, 30, tzinfo=timezone.utc),
+     "chief_officer", "CA"),
+    ("deadline_overdue_office", "escalate_deadline_breach_office", datetime(2025, 10, 23, 9, 30, tzinfo=timezone.utc),
+     "supervisor", "CA"),
+]
+
+
+def accepted_with_deficiencies(desk, form):
+    with time_machine.travel(datetime(2025, 9, 30, 2, 0, tzinfo=timezone.utc), tick=False):
+        case = start_onsite(desk)
+        desk.do(case["id"], "visit_applicant", form("visit_applicant", materials_complete=False, fixable_on_site=False))
+        desk.do(case["id"], "accept_with_deficiencies", form("accept_with_deficiencies"))
+    return case
+
+
+def test_r_9_3_2_2_r_6_4_1_unfinished_deficiency_case_escalates_up_three_levels(desk, form):
+    """R-9.3.2.2 R-6.4.1–3 R-4.a: past the promised deadline the unit's chief officer, a working day later the
+    county chief officer, a working day after that the centre office; each escalation is a breach."""
+    from datetime import timedelta
+    case = accepted_with_deficiencies(desk, form)
+    due = {t["task"]: t["due_at"] for t in desk.case(case["id"])["timers"]}
+    assert due == {timer: at for timer, _, at, _, _ in DEADLINE_LADDER}
+    expected = ["complete_within_deadline"]
+    for timer, escalation, at, role, unit in DEADLINE_LADDER:
+        with time_machine.travel(at - timedelta(minutes=1), tick=False):
+            assert fire_due_timers(desk.system) == 0
+        with time_machine.travel(at + timedelta(minutes=1), tick=False):
+            assert fire_due_timers(desk.system) == 1
+            expected.append(escalation)
+            assert desk.ready_names(case["id"]) == sorted(expected)
+            row = desk.task(case["id"], escalation)
+            assert (row.role, row.unit_code, row.form) == (role, unit, "onsite_escalate_deadline_breach")
+    view = desk.case(case["id"])
+    assert view["breaches"] == 3 and view["timers"] == []
+    assert [h["element"] for h in view["history"] if h["action"] == "timer_fired"] == [t for t, *_ in DEADLINE_LADDER]
+    with time_machine.travel(datetime(2025, 10, 24, 2, 0, tzinfo=timezone.utc), tick=False):
+        desk.do(case["id"], "escalate_deadline_breach_office", form("escalate_deadline_breach"), by="wangxiuying")
+        desk.do(case["id"], "escalate_deadline_breach_county", form("escalate_deadline_breach"), by="zhangwei")
+        desk.do(case["id"], "complete_within_deadline", form("complete_within_deadline"))
+        desk.do(case["id"], "escalate_deadline_breach", form("escalate_deadline_breach"))
+        result = desk.do(case["id"], "hand_over_results", form("hand_over_results"))
+    assert result["case"]["status"] == "completed" and result["case"]["breaches"] == 3
+
+
+def test_r_9_3_2_2_finishing_after_the_county_escalation_cancels_the_last(desk, form):
+    """R-9.3.2.2 R-6.4.1–3: finished after the second escalation, the centre office is never asked."""
+    case = accepted_with_deficiencies(desk, form)
+    with time_machine.travel(datetime(2025, 10, 22, 10, 0, tzinfo=timezone.utc), tick=False):
+        assert fire_due_timers(desk.system) == 2  # the deadline and the county escalation, both passed
+        desk.do(case["id"], "complete_within_deadline", form("complete_within_deadline"))
+        assert desk.case(case["id"])["timers"] == []
+    with time_machine.travel(datetime(2025, 12, 1, 2, 0, tzinfo=timezone.utc), tick=False):
+        assert fire_due_timers(desk.system) == 0
+        assert desk.ready_names(case["id"]) == ["escalate_deadline_breach", "escalate_deadline_breach_county",
+                                                "hand_over_results"]
+    assert desk.case(case["id"])["breaches"] == 2

@@ -130,3 +130,53 @@ def test_r_6_4_1_the_nearest_unit_with_a_chief_officer(desk):
         assert access.directing_unit(desk.system, session, "CA-MZ") == "CA"
         assert access.directing_unit(desk.system, session, "CA") == "CA"
         assert access.directing_unit(desk.system, session, None) is None
+
+
+def test_r_6_4_1_r_6_4_2_an_unanswered_village_problem_climbs_to_the_county(desk):
+    """R-6.4.1 R-6.4.2: the township chief officer's answer due 2025-11-04 17:30 still missing, the centre office
+    is alerted, a working day later the county chief officer who directs the township, a day after that the
+    office again; each escalation is a breach; answering ends the ladder."""
+    from datetime import timedelta
+    with time_machine.travel(T0, tick=False):
+        _case, task = assist_case(desk, by="luxuemei", matter="GR-001")
+        reported = report(desk, task, "luxuemei")
+    rid = reported["id"]
+    ladder = [("answer_overdue", "escalate_answer_breach", datetime(2025, 11, 4, 9, 30, tzinfo=timezone.utc), "supervisor"),
+              ("answer_overdue_county", "escalate_answer_breach_county", datetime(2025, 11, 5, 9, 30, tzinfo=timezone.utc),
+               "chief_officer"),
+              ("answer_overdue_office", "escalate_answer_breach_office", datetime(2025, 11, 6, 9, 30, tzinfo=timezone.utc),
+               "supervisor")]
+    assert {t["task"]: t["due_at"] for t in desk.case(rid)["timers"]} == {t: at for t, _, at, _ in ladder}
+    expected = ["answer_problem"]
+    for timer, escalation, at, role in ladder:
+        with time_machine.travel(at - timedelta(minutes=1), tick=False):
+            assert fire_due_timers(desk.system) == 0
+        with time_machine.travel(at + timedelta(minutes=1), tick=False):
+            assert fire_due_timers(desk.system) == 1
+            expected.append(escalation)
+            assert desk.ready_names(rid) == sorted(expected)
+            row = desk.task(rid, escalation)
+            assert (row.role, row.unit_code, row.form) == (role, "CA", "problem_report_escalate_breach")
+    assert desk.case(rid)["breaches"] == 3
+    with time_machine.travel(datetime(2025, 11, 7, 2, 0, tzinfo=timezone.utc), tick=False):
+        desk.do(rid, "escalate_answer_breach_county", {"acknowledged": True, "measures_taken": "已督促成安镇首席服务专员答复"},
+                by="zhangwei")
+        desk.do(rid, "answer_problem", ANSWER, by="wangjianjun")
+        assert desk.case(rid)["timers"] == []
+    assert desk.case(rid)["breaches"] == 3
+
+
+def test_r_6_4_2_answering_after_the_first_escalation_cancels_the_rest(desk):
+    """R-6.4.2: an urgent problem answered after the centre office was alerted escalates no further."""
+    with time_machine.travel(T0, tick=False):
+        _case, task = assist_case(desk)
+        reported = report(desk, task, "gaohongxia", urgency="urgent")
+    rid = reported["id"]
+    with time_machine.travel(datetime(2025, 11, 3, 3, 1, tzinfo=timezone.utc), tick=False):
+        assert fire_due_timers(desk.system) == 1
+        desk.do(rid, "answer_problem", ANSWER)
+        assert desk.case(rid)["timers"] == []
+    with time_machine.travel(datetime(2025, 11, 20, 2, 0, tzinfo=timezone.utc), tick=False):
+        assert fire_due_timers(desk.system) == 0
+        assert desk.ready_names(rid) == ["escalate_answer_breach", "read_answer_assistant"]
+    assert desk.case(rid)["breaches"] == 1

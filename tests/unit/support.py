@@ -23,7 +23,8 @@ SPEC = ROOT / "spec" / "REQUIREMENTS.md"
 SHARED_SPEC = ROOT.parent / "shared" / "spec"
 DMN = PROCESSES / "handling_unit_routing.dmn"
 
-SLA = {"contact": "PT30M", "complaint_days": 5, "rectification_days": 10, "problem_urgent": "PT2H", "problem_days": 1}
+SLA = {"contact": "PT30M", "complaint_days": 5, "rectification_days": 10, "problem_urgent": "PT2H", "problem_days": 1,
+       "escalation_interval_days": 1}
 UNITS_BY_KIND = {"consultation_centre": "CA-ZX", "approval_bureau": "CA-SPJ", "county_centre": "CA"}
 # A slice of the county's three levels: code -> (level, parent), what the routing decision walks.
 UNIT_TREE = {
@@ -63,6 +64,8 @@ VALID: dict[tuple[str, str], dict[str, Any]] = {
     ("consultation", "resolve_work_order"): {"reply_to_applicant": "您好，已为您核实政策，请按告知单准备材料。",
                                              "work_order_result": "已解答"},
     ("consultation", "escalate_contact_breach"): ACK,
+    ("consultation", "escalate_contact_breach_county"): ACK,
+    ("consultation", "escalate_contact_breach_office"): ACK,
     ("assist", "guide_materials"): {"guidance": "您好，请按一次性告知单准备材料。"},
     ("assist", "list_missing_materials"): {"missing_materials": [{"name": "收入证明", "how_to_obtain": "请到所在村委会开具"}]},
     ("assist", "accompany_submission"): {"submitted": True, "approval_department": "成安县民政局", "submission_date": "2025-10-10"},
@@ -84,14 +87,20 @@ VALID: dict[tuple[str, str], dict[str, Any]] = {
                                              "deficiency_notice": "您好，请在承诺期限内补交收入证明。"},
     ("onsite", "complete_within_deadline"): {"supplied_materials_received": True, "result_note": "已补齐并办结"},
     ("onsite", "escalate_deadline_breach"): ACK,
+    ("onsite", "escalate_deadline_breach_county"): ACK,
+    ("onsite", "escalate_deadline_breach_office"): ACK,
     ("onsite", "hand_over_results"): HAND_OVER,
     ("callback", "make_callback"): SCORES,
     ("rectification", "submit_explanation"): {"written_explanation": "窗口人员解释不清，已批评教育。",
                                               "rectification_measures": "组织业务培训"},
     ("rectification", "review_rectification"): {"review_opinion": "整改到位"},
     ("rectification", "escalate_rectification_breach"): ACK,
+    ("rectification", "escalate_rectification_breach_county"): ACK,
+    ("rectification", "escalate_rectification_breach_office"): ACK,
     ("problem_report", "answer_problem"): {"answer": "已协调审批科优先审核。", "actions_taken": "电话协调审批科"},
     ("problem_report", "escalate_answer_breach"): {"acknowledged": True, "measures_taken": "已督促首席服务专员答复"},
+    ("problem_report", "escalate_answer_breach_county"): {"acknowledged": True, "measures_taken": "已督促首席服务专员答复"},
+    ("problem_report", "escalate_answer_breach_office"): {"acknowledged": True, "measures_taken": "已督促首席服务专员答复"},
     ("problem_report", "read_answer_assistant"): {"answer_read": True},
     ("problem_report", "read_answer_proxy_agent"): {"answer_read": True},
     ("problem_report", "read_answer_consultant"): {"answer_read": True},
@@ -100,6 +109,8 @@ VALID: dict[tuple[str, str], dict[str, Any]] = {
                                        "handling_result": "已约谈当事人"},
     ("complaint", "reply_to_complainant"): {"reply_method": "phone", "reply_text": "您好，您反映的问题已核实处理，感谢监督。"},
     ("complaint", "escalate_complaint_breach"): ACK,
+    ("complaint", "escalate_complaint_breach_county"): ACK,
+    ("complaint", "escalate_complaint_breach_office"): ACK,
 }
 
 

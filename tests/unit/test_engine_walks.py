@@ -42,6 +42,21 @@ SCENARIOS = {
         ("do", "answer_problem", {}, ["read_answer_assistant"]),
         ("do", "read_answer_assistant", {}, []),
     ], [{**NOTE_REPORT, "text": NOTE_REPORT["text"].replace("【一般】", "【紧急】")}, NOTE_ANSWER]),
+    # R-6.4.1 R-6.4.2: an answer still not given goes to the county chief officer and then the office again.
+    "problem_report_breach_three_levels": ("problem_report", [
+        ("start", None, {**REPORT, "reporter_role": "consultant"}, ["answer_problem"]),
+        ("fire", "answer_overdue", {}, ["answer_problem", "escalate_answer_breach"]),
+        ("fire", "answer_overdue_county", {}, ["answer_problem", "escalate_answer_breach", "escalate_answer_breach_county"]),
+        ("fire", "answer_overdue_office", {}, ["answer_problem", "escalate_answer_breach", "escalate_answer_breach_county",
+                                               "escalate_answer_breach_office"]),
+        ("do", "answer_problem", {}, ["escalate_answer_breach", "escalate_answer_breach_county",
+                                      "escalate_answer_breach_office", "read_answer_consultant"]),
+        ("do", "read_answer_consultant", {}, ["escalate_answer_breach", "escalate_answer_breach_county",
+                                              "escalate_answer_breach_office"]),
+        ("do", "escalate_answer_breach", {}, ["escalate_answer_breach_county", "escalate_answer_breach_office"]),
+        ("do", "escalate_answer_breach_county", {}, ["escalate_answer_breach_office"]),
+        ("do", "escalate_answer_breach_office", {}, []),
+    ], [NOTE_REPORT, NOTE_ANSWER]),
     "consultation_answered": ("consultation", [
         ("start", None, {}, ["record_consultation"]),
         ("do", "record_consultation", {"answerable": True}, ["give_one_time_notice"]),
@@ -60,6 +75,23 @@ SCENARIOS = {
         ("do", "dispatch_work_order", {}, ["contact_applicant"]),
         ("fire", "contact_overdue", {}, ["contact_applicant", "escalate_contact_breach"]),
         ("do", "escalate_contact_breach", {}, ["contact_applicant"]),
+        ("do", "contact_applicant", {}, ["resolve_work_order"]),
+        ("do", "resolve_work_order", {}, []),
+    ], []),
+    # Escalation that keeps asking (R-9.1.1.2 R-6.4.1–3): still not contacted, the deadline escalates again,
+    # to the county chief officer and then the centre office, while the contact task stays open.
+    "consultation_contact_breach_three_levels": ("consultation", [
+        ("start", None, {}, ["record_consultation"]),
+        ("do", "record_consultation", {"answerable": False}, ["dispatch_work_order"]),
+        ("do", "dispatch_work_order", {}, ["contact_applicant"]),
+        ("fire", "contact_overdue", {}, ["contact_applicant", "escalate_contact_breach"]),
+        ("fire", "contact_overdue_county", {}, ["contact_applicant", "escalate_contact_breach",
+                                                "escalate_contact_breach_county"]),
+        ("do", "escalate_contact_breach", {}, ["contact_applicant", "escalate_contact_breach_county"]),
+        ("fire", "contact_overdue_office", {}, ["contact_applicant", "escalate_contact_breach_county",
+                                                "escalate_contact_breach_office"]),
+        ("do", "escalate_contact_breach_county", {}, ["contact_applicant", "escalate_contact_breach_office"]),
+        ("do", "escalate_contact_breach_office", {}, ["contact_applicant"]),
         ("do", "contact_applicant", {}, ["resolve_work_order"]),
         ("do", "resolve_work_order", {}, []),
     ], []),
@@ -132,6 +164,25 @@ SCENARIOS = {
         ("do", "complete_within_deadline", {}, ["hand_over_results"]),
         ("do", "hand_over_results", {}, []),
     ], [CALLBACK]),
+    # R-9.3.2.2 R-6.4.1–3: still not finished, the deadline escalates again, up to the centre office; finishing
+    # the guarded task ends the ladder, and the escalations already open are worked off after it.
+    "onsite_deadline_breach_three_levels": ("onsite", [
+        ("start", None, {}, ["visit_applicant"]),
+        ("do", "visit_applicant", {"materials_complete": False, "fixable_on_site": False}, ["accept_with_deficiencies"]),
+        ("do", "accept_with_deficiencies", {}, ["complete_within_deadline"]),
+        ("fire", "deadline_overdue", {}, ["complete_within_deadline", "escalate_deadline_breach"]),
+        ("fire", "deadline_overdue_county", {}, ["complete_within_deadline", "escalate_deadline_breach",
+                                                 "escalate_deadline_breach_county"]),
+        ("fire", "deadline_overdue_office", {}, ["complete_within_deadline", "escalate_deadline_breach",
+                                                 "escalate_deadline_breach_county", "escalate_deadline_breach_office"]),
+        ("do", "complete_within_deadline", {}, ["escalate_deadline_breach", "escalate_deadline_breach_county",
+                                                "escalate_deadline_breach_office", "hand_over_results"]),
+        ("do", "hand_over_results", {}, ["escalate_deadline_breach", "escalate_deadline_breach_county",
+                                         "escalate_deadline_breach_office"]),
+        ("do", "escalate_deadline_breach", {}, ["escalate_deadline_breach_county", "escalate_deadline_breach_office"]),
+        ("do", "escalate_deadline_breach_county", {}, ["escalate_deadline_breach_office"]),
+        ("do", "escalate_deadline_breach_office", {}, []),
+    ], [CALLBACK]),
     "callback_good_rating": ("callback", [
         ("start", None, {}, ["make_callback"]),
         ("do", "make_callback", {"satisfaction": "basically_satisfied"}, []),
@@ -159,6 +210,22 @@ SCENARIOS = {
         ("do", "submit_explanation", {}, ["review_rectification"]),
         ("do", "review_rectification", {"accepted": True}, []),
     ], []),
+    # R-10.2 R-6.4.1–3: the explanation still not submitted, the county chief officer and then the office again;
+    # submitting it ends the ladder.
+    "rectification_breach_three_levels": ("rectification", [
+        ("start", None, {}, ["submit_explanation"]),
+        ("fire", "rectification_overdue", {}, ["escalate_rectification_breach", "submit_explanation"]),
+        ("fire", "rectification_overdue_county", {}, ["escalate_rectification_breach",
+                                                      "escalate_rectification_breach_county", "submit_explanation"]),
+        ("fire", "rectification_overdue_office", {}, ["escalate_rectification_breach", "escalate_rectification_breach_county",
+                                                      "escalate_rectification_breach_office", "submit_explanation"]),
+        ("do", "escalate_rectification_breach", {}, ["escalate_rectification_breach_county",
+                                                     "escalate_rectification_breach_office", "submit_explanation"]),
+        ("do", "escalate_rectification_breach_county", {}, ["escalate_rectification_breach_office", "submit_explanation"]),
+        ("do", "escalate_rectification_breach_office", {}, ["submit_explanation"]),
+        ("do", "submit_explanation", {}, ["review_rectification"]),
+        ("do", "review_rectification", {"accepted": True}, []),
+    ], []),
     "complaint_in_time": ("complaint", [
         ("start", None, {}, ["record_complaint"]),
         ("do", "record_complaint", {}, ["handle_complaint"]),
@@ -170,6 +237,32 @@ SCENARIOS = {
         ("do", "record_complaint", {}, ["handle_complaint"]),
         ("fire", "complaint_overdue", {}, ["escalate_complaint_breach", "handle_complaint"]),
         ("do", "escalate_complaint_breach", {}, ["handle_complaint"]),
+        ("do", "handle_complaint", {}, ["reply_to_complainant"]),
+        ("do", "reply_to_complainant", {}, []),
+    ], []),
+    # R-4.c R-6.4.1–3: the complaint still not handled, up the ladder; handled after the county escalation, the
+    # office is not asked again.
+    "complaint_breach_two_levels": ("complaint", [
+        ("start", None, {}, ["record_complaint"]),
+        ("do", "record_complaint", {}, ["handle_complaint"]),
+        ("fire", "complaint_overdue", {}, ["escalate_complaint_breach", "handle_complaint"]),
+        ("fire", "complaint_overdue_county", {}, ["escalate_complaint_breach", "escalate_complaint_breach_county",
+                                                  "handle_complaint"]),
+        ("do", "handle_complaint", {}, ["escalate_complaint_breach", "escalate_complaint_breach_county",
+                                        "reply_to_complainant"]),
+        ("do", "escalate_complaint_breach", {}, ["escalate_complaint_breach_county", "reply_to_complainant"]),
+        ("do", "escalate_complaint_breach_county", {}, ["reply_to_complainant"]),
+        ("do", "reply_to_complainant", {}, []),
+    ], []),
+    "complaint_breach_three_levels": ("complaint", [
+        ("start", None, {}, ["record_complaint"]),
+        ("do", "record_complaint", {}, ["handle_complaint"]),
+        ("fire", "complaint_overdue", {}, ["escalate_complaint_breach", "handle_complaint"]),
+        ("do", "escalate_complaint_breach", {}, ["handle_complaint"]),
+        ("fire", "complaint_overdue_county", {}, ["escalate_complaint_breach_county", "handle_complaint"]),
+        ("do", "escalate_complaint_breach_county", {}, ["handle_complaint"]),
+        ("fire", "complaint_overdue_office", {}, ["escalate_complaint_breach_office", "handle_complaint"]),
+        ("do", "escalate_complaint_breach_office", {}, ["handle_complaint"]),
         ("do", "handle_complaint", {}, ["reply_to_complainant"]),
         ("do", "reply_to_complainant", {}, []),
     ], []),
@@ -245,7 +338,9 @@ def test_contact_timer_is_waiting_with_its_due_time_and_fires_non_interrupting(p
     escalation = walk.task("escalate_contact_breach")
     assert escalation.role == CHIEF_OFFICER and escalation.unit == "CA-MZ"
     assert [f.name for f in walk.result.fired] == ["contact_overdue"]
-    assert walk.result.timers == []
+    # the further escalations still wait, guarding the same open task (R-6.4.1: escalation that keeps asking)
+    assert [(t.name, t.attached_to) for t in walk.result.timers] == [
+        ("contact_overdue_county", "contact_applicant"), ("contact_overdue_office", "contact_applicant")]
 
 
 def test_firing_a_timer_reports_it_once(parsed, forms):
@@ -373,7 +468,10 @@ def test_timer_is_not_due_before_its_time_by_the_one_clock(parsed, forms):
     walk.do("dispatch_work_order")
     assert walk.ready_names == ["contact_applicant"]
     assert [(t.name, t.due_at) for t in walk.result.timers] == [
-        ("contact_overdue", datetime(2025, 9, 15, 1, 30, tzinfo=timezone.utc))]
+        ("contact_overdue", datetime(2025, 9, 15, 1, 30, tzinfo=timezone.utc)),
+        # the further escalations: one and two working days later, at the close of the day (17:30)
+        ("contact_overdue_county", datetime(2025, 9, 16, 9, 30, tzinfo=timezone.utc)),
+        ("contact_overdue_office", datetime(2025, 9, 17, 9, 30, tzinfo=timezone.utc))]
 
 
 def test_a_timer_found_due_during_a_run_fires_in_that_run(parsed, forms):
@@ -388,4 +486,37 @@ def test_a_timer_found_due_during_a_run_fires_in_that_run(parsed, forms):
     clock.advance(minutes=31)
     result = walk.runner.fire(walk.result.workflow, [], walk.ctx())
     assert sorted(t.name for t in result.ready) == ["contact_applicant", "escalate_contact_breach"]
-    assert [t.name for t in result.fired] == ["contact_overdue"] and result.timers == []
+    assert [t.name for t in result.fired] == ["contact_overdue"]
+    assert [t.name for t in result.timers] == ["contact_overdue_county", "contact_overdue_office"]
+
+
+def test_timers_found_due_while_a_task_completes_are_reported_fired(parsed, forms):
+    """R-4.c: a deadline that passed while nobody touched the case fires when the next task is completed,
+    and that run reports it (so it is counted as a breach), not only the runs that fire timers."""
+    clock = FixedClock(datetime(2025, 9, 15, 1, 0, tzinfo=timezone.utc))
+    walk = Walk(parsed["consultation"], forms, clock, roundtrip=False)
+    walk.start()
+    walk.do("record_consultation", answerable=False)
+    walk.do("dispatch_work_order")
+    walk.fire("contact_overdue")
+    clock.advance(days=3)
+    walk.do("escalate_contact_breach")
+    assert sorted(t.name for t in walk.result.fired) == ["contact_overdue_county", "contact_overdue_office"]
+    assert walk.ready_names == ["contact_applicant", "escalate_contact_breach_county", "escalate_contact_breach_office"]
+
+
+@pytest.mark.parametrize("roundtrip", [False, True], ids=["plain", "roundtrip"])
+def test_completing_the_guarded_task_cancels_the_further_escalations(parsed, forms, roundtrip):
+    """R-9.1.1.2 R-6.4.1–3: a boundary timer on a completed activity is cancelled: once the contact is made
+    after the first escalation, the county and centre-office escalations never come."""
+    clock = FixedClock(datetime(2025, 9, 15, 1, 0, tzinfo=timezone.utc))
+    walk = Walk(parsed["consultation"], forms, clock, roundtrip)
+    walk.start()
+    walk.do("record_consultation", answerable=False)
+    walk.do("dispatch_work_order")
+    walk.fire("contact_overdue")
+    walk.do("contact_applicant")
+    assert walk.result.timers == [] and walk.ready_names == ["escalate_contact_breach", "resolve_work_order"]
+    clock.advance(days=10)
+    walk.do("resolve_work_order")
+    assert walk.result.fired == [] and walk.ready_names == ["escalate_contact_breach"]

@@ -154,8 +154,11 @@ def test_onsite_accepted_with_deficiencies_has_a_deadline_and_a_timer(client, au
     case = get_case(client, auth, case["id"])
     deadline = case["tasks"][0]
     assert deadline["name"] == "complete_within_deadline" and deadline["due_at"]
-    assert [t["task"] for t in case["timers"]] == ["deadline_overdue"]
-    assert case["timers"][0]["due_at"] == deadline["due_at"]
+    # the deadline and the further escalations guarding the same task, each later than the last
+    timers = {t["task"]: t["due_at"] for t in case["timers"]}
+    assert sorted(timers) == ["deadline_overdue", "deadline_overdue_county", "deadline_overdue_office"]
+    assert timers["deadline_overdue"] == deadline["due_at"]
+    assert timers["deadline_overdue"] < timers["deadline_overdue_county"] < timers["deadline_overdue_office"]
     case, done = run_to_completion(client, auth, case)
     assert [name for name, _ in done] == ["complete_within_deadline", "hand_over_results"]
     assert case["timers"] == []
