@@ -113,19 +113,17 @@ def _units_condition(org, code: str | None):
 def _group_condition(system: System, session, actor: Actor, role: str | None):
     """本组待办: the actor's role in the actor's unit; those who direct cases see every role in their
     subtree (optionally one role); supervisors their role in their subtree."""
-    org = system.org(session)
     parts = []
     if actor.directs_cases:
         if role:
             parts.append(TASK.c.role == role)
     else:
         parts.append(TASK.c.role == actor.role)
-    if actor.sees_all:
-        if actor.unit_code:
-            parts.append(_units_condition(org, actor.unit_code))
-    else:
-        parts.append(TASK.c.unit_code == actor.unit_code)
-    return and_(true(), *[p for p in parts if p is not None])
+    units = access.reach(system, session, actor)  # the one rule: the subtree for those who direct, else the unit
+    if units is not None:
+        parts.append(TASK.c.unit_code == actor.unit_code if units == {actor.unit_code}
+                     else TASK.c.unit_code.in_(sorted(units)))
+    return and_(true(), *parts)
 
 
 def _day_bounds(system: System, now: datetime) -> tuple[datetime, datetime]:
