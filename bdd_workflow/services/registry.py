@@ -597,10 +597,16 @@ def _password_errors(errors, data) -> None:
         _add(errors, "password2", "两次输入的密码不一致。")
 
 
+# Accounts whose holder directs cases or runs the system: only administrators create, promote, change,
+# reset, unlock, deactivate or reactivate them (a centre office that could reset a chief officer's password
+# could act as that chief officer). The office manages every other staff member (R-6.1).
+PRIVILEGED_ROLES = frozenset({ADMINISTRATOR, CHIEF_OFFICER})
+
+
 def _guard_admin_accounts(actor: Actor, target_role: str | None, new_role: str | None = None) -> None:
-    """The office registers service staff; only administrators create, change or reset administrators."""
-    if actor.role != ADMINISTRATOR and ADMINISTRATOR in (target_role, new_role):
-        raise Forbidden("只有系统管理员可以登记或修改系统管理员账户。")
+    """The office registers service staff; only administrators manage administrators and chief officers."""
+    if actor.role != ADMINISTRATOR and PRIVILEGED_ROLES & {target_role, new_role}:
+        raise Forbidden("只有系统管理员可以登记、修改、重置或停用首席服务专员和系统管理员的账户。")
 
 
 def _staff_field_errors(session, errors, data, current_unit: str | None = None) -> OrgUnit | None:
@@ -912,7 +918,7 @@ def staff_page(system: System, actor: Actor, username: str) -> dict[str, Any]:
             "held_tasks": _claimed_tasks(session, username),
             "units": unit_choices(units, unit_code),
             "is_self": staff.username == actor.username,
-            "may_manage": actor.role == ADMINISTRATOR or staff.role != ADMINISTRATOR,
+            "may_manage": actor.role == ADMINISTRATOR or staff.role not in PRIVILEGED_ROLES,
         }
 
 
@@ -922,7 +928,7 @@ def staff_form_units(system: System) -> list[dict[str, Any]]:
 
 
 def role_choices(actor: Actor) -> list[tuple[str, str]]:
-    return [(r, t) for r, t in ROLE_TITLES.items() if actor.role == ADMINISTRATOR or r != ADMINISTRATOR]
+    return [(r, t) for r, t in ROLE_TITLES.items() if actor.role == ADMINISTRATOR or r not in PRIVILEGED_ROLES]
 
 
 # --- tasks held by staff who left or moved, for the chief officer to reassign (R-6.4.1, R-7.1.1) ------------
