@@ -11,9 +11,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..db.models import Attachment
-from ..errors import DomainError, FormInvalid, NotFound
+from ..db.models import Attachment, HumanTask
+from ..errors import DomainError, Forbidden, FormInvalid, NotFound
 from ..system import System
+from . import access
 from .audit import audit
 from .cases import load_visible_case
 from .identity import Actor
@@ -125,6 +126,8 @@ def add(system: System, actor: Actor, case_id: int, kind: str, data: bytes, file
     try:
         with system.db.unit_of_work() as session:
             load_visible_case(system, session, actor, case_id)
+            if kind == "signature":
+                _may_sign(system, session, actor, case_id, task_id)
             row = Attachment(case_id=case_id, task_id=task_id, kind=kind, filename=_safe_name(filename, content_type),
                              content_type=content_type, size=len(data), sha256=digest, storage_path=str(relative),
                              note=note, uploaded_by=actor.username, uploaded_at=now)
@@ -136,6 +139,17 @@ def add(system: System, actor: Actor, case_id: int, kind: str, data: bytes, file
     except BaseException:
         target.unlink(missing_ok=True)  # no orphan file without its row
         raise
+
+
+def _may_sign(system: System, session, actor: Actor, case_id: int, task_id: str | None) -> None:
+    """The applicant's signature completes a step (forms' x-signature): it is kept only for an open step of
+    this case that the uploader may work, so nobody who merely sees a case can sign in the applicant's name."""
+    task = session.get(HumanTask, task_id) if task_id else None
+    if task is None or task.case_id != case_id or task.status != "ready":
+        raise FormInvalid({"signature": ["签名须在办件待签字的步骤上上传（该步骤已办理或不存在）。"]})
+    if not access.may_work(system, session, actor, task.role, task.unit_code) or \
+            task.assignee not in (None, actor.username):
+        raise Forbidden("只有办理这一步的工作人员可以为服务对象上传签名（R-6.2）。")
 
 
 def view(row: Attachment) -> dict[str, Any]:
