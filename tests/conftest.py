@@ -119,6 +119,17 @@ def system(request, tmp_path, sqlite_template) -> System:
 
 
 @pytest.fixture
+def app(system):
+    """The Flask application over ``system``; errors go through the app's own handlers, as in production, and
+    CSRF stays on (tests/web, tests/web_pages and tests/security use it)."""
+    from bdd_workflow.app import create_app
+
+    app = create_app(system=system)
+    app.config.update(TESTING=False)
+    return app
+
+
+@pytest.fixture
 def empty_system(tmp_path) -> System:
     """A system with tables but no units, staff or processes (SQLite)."""
     built = System(make_settings(tmp_path))

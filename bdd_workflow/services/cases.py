@@ -204,7 +204,7 @@ def _start(system: System, session, actor: Actor, definition, data: dict[str, An
         _INSERT_LINK.execute(session, dict(
             from_case_id=source.id, to_case_id=case.id, relation=relation or "linked", created_at=now))
     if case.process_id in LEDGER_PROCESSES:
-        _ledger(session, case, "opened", "受理登记", actor, now, {"channel": seed.get("channel"), "source": source.number if source else None},
+        ledger_entry(session, case, "opened", "受理登记", actor, now, {"channel": seed.get("channel"), "source": source.number if source else None},
                 unit=seed.get("started_unit") or seed.get("handling_unit"))
     sync(system, session, case, result, actor, now, depth=depth)
     case.workflow = result.workflow
@@ -293,7 +293,7 @@ def sync(system: System, session, case: CaseRecord, result: RunResult, actor: Ac
         audit(db, now, SYSTEM.username, "timer_fired", case_id=case.id, task_id=fired.id, element=fired.name,
               detail={"title": fired.title, "due_at": fired.due_at.isoformat() if fired.due_at else None,
                       "attached_to": fired.attached_to})
-        _ledger(db, case, fired.name, f"超时: {fired.title}", SYSTEM, now,
+        ledger_entry(db, case, fired.name, f"超时: {fired.title}", SYSTEM, now,
                 {"due_at": fired.due_at.isoformat() if fired.due_at else None, "attached_to": fired.attached_to},
                 unit=case.unit_code)
     if result.visits:
@@ -334,8 +334,9 @@ def _note_source_case(db, case: CaseRecord, call: dict[str, Any], actor: Actor, 
         "from_case": case.number, "from_process": case.process_id})
 
 
-def _ledger(session, case: CaseRecord, step: str, title: str, actor: Actor, now: datetime, data: dict[str, Any],
-            unit: str | None = None) -> None:
+def ledger_entry(session, case: CaseRecord, step: str, title: str, actor: Actor, now: datetime, data: dict[str, Any],
+                 unit: str | None = None) -> None:
+    """One row of the 台账 (R-9.1.3.5, R-9.2.1): a step of a case, by whom, where, with what."""
     _INSERT_LEDGER.execute(session, dict(
         case_id=case.id, case_number=case.number or "", process_id=case.process_id, unit_code=unit or case.unit_code,
         matter_code=case.matter_code, applicant_name=case.applicant_name, step=step, title=title,
@@ -348,7 +349,7 @@ def record_step(session, case: CaseRecord, row, step: CompletedStep, actor: Acto
     audit(db, now, actor.username, "task_completed", case_id=case.id, task_id=step.id, element=step.name,
           detail={"title": step.title, "data": step.data})
     if case.process_id in LEDGER_PROCESSES:
-        _ledger(db, case, step.name, step.title, actor, now, step.data, unit=row.unit_code)
+        ledger_entry(db, case, step.name, step.title, actor, now, step.data, unit=row.unit_code)
 
 
 # --- reading ----------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from ..workdays import DAY_RANGE_MESSAGE, in_day_range
 from .inbox import unit_tree
 from .metrics import local_period
 from . import access
-from .supervision import require_supervisor, scope_units
+from .supervision import require_supervisor
 
 LEVELS = 5
 MAX_DAYS = 366
@@ -120,16 +120,15 @@ def _stats(ordered: list[float], cases: int) -> dict[str, Any]:
             "p90_seconds": round(ordered[(9 * n + 9) // 10 - 1], 1), "max_seconds": round(ordered[-1], 1)}
 
 
-_case_scope = access.case_condition
 
 
 def _case_filter(system: System, session, actor: Actor, unit: str | None):
     """The cases the actor supervises, narrowed to one unit and the units below it; None means all."""
     org = system.org(session)
-    scope = scope_units(system, session, actor)
+    scope = access.figure_units(system, session, actor)
     conditions = []
     if scope is not None:
-        conditions.append(_case_scope(scope))
+        conditions.append(access.case_condition(scope))
     if unit:
         if unit not in org.by_code:
             raise FormInvalid({"unit": [f"单位编码 {unit} 不存在。"]})
@@ -234,7 +233,7 @@ def heatmap_page(system: System, actor: Actor, process_id: str | None, version: 
     require_supervisor(actor)
     with system.db.unit_of_work(write=False) as session:
         processes = [(d.process_id, d.name) for d in latest_definitions(session)]
-        scope = scope_units(system, session, actor)
+        scope = access.figure_units(system, session, actor)
         units = unit_tree(system, session, actor.unit_code if scope is not None else None)
     known = [p for p, _ in processes]
     process_id = (process_id or "").strip() or ("assist" if "assist" in known else (known[0] if known else ""))

@@ -20,7 +20,7 @@ from ..roles import ROLE_TITLES
 from ..system import System
 from . import access
 from .audit import audit
-from .cases import CaseRecord, _ledger, load_case, save_case
+from .cases import CaseRecord, ledger_entry, load_case, save_case
 from .identity import Actor
 
 # The cases staff hold and hand between levels (R-6.4.3 names proxy cases; 帮办 is handed the same way, R-3.3).
@@ -63,7 +63,7 @@ def request_relay(system: System, actor: Actor, case_id: int, to_unit: str, reas
     to_unit, reason, materials = _text(to_unit, 32), _text(reason, MAX_REASON), _text(materials, MAX_MATERIALS)
     with system.db.unit_of_work() as session:
         case = load_case(session, case_id) if 0 < case_id <= MAX_ROW_ID else None
-        if case is None or not _sees(system, session, actor, case):  # not theirs and absent look the same
+        if case is None or not access.may_see_case(system, session, actor, case.id):  # not theirs and absent alike
             raise NotFound(f"办件 {case_id} 不存在。")
         if case.process_id not in RELAY_PROCESSES:
             raise Conflict("只有帮办、代办办件可以互动接力。")
@@ -75,7 +75,10 @@ def request_relay(system: System, actor: Actor, case_id: int, to_unit: str, reas
         if session.scalar(select(CaseRelay.id).where(CaseRelay.case_id == case_id, CaseRelay.status == "pending")):
             raise Conflict("这个办件已有一项待接收的接力，请等对方接收或退回后再发起。")
         from_unit = task.unit_code
-        errors = _target_errors(system, session, case, task.role, from_unit, to_unit)
+        org = system.org(session)
+        problem = _target_problem(org, _staffed_units(session, task.role), _is_enterprise(session, case), task.role,
+                                  from_unit, to_unit)
+        errors: dict[str, list[str]] = {"to_unit": [problem]} if problem else {}
         if not reason:
             errors["reason"] = ["请写明接力原因（对方据此接收或退回）。"]
         elif len(reason) > MAX_REASON:
@@ -84,7 +87,6 @@ def request_relay(system: System, actor: Actor, case_id: int, to_unit: str, reas
             errors["materials"] = [f"移交材料不能超过 {MAX_MATERIALS} 字。"]
         if errors:
             raise FormInvalid(errors, "接力未发出：请按提示修改。")
-        org = system.org(session)
         relay = CaseRelay(case_id=case_id, role=task.role, from_unit=from_unit, to_unit=to_unit,
                           direction=_direction(org, from_unit, to_unit), reason=reason, materials=materials or None,
                           task_name=task.name, status="pending", requested_by=actor.username, requested_at=now)
@@ -94,34 +96,38 @@ def request_relay(system: System, actor: Actor, case_id: int, to_unit: str, reas
                   "reason": reason, "materials": materials or None, "step": task.name}
         audit(session, now, actor.username, "relay_requested", case_id=case_id, task_id=task.id, element=task.name,
               detail=detail)
-        _ledger(session.connection(), case, "relay_requested", "互动接力（发出）", actor,
+        ledger_entry(session.connection(), case, "relay_requested", "互动接力（发出）", actor,
                 now, detail, unit=from_unit)
         return relay_view(relay, org)
 
 
-def _sees(system: System, session, actor: Actor, case) -> bool:
-    return access.may_see_case(system, session, actor, case.id)
+def _staffed_units(session, role: str) -> set[str]:
+    """Active units with an active staff member of ``role``: where a relay can reach someone (R-9.1.1.2)."""
+    return set(session.scalars(select(OrgUnit.code).join(Staff, Staff.unit_id == OrgUnit.id).where(
+        Staff.role == role, Staff.active, OrgUnit.active)))
 
 
-def _target_errors(system: System, session, case, role: str, from_unit: str, to_unit: str) -> dict[str, list[str]]:
+def _target_problem(org, staffed: set[str], enterprise: bool, role: str, from_unit: str, to_unit: str) -> str | None:
     """Where a relay may go: an active unit, not the one holding the case, with an active staff member of the
-    role (R-9.1.1.2: it must reach someone), and never away from the 行政审批局 for an enterprise matter (R-1)."""
+    role (R-9.1.1.2: it must reach someone), and never away from the 行政审批局 for an enterprise matter (R-1).
+    The message for ``to_unit``, or None when it may go there."""
+    unit = org.by_code.get(to_unit)
     if not to_unit:
-        return {"to_unit": ["请选择接力单位。"]}
-    unit = session.scalars(select(OrgUnit).where(OrgUnit.code == to_unit)).first()
+        return "请选择接力单位。"
     if unit is None or not unit.active:
-        return {"to_unit": [f"单位 {to_unit} 不存在或已撤销，请从列表中选择。"]}
+        return f"单位 {to_unit} 不存在或已撤销，请从列表中选择。"
     if to_unit == from_unit:
-        return {"to_unit": ["办件已在本单位办理，不能接力给本单位。"]}
-    kind = session.scalar(select(Matter.kind).where(Matter.code == case.matter_code)) if case.matter_code else None
-    bureau = system.org(session).kinds.get("approval_bureau")
-    if kind == "enterprise" and to_unit != bureau:
-        return {"to_unit": ["涉企事项由行政审批局负责全过程代办（R-1），不能接力到其他单位。"]}
-    staffed = session.scalar(select(Staff.id).where(Staff.unit_id == unit.id, Staff.role == role, Staff.active))
-    if staffed is None:
+        return "办件已在本单位办理，不能接力给本单位。"
+    if enterprise and to_unit != org.kinds.get("approval_bureau"):
+        return "涉企事项由行政审批局负责全过程代办（R-1），不能接力到其他单位。"
+    if to_unit not in staffed:
         title = ROLE_TITLES.get(role, role)
-        return {"to_unit": [f"{unit.name}没有在岗的{title}，接力过去没有人能接收：请选择有{title}的单位。"]}
-    return {}
+        return f"{unit.name}没有在岗的{title}，接力过去没有人能接收：请选择有{title}的单位。"
+    return None
+
+
+def _is_enterprise(session, case) -> bool:
+    return bool(case.matter_code) and session.scalar(select(Matter.kind).where(Matter.code == case.matter_code)) == "enterprise"
 
 
 def answer_relay(system: System, actor: Actor, relay_id: int, accept: bool, note: str = "") -> dict[str, Any]:
@@ -132,7 +138,7 @@ def answer_relay(system: System, actor: Actor, relay_id: int, accept: bool, note
     with system.db.unit_of_work() as session:
         relay = session.get(CaseRelay, relay_id) if 0 < relay_id <= MAX_ROW_ID else None
         if relay is None or not (access.may_work(system, session, actor, relay.role, relay.to_unit)
-                                 or _sees(system, session, actor, load_case(session, relay.case_id))):
+                                 or access.may_see_case(system, session, actor, relay.case_id)):
             raise NotFound(f"接力 {relay_id} 不存在。")
         if not access.may_work(system, session, actor, relay.role, relay.to_unit):
             raise Forbidden(f"只有{system.org(session).name(relay.to_unit)}的{ROLE_TITLES.get(relay.role, relay.role)}"
@@ -153,7 +159,7 @@ def answer_relay(system: System, actor: Actor, relay_id: int, accept: bool, note
             _move(system, session, case, relay, now)
         audit(session, now, actor.username, "relay_accepted" if accept else "relay_returned", case_id=case.id,
               detail=detail)
-        _ledger(session.connection(), case, "relay_accepted" if accept else "relay_returned",
+        ledger_entry(session.connection(), case, "relay_accepted" if accept else "relay_returned",
                 "互动接力（接收）" if accept else "互动接力（退回）", actor, now, detail, unit=relay.to_unit)
         return relay_view(relay, system.org(session))
 
@@ -227,8 +233,8 @@ def relay_targets(system: System, actor: Actor, case_id: int) -> list[dict[str, 
         task = _holding_task(system, session, actor, case_id) if case is not None else None
         if case is None or task is None or case.process_id not in RELAY_PROCESSES:
             return []
-        staffed = set(session.scalars(select(OrgUnit.code).join(Staff, Staff.unit_id == OrgUnit.id).where(
-            Staff.role == task.role, Staff.active, OrgUnit.active)))
+        staffed = _staffed_units(session, task.role)
+        enterprise = _is_enterprise(session, case)
         org = system.org(session)
         out = []
         above = {code for code in org.by_code if task.unit_code in org.subtree(code)} - {task.unit_code}
@@ -240,7 +246,7 @@ def relay_targets(system: System, actor: Actor, case_id: int) -> list[dict[str, 
         responsible = session.scalar(select(Matter.responsible_unit).where(Matter.code == case.matter_code)) \
             if case.matter_code else None
         for code in sorted(staffed, key=nearness):
-            if not _target_errors(system, session, case, task.role, task.unit_code, code):
+            if _target_problem(org, staffed, enterprise, task.role, task.unit_code, code) is None:
                 unit = org.by_code[code]
                 out.append({"code": code, "name": unit.name, "level": unit.level,
                             "direction": _direction(org, task.unit_code, code),

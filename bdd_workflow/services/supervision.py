@@ -54,13 +54,6 @@ def require_supervisor(actor: Actor) -> None:
         raise Forbidden("只有首席服务专员、政务服务中心办公室和系统管理员可以查看督办页面。")
 
 
-def scope_units(system: System, session, actor: Actor) -> set[str] | None:
-    """Units whose cases the actor supervises; None means every unit. Those who see all (R-6.2) are
-    still limited to the subtree of their own unit, as in their inbox (R-6.4.1)."""
-    return access.figure_units(system, session, actor)
-
-
-_case_scope = access.case_condition
 
 
 # --- filters -------------------------------------------------------------------------------------------
@@ -93,7 +86,7 @@ def _case_conditions(system: System, session, actor: Actor, filters: Mapping[str
     """The WHERE of the case list; ``ordered`` for the statement that reads a page newest first."""
     org = system.org(session)
     conditions = []
-    scope = _case_scope(scope_units(system, session, actor))
+    scope = access.case_condition(access.figure_units(system, session, actor))
     if scope is not None:
         conditions.append(scope)
     if filters.get("process"):
@@ -164,7 +157,7 @@ def search_cases(system: System, actor: Actor, filters: Mapping[str, Any] | None
         ordered = _case_conditions(system, session, actor, filters, ordered=True)
         rows = session.execute(select(*CASE_COLUMNS).where(*ordered).order_by(Case.started_at.desc(), Case.id.desc())
                                .limit(per_page).offset((page - 1) * per_page)).all()
-        units = scope_units(system, session, actor)
+        units = access.figure_units(system, session, actor)
         root = actor.unit_code if units is not None else None
         return {"items": [_row(r) for r in rows], "total": total, "page": page, "per_page": per_page,
                 "pages": max(1, math.ceil(total / per_page)), "filters": filters,
@@ -247,7 +240,7 @@ def _ledger_conditions(system: System, session, actor: Actor, unit: str | None, 
                        start: date | None, end: date | None, incomplete: bool) -> list:
     org = system.org(session)
     conditions = []
-    scope = scope_units(system, session, actor)
+    scope = access.figure_units(system, session, actor)
     if scope is not None:
         conditions.append(LedgerEntry.unit_code.in_(sorted(scope)))
     if unit:
@@ -299,7 +292,7 @@ def ledger_completeness(system: System, actor: Actor, unit: str | None = None, s
                                   .order_by(LedgerEntry.unit_code, LedgerEntry.actor).limit(500)).all()
         names = _names(system, session)
         people = _staff_names(session)
-        scope = scope_units(system, session, actor)
+        scope = access.figure_units(system, session, actor)
         units = unit_tree(system, session, actor.unit_code if scope is not None else None)
     items = [{"id": r.id, "case_id": r.case_id, "case_number": r.case_number, "process": r.process_id,
               "unit": r.unit_code, "matter_code": r.matter_code, "applicant_name": r.applicant_name,

@@ -9,17 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bdd_workflow.app import create_app
 
 # The test modules import securityhelpers.py beside this file, whatever pytest's import mode.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-
-@pytest.fixture
-def app(system):
-    app = create_app(system=system)
-    app.config.update(TESTING=False)  # errors go through the app's own handlers, CSRF stays on
-    return app
 
 
 @pytest.fixture

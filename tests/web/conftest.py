@@ -10,19 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bdd_workflow.app import create_app
 from bdd_workflow.db.models import Staff
 from bdd_workflow.services.identity import actor_of, issue_token
 
 # The test modules import webhelpers.py beside this file, whatever pytest's import mode.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-
-@pytest.fixture
-def app(system):
-    app = create_app(system=system)
-    app.config.update(TESTING=False)  # errors go through the app's own handlers, as in production
-    return app
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 import pytest
 
-from bdd_workflow.app import create_app
 
 PASSWORD = "demo1234"  # the demo password (tests/conftest.py)
 _CSRF = re.compile(r'name="csrf_token"\s+value="([^"]+)"')
@@ -20,13 +19,6 @@ def csrf_token_of(html: str) -> str:
     found = _CSRF.search(html)
     assert found, "the page has no form with a csrf_token"
     return found.group(1)
-
-
-@pytest.fixture
-def app(system):
-    app = create_app(system=system)
-    app.config.update(TESTING=False)  # errors go through the app's own handlers, CSRF stays on
-    return app
 
 
 @pytest.fixture
