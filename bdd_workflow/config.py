@@ -103,6 +103,8 @@ class Settings:
     ratelimit_storage_uri: str = field(default_factory=lambda: os.environ.get("BDD_RATELIMIT_STORAGE_URI", "memory://"))
     # Reverse proxies in front of the server whose X-Forwarded-For is trusted for the client address.
     proxy_hops: int = field(default_factory=lambda: _int("BDD_PROXY_HOPS", 0))
+    # SQLite: the longest a write waits for another writer's lock before the request is a 503 (Retry-After).
+    db_busy_seconds: float = field(default_factory=lambda: max(0.1, float(os.environ.get("BDD_DB_BUSY_SECONDS", "5"))))
     script_timeout_ms: int = field(default_factory=lambda: _int("BDD_SCRIPT_TIMEOUT_MS", 1000))
     max_upload_bytes: int = field(default_factory=lambda: _int("BDD_MAX_UPLOAD_BYTES", 2 * 1024 * 1024))
     workflow_cache_size: int = field(default_factory=lambda: _int("BDD_WORKFLOW_CACHE", 256))

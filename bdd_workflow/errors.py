@@ -41,6 +41,17 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class DatabaseBusy(DomainError):
+    """SQLite's write lock stayed taken past BDD_DB_BUSY_SECONDS: try again shortly (503, Retry-After)."""
+
+    status = 503
+    code = "database_busy"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"系统正忙（有其他操作正在保存），本次未做任何更改，请 {retry_after} 秒后再试。")
+        self.retry_after = retry_after
+
+
 class TaskNotReady(Conflict):
     code = "task_not_ready"
 

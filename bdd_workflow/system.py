@@ -53,7 +53,7 @@ class System:
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
         self.clock = clock or Clock()
-        self.db = Database(settings.database_url)
+        self.db = Database(settings.database_url, settings.db_busy_seconds)
         self.serializer = Serializer()
         self.runner = Runner(timeout_seconds=settings.script_timeout_ms / 1000)
         self.workflows = WorkflowCache(settings.workflow_cache_size)

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..errors import Conflict
+from ..errors import Conflict, DatabaseBusy
 from .models import Base
 
 log = logging.getLogger(__name__)
@@ -32,15 +32,16 @@ def sqlite_file(url: str) -> str | None:
     return database
 
 
-def make_engine(url: str) -> Engine:
-    """An engine with the settings each backend needs for several writers."""
+def make_engine(url: str, busy_seconds: float = 5) -> Engine:
+    """An engine with the settings each backend needs for several writers. On SQLite a write waits at
+    most ``busy_seconds`` for another writer's lock (BDD_DB_BUSY_SECONDS), then fails as busy."""
     if url.startswith("sqlite"):
         # A file database is pooled (QueuePool); hand out the connection returned last. Its page
         # cache is still valid: it made the last commit. Round-robin over the pool made each
         # request read back every page another connection had changed since (~70 preads a task
         # completion; server CPU per completion fell by a tenth without them).
         pooled = {"pool_use_lifo": True} if sqlite_file(url) else {}
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pooled)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_seconds}, **pooled)
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_connection, _record):  # pragma: no cover - driver glue
@@ -50,7 +51,7 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
             if getattr(engine, "bdd_background_checkpoints", False):
                 cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_CEILING_PAGES}")
             cursor.close()
@@ -121,9 +122,10 @@ class WalCheckpointer:
 class Database:
     """Engine plus session factories for reading and for writing."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, busy_seconds: float = 5) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.busy_seconds = busy_seconds
+        self.engine = make_engine(url, busy_seconds)
         # Services flush where they need ids; autoflush before every query only cost time.
         self._writer = sessionmaker(bind=self.engine.execution_options(bdd_write=True), expire_on_commit=False, autoflush=False)
         self._reader = sessionmaker(bind=self.engine, expire_on_commit=False, autoflush=False)
@@ -158,8 +160,9 @@ class Database:
             raise Conflict("这条记录刚刚被他人修改，请刷新后再试。") from None
         except OperationalError as exc:
             session.rollback()
-            if "locked" in str(exc).lower():
-                raise Conflict("数据库正忙，请稍后再试。") from None
+            if "locked" in str(exc).lower() or "busy" in str(exc).lower():
+                # Another writer held SQLite's lock past the bounded wait: nothing was written; say when to retry.
+                raise DatabaseBusy(max(1, round(self.busy_seconds))) from None
             raise
         except BaseException:
             session.rollback()

@@ -15,7 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..db.fast import Prepared
 from ..db.models import LoginFailure, LoginSession, OrgUnit, Staff
-from ..errors import AuthenticationRequired, Conflict, Forbidden
+from ..errors import AuthenticationRequired, Conflict, DatabaseBusy, Forbidden
 from ..roles import ADMINISTRATOR, CHIEF_OFFICER, SEE_ALL_ROLES, SUPERVISOR
 from ..system import System
 
@@ -148,8 +148,8 @@ def _record_failure(system: System, key: str, address: str, now: datetime) -> No
             row.last_at = now
             if row.failures >= MAX_FAILED_LOGINS:
                 row.locked_until, row.failures = now + LOCKOUT, 0
-    except Conflict:
-        pass  # a simultaneous failure from the same address took the row first; the login is refused anyway
+    except (Conflict, DatabaseBusy):
+        pass  # a busy database, or a simultaneous failure from the same address took the row first; the login is refused anyway
 
 
 # --- who is behind a token or a session: read from the database on every request -----------------

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, func, select
 
 from ..db.models import Case, PendingTimer
-from ..errors import Conflict
+from ..errors import Conflict, DatabaseBusy
 from ..system import System
 from .cases import load_case, sync
 from .identity import SYSTEM
@@ -84,8 +84,8 @@ def fire_case_timers(system: System, case_id: int, timer_ids: list[str] | None =
             if stale:
                 session.execute(_DELETE, {"ids": sorted(stale)})
             return len(result.fired)
-    except Conflict:
-        return 0  # someone completed a task of this case at the same moment; the next tick retries
+    except (Conflict, DatabaseBusy):
+        return 0  # someone completed a task of this case at the same moment, or held the lock: the next tick retries
 
 
 def fire_due_timers(system: System, now: datetime | None = None, batch: int = 500) -> int:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from ..errors import DefinitionInvalid, DomainError, FormInvalid
+from ..errors import DatabaseBusy, DefinitionInvalid, DomainError, FormInvalid
 from .throttle import retry_after_seconds
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,8 @@ def _wants_json() -> bool:
 
 def _page(status: int, message: str, title: str | None = None):
     titles = {400: "请求有误", 401: "请先登录", 403: "无权访问", 404: "页面不存在", 405: "请求方法不对",
-              409: "数据已变化", 413: "文件太大", 422: "提交的数据有误", 500: "服务器内部错误"}
+              409: "数据已变化", 413: "文件太大", 422: "提交的数据有误", 500: "服务器内部错误",
+              503: "系统正忙"}
     return render_template("error.html", status=status, title=title or titles.get(status, "出错了"),
                            message=message), status
 
@@ -69,6 +70,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
+        if isinstance(exc, DatabaseBusy):
+            response = make_response(_page(exc.status, exc.message) if not _wants_json()
+                                     else (jsonify({"error": exc.code, "message": exc.message}), exc.status))
+            response.headers["Retry-After"] = g.busy_retry_after = str(exc.retry_after)
+            return response
         if not _wants_json():
             return _page(exc.status, exc.message)
         body = {"error": exc.code, "message": exc.message}
