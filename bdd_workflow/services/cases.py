@@ -359,11 +359,11 @@ def _visible(system: System, session, actor: Actor):
 
 
 def load_visible_case(system: System, session, actor: Actor, case_id: int) -> Case:
+    """The case ``case_id`` if ``actor`` may see it. "Absent" and "not yours" are one answer, the same 404, so
+    that ids cannot be probed for which cases exist (R-6.2 不得泄露服务对象的相关信息)."""
     case = session.get(Case, case_id) if 0 < case_id <= MAX_ROW_ID else None
-    if case is None:
-        raise NotFound(f"办件 {case_id} 不存在。")
-    if not access.may_see_case(system, session, actor, case_id):
-        raise Forbidden("这个办件不属于您的单位，您无权查看（R-6.2）。")
+    if case is None or not access.may_see_case(system, session, actor, case_id):
+        raise NotFound(f"办件 {case_id} 不存在，或不在您可查看的范围内。")
     return case
 
 

@@ -12,7 +12,7 @@ import re
 
 from flask import Blueprint, flash, g, redirect, render_template, request, send_file, url_for
 
-from ..errors import Conflict, DomainError, Forbidden, FormInvalid
+from ..errors import Conflict, DomainError, Forbidden, FormInvalid, NotFound
 from ..services import attachments, evaluations, publicity
 from .public import qr_data_uri, status_url
 from .web_common import allow_large_uploads, login_required, system
@@ -132,8 +132,8 @@ def counter_rate():
         result = publicity.rate_at_window(system(), g.actor, number, request.form.get("satisfaction", ""))
     except Conflict as exc:  # a second tap, or rated meanwhile: one rating per case
         return render_template("documents/counter_thanks.html", ok=False, message=exc.message), 409
-    except Forbidden:
-        raise  # another unit's case: the 403 page
+    except (Forbidden, NotFound):
+        raise  # another unit's case is as absent as an unknown one: the 404 page
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for("documents.counter"), 303)

@@ -9,7 +9,7 @@ import time_machine
 from sqlalchemy import select
 
 from bdd_workflow.db.models import AuditEvent, HumanTask, PendingTimer
-from bdd_workflow.errors import Forbidden, FormInvalid, TaskNotReady
+from bdd_workflow.errors import Forbidden, FormInvalid, NotFound, TaskNotReady
 from bdd_workflow.services import case_admin, tasks
 from bdd_workflow.services.timers import fire_due_timers, next_due_at
 
@@ -76,7 +76,7 @@ def test_diagram_state_shows_the_pending_deadline_timer(desk, form):
 
 def test_diagram_state_follows_visibility(desk, form):
     case = desk.start("proxy", by="xuzhiqiang", matter_code="GR-002")  # 民政局
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):
         case_admin.diagram_state(desk.system, desk.actor("lijianhua"), case["id"])  # 行政审批局
     assert case_admin.diagram_state(desk.system, desk.actor("gaohongxia"), case["id"])["can_direct"] is False
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from bdd_workflow.db.models import Evaluation
-from bdd_workflow.errors import Conflict, DomainError, Forbidden, FormInvalid
+from bdd_workflow.errors import Conflict, DomainError, Forbidden, FormInvalid, NotFound
 from bdd_workflow.services import attachments, evaluations, public, tasks
 
 
@@ -45,7 +45,7 @@ def test_attachments_are_checked_and_kept_per_case(desk, system):
     assert kept["filename"] == "现场.png"
     meta, data = attachments.content(system, staff, kept["id"])
     assert data == png and meta["kind"] == "photo"
-    with pytest.raises(Forbidden):  # another township's assistant may not read it
+    with pytest.raises(NotFound):  # another township's assistant may not read it
         attachments.content(system, desk.actor("zhaomin"), kept["id"])
 
 

@@ -81,7 +81,7 @@ def test_r_6_2_a_village_does_not_see_another_village_s_case(desk):
     """R-6.2: the case of 商城村 is not 东关社区's business."""
     case = desk.start("assist", by="houjinfeng", matter_code="GR-007")
     assert case["unit"] == "CA-T02-V01"
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):
         get_case(desk.system, desk.actor("luxuemei"), case["id"])
 
 

@@ -34,8 +34,8 @@ def test_a_township_case_is_hidden_from_another_townships_assistant(client, auth
     assert case["id"] in visible_ids(client, auth, lina)
 
     response = client.get(f"{API}/cases/{case['id']}", headers=auth(zhaomin))
-    assert response.status_code == 403
-    assert "R-6.2" in response.get_json()["message"]
+    assert response.status_code == 404
+    assert "不存在，或不在您可查看的范围内" in response.get_json()["message"]  # R-6.2: absent and not yours alike
     assert case["id"] not in visible_ids(client, auth, zhaomin)
 
 
@@ -48,7 +48,7 @@ def test_the_county_chief_officer_sees_every_case(client, auth):
 
 def test_a_village_assistant_does_not_see_the_township_case_above_them(client, auth):
     case, _ = township_work_order(client, auth, "CA-T01")
-    assert client.get(f"{API}/cases/{case['id']}", headers=auth("luxuemei")).status_code == 403  # CA-T01-V01
+    assert client.get(f"{API}/cases/{case['id']}", headers=auth("luxuemei")).status_code == 404  # CA-T01-V01
 
 
 def test_group_inbox_lists_the_task_for_the_right_units_assistant_only(client, auth):
@@ -70,10 +70,10 @@ def test_group_inbox_lists_the_task_for_the_right_units_assistant_only(client, a
 
 def test_another_units_assistant_cannot_read_claim_or_complete_the_task(client, auth):
     case, contact = township_work_order(client, auth, "CA-T01")
-    assert client.get(f"{API}/tasks/{contact['id']}", headers=auth("zhaomin")).status_code == 403
-    assert client.post(f"{API}/tasks/{contact['id']}/claim", headers=auth("zhaomin")).status_code == 403
+    assert client.get(f"{API}/tasks/{contact['id']}", headers=auth("zhaomin")).status_code == 404
+    assert client.post(f"{API}/tasks/{contact['id']}/claim", headers=auth("zhaomin")).status_code == 404
     response = complete(client, auth, contact, user="zhaomin")
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert response.get_json()["message"]
     after = get_case(client, auth, case["id"])
     assert ready_task(after, "contact_applicant")["id"] == contact["id"]
@@ -89,8 +89,8 @@ def test_a_case_started_in_a_township_is_visible_there_and_in_the_handling_depar
     assert case["unit"] == "CA-RS"
     assert client.get(f"{API}/cases/{case['id']}", headers=auth("lina")).status_code == 200
     assert client.get(f"{API}/cases/{case['id']}", headers=auth("songli")).status_code == 200
-    assert client.get(f"{API}/cases/{case['id']}", headers=auth("zhaomin")).status_code == 403
-    assert client.get(f"{API}/cases/{case['id']}", headers=auth("lijianhua")).status_code == 403
+    assert client.get(f"{API}/cases/{case['id']}", headers=auth("zhaomin")).status_code == 404
+    assert client.get(f"{API}/cases/{case['id']}", headers=auth("lijianhua")).status_code == 404
     # the township assistant sees the case but may not do the department's task
     task = ready_task(case, "guide_materials")
     assert complete(client, auth, task, user="lina").status_code == 403
@@ -105,7 +105,7 @@ def test_a_chief_officer_cannot_do_an_assistants_task(client, auth):
 
 def test_a_township_chief_officers_group_inbox_lists_only_tasks_they_may_do(client, auth):
     """A complaint handled at the consultation centre is for the county's chief officer; the chief officer
-    of 商城镇 (CA-T02) may not do it (403), so it must not sit in their group inbox either."""
+    of 商城镇 (CA-T02) may not even see it (404), so it must not sit in their group inbox either."""
     case = start(client, auth, "zhaolina", "complaint", channel="phone", complaint_text="窗口人员态度不好")
     assert complete(client, auth, ready_task(case, "record_complaint")).status_code == 200
     handle = ready_task(get_case(client, auth, case["id"]), "handle_complaint")
@@ -114,6 +114,6 @@ def test_a_township_chief_officers_group_inbox_lists_only_tasks_they_may_do(clie
     county = client.get(f"{API}/tasks?scope=group", headers=auth("zhangwei")).get_json()["items"]
     assert handle["id"] in {t["id"] for t in county}
 
-    assert complete(client, auth, handle, user="liuhongtao").status_code == 403
+    assert complete(client, auth, handle, user="liuhongtao").status_code == 404
     township = client.get(f"{API}/tasks?scope=group", headers=auth("liuhongtao")).get_json()
     assert handle["id"] not in {t["id"] for t in township["items"]}, township

@@ -41,11 +41,11 @@ def test_chief_officer_sees_the_diagram_page_and_its_json(client, login, desk):
             assert client.get(f"/vendor/{name}").status_code == 200
 
 
-def test_a_foreign_units_assistant_gets_403(client, login, desk):
+def test_a_foreign_units_assistant_gets_404(client, login, desk):
     case = start_proxy(desk)
     login("lijianhua")  # 行政审批局
-    assert client.get(f"/cases/{case['id']}/diagram").status_code == 403
-    assert client.get(f"/cases/{case['id']}/diagram.json").status_code == 403
+    assert client.get(f"/cases/{case['id']}/diagram").status_code == 404
+    assert client.get(f"/cases/{case['id']}/diagram.json").status_code == 404
 
 
 def test_the_units_assistant_sees_the_page_without_actions(client, login, desk):
@@ -54,7 +54,7 @@ def test_the_units_assistant_sees_the_page_without_actions(client, login, desk):
     html = client.get(f"/cases/{case['id']}/diagram").get_data(as_text=True)
     assert "督办操作" not in html and "/suspend" not in html
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").get_data(as_text=True)).group(1)
-    assert client.post(f"/cases/{case['id']}/suspend", data={"csrf_token": token, "reason": "想要暂停"}).status_code == 403
+    assert client.post(f"/cases/{case['id']}/suspend", data={"csrf_token": token, "reason": "想要暂停"}).status_code == 403  # she sees the case but does not direct it
 
 
 def test_chief_officer_suspends_resumes_and_cancels_with_csrf(client, login, csrf, desk, system):

@@ -237,7 +237,7 @@ def test_r_9_2_1_entrustment_shows_the_applicant_and_a_qr_code_and_requires_logi
     assert f"{system.settings.public_url}/public/cases/{case['number']}" in body
     assert "服务对象尚未签名" in body
 
-    assert staff_client("lijianhua").get(url).status_code == 403  # another unit's staff
+    assert staff_client("lijianhua").get(url).status_code == 404  # another unit's staff
     assert staff_client("zhangwei").get(url).status_code == 200  # the chief officer sees every case
 
 
@@ -272,7 +272,7 @@ def test_a_drawn_signature_is_stored_for_the_entrustment_step_and_shown_on_the_p
     assert f'<img class="signature-image" src="/documents/attachments/{row.id}"' in body
     image = client.get(f"/documents/attachments/{row.id}")
     assert image.status_code == 200 and image.mimetype == "image/png" and image.data == desk.SIGNATURE_PNG
-    assert staff_client("lijianhua").get(f"/documents/attachments/{row.id}").status_code == 403
+    assert staff_client("lijianhua").get(f"/documents/attachments/{row.id}").status_code == 404
 
     desk.do(case["id"], "record_entrustment", PROXY_STEPS[0][1], sign=False)  # the signature on file suffices
     assert desk.ready_names(case["id"]) == ["submit_on_behalf"]
@@ -312,7 +312,7 @@ def test_r_7_2_1_the_counter_records_one_window_rating_per_case(anon, staff_clie
     other_unit = staff_client("lijianhua")  # 行政审批局: not this case's unit
     token = csrf(other_unit, "/documents/counter")
     assert other_unit.post("/documents/counter/rate", data={"csrf_token": token, "number": case["number"],
-                                                            "satisfaction": "satisfied"}).status_code == 403
+                                                            "satisfaction": "satisfied"}).status_code == 404
 
 
 # --- archive and publicity (留档宣传) --------------------------------------------------------------------

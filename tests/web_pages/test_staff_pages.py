@@ -612,13 +612,16 @@ def test_a_scan_larger_than_the_default_request_limit_can_be_uploaded(client, lo
     assert "户口簿.pdf" in text_of(response)  # back on the task page, in its list of files
 
 
-def test_r_6_2_case_of_a_foreign_unit_is_403(client, login, assist_spj):
+def test_r_6_2_case_of_a_foreign_unit_is_as_absent_as_an_unknown_one(client, login, assist_spj):
+    """Another unit's case and its task answer the same 404 as an id that does not exist: ids tell nothing."""
     case, _ = assist_spj
     login("gaohongxia")
     response = client.get(f"/cases/{case['id']}")
-    assert response.status_code == 403
-    assert "无权" in text_of(response)
-    assert client.get(f"/tasks/{assist_spj[1].id}").status_code == 403
+    assert response.status_code == 404
+    assert "不存在，或不在您可查看的范围内" in text_of(response)
+    assert client.get("/cases/999999").status_code == 404
+    assert text_of(client.get("/cases/999999")).replace("999999", str(case["id"])) == text_of(response)
+    assert client.get(f"/tasks/{assist_spj[1].id}").status_code == 404
 
 
 def test_case_list_shows_visible_cases_with_filters(client, login, desk, assist_mz, assist_spj):
