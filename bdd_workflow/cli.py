@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .config import Settings, development_url
+from .config import ConfigurationError, Settings, development_url
 from .errors import DomainError
 from .system import System, create_system
 
@@ -35,7 +35,18 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
-@click.group()
+class _Commands(click.Group):
+    """Every command: a setting or an instance folder that stops start-up is one line saying what to change,
+    never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ConfigurationError as exc:
+            _fail(str(exc))
+
+
+@click.group(cls=_Commands)
 def main() -> None:
     """成安县政务服务帮办代办上门办 workflow system."""
 

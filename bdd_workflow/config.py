@@ -11,6 +11,10 @@ from urllib.parse import urlsplit
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+class ConfigurationError(ValueError):
+    """A setting or the instance folder that stops start-up; the message says what to change (Chinese)."""
+
+
 def _path(name: str, default: Path) -> Path:
     value = os.environ.get(name)
     return Path(value).resolve() if value else default
@@ -26,12 +30,17 @@ def _secret_key(instance_dir: Path) -> str:
     value = os.environ.get("BDD_SECRET_KEY")
     if value:
         return value
-    instance_dir.mkdir(parents=True, exist_ok=True)
     key_file = instance_dir / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(48))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
+    try:
+        instance_dir.mkdir(parents=True, exist_ok=True)
+        if not key_file.exists():
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip()
+    except OSError as exc:
+        raise ConfigurationError(
+            f"实例目录 {instance_dir} 无法创建或写入（{exc.strerror or exc}）：数据库、附件和密钥都放在这里。"
+            "请检查磁盘空间和目录权限，或用 BDD_INSTANCE_DIR 指向可写的目录。") from None
 
 
 def development_url() -> str:
@@ -58,7 +67,7 @@ def public_base_url(value: str) -> str:
     if (parts.scheme not in ("http", "https") or not parts.hostname or not port_ok or "@" in parts.netloc
             or parts.query or parts.fragment or "?" in text or "#" in text or any(c.isspace() for c in text)
             or "\\" in text):
-        raise ValueError(f"BDD_PUBLIC_URL 应为对外的网址，如 https://zwfw.example.gov.cn 或 "
+        raise ConfigurationError(f"BDD_PUBLIC_URL 应为对外的网址，如 https://zwfw.example.gov.cn 或 "
                          f"https://example.gov.cn/bdd（不带查询、片段或用户名），而不是 {value!r}。")
     return text.rstrip("/")
 

@@ -52,6 +52,17 @@ class DatabaseBusy(DomainError):
         self.retry_after = retry_after
 
 
+class StorageUnavailable(DomainError):
+    """The disk is full or the storage read-only: nothing was saved; the server goes on (503, Retry-After)."""
+
+    status = 503
+    code = "storage_unavailable"
+    retry_after = 300
+
+    def __init__(self) -> None:
+        super().__init__("服务器存储空间已满或暂时只读，本次未保存任何内容。请稍后再试，并请告知系统管理员。")
+
+
 class TaskNotReady(Conflict):
     code = "task_not_ready"
 

@@ -14,10 +14,21 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..errors import Conflict, DatabaseBusy
+from ..errors import Conflict, DatabaseBusy, StorageUnavailable
 from .models import Base
 
 log = logging.getLogger(__name__)
+# What SQLite and PostgreSQL say when the storage, not the request, is the trouble: a full disk
+# (SQLITE_FULL, 53100 disk_full), a read-only file or database (SQLITE_READONLY, 25006), a failing device.
+STORAGE_MESSAGES = ("database or disk is full", "readonly database", "read-only", "disk i/o error",
+                    "no space left on device")
+STORAGE_SQLSTATES = {"53100", "25006", "53000"}
+
+
+def storage_failure(exc: Exception) -> bool:
+    orig = getattr(exc, "orig", exc)
+    return (getattr(orig, "sqlstate", None) in STORAGE_SQLSTATES
+            or any(m in str(orig).lower() for m in STORAGE_MESSAGES))
 # With the background checkpointer running, a commit checkpoints by itself only past this many log
 # pages (~80 MB): a ceiling should the thread stall, not the normal path.
 WAL_CEILING_PAGES = 20000
@@ -158,8 +169,13 @@ class Database:
             # A concurrent writer got there first (or a unique key was taken meanwhile).
             session.rollback()
             raise Conflict("这条记录刚刚被他人修改，请刷新后再试。") from None
-        except OperationalError as exc:
+        except DBAPIError as exc:
             session.rollback()
+            if storage_failure(exc):
+                log.error("storage unavailable: %s", getattr(exc, "orig", exc))
+                raise StorageUnavailable() from None
+            if not isinstance(exc, OperationalError):
+                raise
             if "locked" in str(exc).lower() or "busy" in str(exc).lower():
                 # Another writer held SQLite's lock past the bounded wait: nothing was written; say when to retry.
                 raise DatabaseBusy(max(1, round(self.busy_seconds))) from None

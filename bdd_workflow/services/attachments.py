@@ -3,6 +3,8 @@ Stored under instance/uploads; the database row and the file are written togethe
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import re
 import uuid
@@ -12,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..db.models import Attachment, HumanTask
-from ..errors import DomainError, Forbidden, FormInvalid, NotFound
+from ..errors import DomainError, Forbidden, FormInvalid, NotFound, StorageUnavailable
 from ..system import System
 from . import access
 from .audit import audit
@@ -48,6 +50,10 @@ def _mpeg_audio_frame(head: bytes) -> bool:
     version, layer = (head[1] >> 3) & 3, (head[1] >> 1) & 3
     bitrate, rate = head[2] >> 4, (head[2] >> 2) & 3
     return version != 1 and layer != 0 and bitrate not in (0, 15) and rate != 3
+
+
+# The kernel's answers that mean the storage, not the file, is the trouble.
+STORAGE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EFBIG, errno.EIO}
 
 
 def sniff(data: bytes) -> str | None:
@@ -121,8 +127,15 @@ def add(system: System, actor: Actor, case_id: int, kind: str, data: bytes, file
     digest = hashlib.sha256(data).hexdigest()
     relative = Path(str(case_id)) / f"{uuid.uuid4().hex}{extension}"
     target = system.settings.instance_dir / "uploads" / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            target.unlink(missing_ok=True)  # a part written before the disk filled
+        if exc.errno in STORAGE_ERRNOS:  # a full or read-only disk: nothing kept, the server goes on
+            raise StorageUnavailable() from None
+        raise
     try:
         with system.db.unit_of_work() as session:
             load_visible_case(system, session, actor, case_id)

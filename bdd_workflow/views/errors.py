@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from ..errors import DatabaseBusy, DefinitionInvalid, DomainError, FormInvalid
+from ..errors import DatabaseBusy, DefinitionInvalid, DomainError, FormInvalid, StorageUnavailable
 from .throttle import retry_after_seconds
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
-        if isinstance(exc, DatabaseBusy):
+        if isinstance(exc, (DatabaseBusy, StorageUnavailable)):  # try again later: say when
             response = make_response(_page(exc.status, exc.message) if not _wants_json()
                                      else (jsonify({"error": exc.code, "message": exc.message}), exc.status))
             response.headers["Retry-After"] = g.busy_retry_after = str(exc.retry_after)

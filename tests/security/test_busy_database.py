@@ -21,8 +21,6 @@ START = {"process": "consultation", "data": {"applicant_name": "王芳", "applic
 @pytest.fixture
 def busy(system, tmp_path):
     """The demo county with a one-second wait for the write lock, and a lock someone else holds."""
-    if not system.db.is_sqlite:
-        pytest.skip("SQLite's single write lock: PostgreSQL locks rows, not the database")
     quick = System(dataclasses.replace(system.settings, db_busy_seconds=1))
     holder = sqlite3.connect(tmp_path / "bdd.sqlite3", isolation_level=None)
     yield quick, holder
@@ -35,6 +33,7 @@ def cases(system) -> int:
         return session.scalar(select(func.count()).select_from(Case))
 
 
+@pytest.mark.parametrize("system", ["sqlite"], indirect=True)  # SQLite's one write lock; PostgreSQL locks rows
 def test_a_write_behind_a_held_lock_is_a_503_with_retry_after_and_changes_nothing(busy):
     quick, holder = busy
     app = make_app(quick)
