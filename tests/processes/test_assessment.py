@@ -216,3 +216,26 @@ def test_r_5_2_r_6_2_who_may_see_whose_assessment(desk, november):
         mine = clerk.get("/assessment/mine", query_string=QUERY)
         assert mine.status_code == 302 and "/assessment/staff/songli" in mine.headers["Location"]
         assert client_as(desk, "wangxiuying").get("/assessment/staff/nobody").status_code == 404
+
+
+def test_r_5_2_the_api_gives_the_same_numbers_with_their_cases(desk, november):
+    """GET /api/v1/assessment and /api/v1/assessment/staff/{username}: the hand-counted numbers with their case ids."""
+    client = create_app(system=desk.system).test_client()
+    with time_machine.travel(at(11, 28, 12), tick=False):
+        def token(user):
+            answer = client.post("/api/v1/auth/token", json={"username": user, "password": "demo1234"})
+            return {"Authorization": f"Bearer {answer.json['token']}"}
+        office, township = token("wangxiuying"), token("liuhongtao")
+        unit = client.get("/api/v1/assessment", query_string={**QUERY, "unit": "CA-MZ"}, headers=office).json
+        person = client.get("/api/v1/assessment/staff/gaohongxia", query_string=QUERY, headers=office).json
+        refused = client.get("/api/v1/assessment/staff/gaohongxia", query_string=QUERY, headers=township)
+        no_unit = client.get("/api/v1/assessment/staff/gaohongxia", query_string={**QUERY, "unit": "CA-MZ"},
+                             headers=office)
+    assert unit["period"] == {"start": "2025-11-01", "end": "2025-11-30"} and person["staff"] == "gaohongxia"
+    gao = next(p for p in unit["people"] if p["username"] == "gaohongxia")
+    for numbers in (gao["numbers"], unit["total"], person["people"][0]["numbers"]):
+        for (key, part), names in EXPECTED.items():
+            assert numbers[key][part] == {"count": COUNTS[(key, part)], "cases": list(ids(november, names))}
+        assert "handovers" not in numbers
+    assert {f["key"]: f["available"] for f in unit["figures"]}["handovers"] is False
+    assert refused.status_code == 403 and no_unit.status_code == 422
