@@ -239,3 +239,23 @@ def test_r_5_2_the_api_gives_the_same_numbers_with_their_cases(desk, november):
         assert "handovers" not in numbers
     assert {f["key"]: f["available"] for f in unit["figures"]}["handovers"] is False
     assert refused.status_code == 403 and no_unit.status_code == 422
+
+
+def test_r_5_2_the_assessment_is_reached_from_the_quality_page_the_registry_and_the_navigation(desk, november):
+    """R-5.2: 服务质量's staff and unit tables, the registry's staff list and unit page, and the navigation lead here."""
+    with time_machine.travel(at(11, 28, 12), tick=False):
+        client = client_as(desk, "wangxiuying")
+        quality = html.fromstring(client.get("/quality", query_string={**QUERY, "trend": "week"}).get_data(as_text=True))
+        [person] = quality.xpath('//table[@class="by-staff"]//a[text()="高红霞"]')
+        assert person.get("href").startswith("/assessment/staff/gaohongxia?") and "start=2025-11-01" in person.get("href")
+        [unit] = [a for a in quality.xpath('//table[@class="by-unit"]//a[text()="人员考核"]') if "CA-MZ" in a.get("href")]
+        page = html.fromstring(client.get(unit.get("href")).get_data(as_text=True))
+        assert page.xpath('//tr[@data-staff="gaohongxia"]/td[@data-column="steps-done"]')[0].text_content().strip() == "10"
+        staff_list = html.fromstring(client.get("/admin/registry/staff").get_data(as_text=True))
+        assert staff_list.xpath('//tr[@data-staff="gaohongxia"]//a[@href="/assessment/staff/gaohongxia"]')
+        units = html.fromstring(client.get("/admin/registry/units").get_data(as_text=True))
+        assert units.xpath('//tr[@data-unit="CA-MZ"]//a[@href="/assessment?unit=CA-MZ"]')
+        assert quality.xpath('//nav[@class="mainnav"]//a[@href="/assessment" and text()="工作考核"]')
+        clerk = html.fromstring(client_as(desk, "gaohongxia").get("/").get_data(as_text=True))
+        assert clerk.xpath('//nav[@class="mainnav"]//a[@href="/assessment/mine" and text()="我的考核"]')
+        assert not clerk.xpath('//nav[@class="mainnav"]//a[@href="/assessment"]')
