@@ -35,9 +35,10 @@ def _arg(name: str, limit: int = 64) -> str | None:
     return (request.args.get(name) or "").strip()[:limit] or None
 
 
-def _page(result: service.Report, units=None):
+def _page(result: service.Report, units=None, all_units: str = ""):
     opened = service.focus(system(), result, _arg("figure", 16), _arg("part", 16), _arg("who"))
-    return render_template("staff/assessment.html", result=result, focus=opened, units=units or [])
+    return render_template("staff/assessment.html", result=result, focus=opened, units=units or [],
+                           all_units=all_units)
 
 
 def _unit_report() -> service.Report:
@@ -52,7 +53,7 @@ def unit_page():
     with system().db.unit_of_work(write=False) as session:
         mine = access.figure_units(system(), session, g.actor)
         units = desk.unit_tree(system(), session, g.actor.unit_code if mine is not None else None)
-    return _page(result, units)
+    return _page(result, units, "全县" if mine is None else "本人督办的全部单位")
 
 
 @assessment.get("/assessment/staff/<username>")
