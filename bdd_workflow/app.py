@@ -22,6 +22,7 @@ from .system import System, create_system
 from .views.api import api
 from .views.errors import register_error_handlers
 from .views.forms_admin import forms_admin
+from .views.assessment import assessment
 from .views.insight import insight
 from .views.modeler import modeler
 from .views.documents import documents
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     app.register_blueprint(forms_admin)
     app.register_blueprint(registry)
     app.register_blueprint(insight)
+    app.register_blueprint(assessment)
     serve_static_compressed(app)
     register_template_helpers(app)
     register_error_handlers(app)

@@ -417,6 +417,61 @@ class QualityReport(Schema):
                            metadata={"description": "with ?trend=week|month: each figure per week or month"})
 
 
+class AssessmentQuery(QualityQuery):
+    """The period, and for a unit's staff the unit (with its sub-units; all the caller directs without one)."""
+
+    class Meta(QualityQuery.Meta):
+        exclude = ("trend",)
+
+
+class AssessmentStaffQuery(QualityQuery):
+    class Meta(QualityQuery.Meta):
+        exclude = ("trend", "unit")
+
+
+class AssessmentNumber(Schema):
+    count = fields.Integer(metadata={"description": "steps, ratings or complaints (each once); cases otherwise"})
+    cases = fields.List(fields.Integer(), metadata={"description": "ids of the cases behind the number"})
+
+
+class AssessmentFigure(Schema):
+    key = fields.String(metadata={"description": "steps | ratings | complaints | rectifications | handovers"})
+    title = fields.String()
+    parts = fields.Dict(keys=fields.String(), values=fields.String(),
+                        metadata={"description": "each part's key and title: steps done/late, ratings good/bad, "
+                                                 "complaints all/upheld, rectifications all, handovers all"})
+    available = fields.Boolean(metadata={"description": "false: nothing can be counted yet (not in numbers)"})
+    note = fields.String(allow_none=True, metadata={"description": "how the figure is counted, or why it is not"})
+
+
+_NUMBERS = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String(), values=fields.Nested(AssessmentNumber)),
+                       metadata={"description": "figure key -> part -> the number and its cases"})
+
+
+class AssessmentPerson(Schema):
+    username = fields.String()
+    name = fields.String()
+    role = fields.String(allow_none=True)
+    unit = fields.String(allow_none=True, metadata={"description": "the unit the staff member belongs to now"})
+    unit_name = fields.String(allow_none=True)
+    numbers = _NUMBERS
+
+
+class AssessmentPeriod(Schema):
+    start = fields.Date()
+    end = fields.Date(metadata={"description": "inclusive"})
+
+
+class AssessmentReport(Schema):
+    period = fields.Nested(AssessmentPeriod)
+    unit = fields.String(allow_none=True)
+    unit_name = fields.String()
+    staff = fields.String(allow_none=True, metadata={"description": "the staff member of a staff member's report"})
+    figures = fields.List(fields.Nested(AssessmentFigure))
+    people = fields.List(fields.Nested(AssessmentPerson))
+    total = _NUMBERS
+
+
 class CalendarStatus(Schema):
     timezone = fields.String()
     workday_end = fields.String()

@@ -11,6 +11,7 @@ import platform
 import random
 import re
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -205,6 +206,18 @@ def measure(app, system: System, username: str, path: str, query: dict, runs: in
         cpu.append((time.process_time() - used) * 1000)
         assert answer.status_code == 200
     return Timings(sorted(wall), sorted(cpu), response)
+
+
+def print_views(app, system: System, views: list[tuple[str, str, str, dict]], runs: int, only: str | None = None) -> None:
+    """Measure each (label, user, path, query) view and print its p50, p95 and max, wall clock and CPU."""
+    print(f"{'view':46} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'cpu p50':>8} {'cpu p95':>8}")
+    for label, user, path, query in views:
+        if only and only not in label:
+            continue
+        timed = measure(app, system, user, path, query, runs, warm_up=3)
+        wall, cpu = timed.wall, timed.cpu
+        print(f"{label:46} {statistics.median(wall):8.1f} {timed.p95(wall):8.1f} {wall[-1]:8.1f} "
+              f"{statistics.median(cpu):8.1f} {timed.p95(cpu):8.1f}", flush=True)
 
 
 def pager_total(response) -> int:

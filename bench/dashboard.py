@@ -18,7 +18,6 @@ p95 < 500 ms.
 from __future__ import annotations
 
 import random
-import statistics
 import sys
 import time
 from datetime import datetime, timedelta, timezone
@@ -35,7 +34,7 @@ from bdd_workflow.db.models import (  # noqa: E402
     Breach, Case, CaseLink, Evaluation, HumanTask, LedgerEntry, OrgUnit, Staff)
 from bdd_workflow.services import definitions  # noqa: E402
 from bdd_workflow.system import System  # noqa: E402
-from common import arguments, bench_database, build, measure, print_machine  # noqa: E402
+from common import arguments, bench_database, build, print_machine, print_views  # noqa: E402
 
 CHINA = timezone(timedelta(hours=8))
 TODAY = datetime.now(timezone.utc).astimezone(CHINA).date()
@@ -130,13 +129,16 @@ def add_quality_data(system: System, seed: int) -> None:
                 session.execute(insert(table.__table__), rows[i:i + 5000])
 
 
-def main() -> None:
-    parser = arguments(__doc__, "cases", runs=50)
+def main(views: list[tuple[str, str, str, dict]] | None = None, doc: str = __doc__, prefix: str = "bdd-dash-",
+         runs: int = 50) -> None:
+    """Build (or reuse) the data and measure ``views`` (label, user, path, query): the dashboard's by default."""
+    views = views or [(label, user, "/quality", query) for label, user, query in VIEWS]
+    parser = arguments(doc, "cases", runs=runs)
     parser.add_argument("--reuse", type=Path, help="measure a database kept by an earlier --keep run")
     parser.add_argument("--only", help="measure only the views whose label contains this text")
     args = parser.parse_args()
 
-    with bench_database("bdd-dash-", keep=args.keep, reuse=args.reuse) as (instance, system):
+    with bench_database(prefix, keep=args.keep, reuse=args.reuse) as (instance, system):
         began = time.perf_counter()
         if not args.reuse:
             build(system, args.cases, args.seed)
@@ -149,14 +151,7 @@ def main() -> None:
               + f"; {size:.0f} MB SQLite, in {time.perf_counter() - began:.1f} s")
         app = create_app(system=system)
         print_machine(args.runs)
-        print(f"{'view':46} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'cpu p50':>8} {'cpu p95':>8}")
-        for label, user, query in VIEWS:
-            if args.only and args.only not in label:
-                continue
-            timed = measure(app, system, user, "/quality", query, args.runs, warm_up=3)
-            wall, cpu = timed.wall, timed.cpu
-            print(f"{label:46} {statistics.median(wall):8.1f} {timed.p95(wall):8.1f} {wall[-1]:8.1f} "
-                  f"{statistics.median(cpu):8.1f} {timed.p95(cpu):8.1f}", flush=True)
+        print_views(app, system, views, args.runs, args.only)
         if args.keep or args.reuse:
             print(f"database kept: {instance}")
 

@@ -265,8 +265,9 @@ class HumanTask(Base):
         Index("ix_task_status_due", "status", "due_at", "created_at", "case_id"),
         Index("ix_task_unit_due", "status", "unit_code", "due_at", "created_at"),  # a chief officer's units
         Index("ix_task_case", "case_id", "status"),
-        Index("ix_task_completed", "status", "completed_at", "unit_code", "completed_by", "due_at"),  # steps done
-        Index("ix_task_case_done", "case_id", "completed_by"),  # who worked on a case (per-staff figures)
+        # steps done, with their cases for the staff assessment (index-only)
+        Index("ix_task_completed", "status", "completed_at", "unit_code", "completed_by", "due_at", "case_id"),
+        Index("ix_task_case_done", "case_id", "completed_by", "unit_code"),  # who worked on a case, where
         Index("ix_task_provisional", "status", "provisional", sqlite_where=text("provisional = 1"), postgresql_where=text("provisional")),
     )
 

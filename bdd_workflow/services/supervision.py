@@ -170,10 +170,12 @@ def _local(system: System, value: datetime | None) -> str:
     return value.astimezone(system.calendar.tz).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-def _workbook(title: str, headers: tuple[str, ...], rows, note: str | None) -> bytes:
+def _workbook(title: str, headers: tuple[str, ...], rows, note: str | None,
+              more: tuple[tuple[str, tuple[str, ...], Any], ...] = ()) -> bytes:
     """Every Excel export goes through here. Each text cell is written with the string type, so a
     value someone typed (an applicant's name such as ``=HYPERLINK(...)``) stays data and never becomes
-    a formula in the supervisor's spreadsheet; numbers stay numbers."""
+    a formula in the supervisor's spreadsheet; numbers stay numbers. ``more``: further sheets, each
+    (title, headers, rows)."""
     from openpyxl import Workbook  # only the exports need it
     from openpyxl.cell import WriteOnlyCell
 
@@ -188,10 +190,11 @@ def _workbook(title: str, headers: tuple[str, ...], rows, note: str | None) -> b
             out.append(cell)
         return out
 
-    sheet = book.create_sheet(title)
-    sheet.append(cells(sheet, headers))
-    for row in rows:
-        sheet.append(cells(sheet, row))
+    for name, head, body in ((title, headers, rows), *more):
+        sheet = book.create_sheet(name)
+        sheet.append(cells(sheet, head))
+        for row in body:
+            sheet.append(cells(sheet, row))
     if note:
         notes = book.create_sheet("说明")
         notes.append(cells(notes, [note]))

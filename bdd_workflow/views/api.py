@@ -12,8 +12,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from .. import schemas as s
 from ..errors import AuthenticationRequired, DomainError
 from .throttle import client_address
-from ..services import (attachments, cases, definitions, identity, ledger, metrics, modeler, org, problems, relays, tasks,
-                        timers, workload)
+from ..services import (assessment, attachments, cases, definitions, identity, ledger, metrics, modeler, org, problems,
+                        relays, tasks, timers, workload)
 from ..system import System
 from .web_common import allow_large_uploads
 from ..services import forms_admin as forms_service
@@ -48,6 +48,9 @@ UNIT_SCHEMA_LIST = s.UnitSchema(many=True)
 CALENDAR_STATUS = s.CalendarStatus()
 QUALITY_QUERY = s.QualityQuery()
 QUALITY_REPORT = s.QualityReport()
+ASSESSMENT_QUERY = s.AssessmentQuery()
+ASSESSMENT_STAFF_QUERY = s.AssessmentStaffQuery()
+ASSESSMENT_REPORT = s.AssessmentReport()
 ATTACHMENT = s.AttachmentSchema()
 ATTACHMENT_LIST = s.AttachmentSchema(many=True)
 PROCESS_VERSION_LIST = s.ProcessVersionSchema(many=True)
@@ -294,6 +297,22 @@ def quality():
     start, end = metrics.local_period(system(), params["start"], params["end"])
     return QUALITY_REPORT.dump(metrics.quality(system(), g.actor, start, end, params.get("unit"),
                                                trend=params.get("trend")))
+
+
+@api.get("/assessment")
+@authenticated
+def assessment_report():
+    params = query(ASSESSMENT_QUERY)
+    return ASSESSMENT_REPORT.dump(assessment.as_dict(assessment.report(
+        system(), g.actor, params["start"], params["end"], unit=params.get("unit"))))
+
+
+@api.get("/assessment/staff/<username>")
+@authenticated
+def assessment_staff(username: str):
+    params = query(ASSESSMENT_STAFF_QUERY)
+    return ASSESSMENT_REPORT.dump(assessment.as_dict(assessment.report(
+        system(), g.actor, params["start"], params["end"], username=username[:64])))
 
 
 @api.get("/calendar")

@@ -58,6 +58,11 @@ ROUTES = [
     ("/attachments/{attachment_id}", "get", "下载附件", None, 200, s.AttachmentSchema, (401, 403, 404), None),
     ("/quality", "get", "第 4 节服务质量五项指标（R-4.a–e），可按单位（督办人员）", None, 200, s.QualityReport,
      (401, 403, 404, 422), s.QualityQuery),
+    ("/assessment", "get", "工作考核（R-5.2）：期间内一个单位（含下级；不指定时为本人督办的全部单位）每名工作人员的办理环节与超期办理、"
+     "其办理过的办件的好评与差评、被投诉与投诉属实、差评整改，以及合计；每个数字附其办件 id（督办人员）", None, 200,
+     s.AssessmentReport, (401, 403, 404, 422), s.AssessmentQuery),
+    ("/assessment/staff/{username}", "get", "一名工作人员的工作考核（R-5.2）：本人、政务服务中心办公室、管理员，"
+     "以及督办其单位的首席服务专员可查看", None, 200, s.AssessmentReport, (401, 403, 404, 422), s.AssessmentStaffQuery),
     ("/calendar", "get", "节假日日历状态与暂定期限（督办人员）", None, 200, s.CalendarStatus, (401, 403), None),
     ("/processes/{process_id}/heatmap", "get", "流程热力图：一个版本各环节在期间内经过的办件数、停留时间中位数和 90% 分位，"
      "以及此刻停留的待办和计时（督办人员，按本人督办范围）", None, 200, s.HeatmapReport, (401, 403, 404, 422), s.HeatmapQuery),
@@ -222,9 +227,10 @@ def _base_spec() -> dict:
         elif request is not None:
             operation["requestBody"] = {"content": {"application/json": {"schema": request}}}
         parameters = [{"in": "path", "name": name, "required": True,
-                       "schema": {"type": "string"} if name in ("task_id", "process_id", "name")
+                       "schema": {"type": "string"} if name in ("task_id", "process_id", "name", "username")
                        else {"type": "integer", "minimum": 0, "maximum": MAX_ROW_ID}}  # app.RowId
-                      for name in ("case_id", "task_id", "attachment_id", "relay_id", "process_id", "name") if "{" + name + "}" in path]
+                      for name in ("case_id", "task_id", "attachment_id", "relay_id", "process_id", "name", "username")
+                      if "{" + name + "}" in path]
         if query is not None:
             parameters.append({"in": "query", "schema": query})
         if parameters:

@@ -51,3 +51,18 @@ def test_applicant_names_that_look_like_formulas_are_exported_as_the_text_typed(
             for cell in typed:
                 assert cell.data_type == "s", (url, name, cell.data_type)  # text, not 'f' (formula)
         assert not [c for c in cells if c.data_type == "f"], url
+
+
+def test_staff_names_that_look_like_formulas_are_exported_as_text_in_the_assessment(app, system):
+    """R-5.2's export (工作考核) goes through the same helper: a name is text, whatever it starts with."""
+    from sqlalchemy import update
+
+    from bdd_workflow.db.models import Staff
+
+    with system.db.unit_of_work() as session:
+        session.execute(update(Staff).where(Staff.username == "gaohongxia").values(name=PAYLOADS[0]))
+    office = signed_in(app, system, "wangxiuying")
+    cells = _cells(office.get("/assessment/export.xlsx", query_string={"unit": "CA-MZ"}), "工作人员")
+    typed = [c for c in cells if c.value == PAYLOADS[0]]
+    assert typed and all(c.data_type == "s" for c in typed)
+    assert not [c for c in cells if c.data_type == "f"]
