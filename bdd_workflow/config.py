@@ -115,6 +115,8 @@ class Settings:
     # SQLite: the longest a write waits for another writer's lock before the request is a 503 (Retry-After).
     db_busy_seconds: float = field(default_factory=lambda: max(0.1, float(os.environ.get("BDD_DB_BUSY_SECONDS", "5"))))
     script_timeout_ms: int = field(default_factory=lambda: _int("BDD_SCRIPT_TIMEOUT_MS", 1000))
+    # The most a diagram's script may grow the server process's memory before it is stopped.
+    script_memory_mb: int = field(default_factory=lambda: max(8, _int("BDD_SCRIPT_MEMORY_MB", 64)))
     max_upload_bytes: int = field(default_factory=lambda: _int("BDD_MAX_UPLOAD_BYTES", 2 * 1024 * 1024))
     workflow_cache_size: int = field(default_factory=lambda: _int("BDD_WORKFLOW_CACHE", 256))
     secure_cookies: bool = field(default_factory=lambda: os.environ.get("BDD_SECURE_COOKIES", "0") in ("1", "true", "yes", "on"))

@@ -55,7 +55,7 @@ class System:
         self.clock = clock or Clock()
         self.db = Database(settings.database_url, settings.db_busy_seconds)
         self.serializer = Serializer()
-        self.runner = Runner(timeout_seconds=settings.script_timeout_ms / 1000)
+        self.runner = Runner(timeout_seconds=settings.script_timeout_ms / 1000, memory_mb=settings.script_memory_mb)
         self.workflows = WorkflowCache(settings.workflow_cache_size)
         self.calendar = WorkingCalendar.load(
             settings.timezone, settings.workday_end, settings.instance_dir / "calendar_overrides.json"

@@ -104,11 +104,12 @@ def _element_error(exc: Exception) -> ScriptError:
 class Runner:
     """Runs workflows with the restricted script engine; knows nothing of storage."""
 
-    def __init__(self, timeout_seconds: float = 1.0) -> None:
+    def __init__(self, timeout_seconds: float = 1.0, memory_mb: int = 64) -> None:
         self.timeout_seconds = timeout_seconds
+        self.memory_mb = memory_mb
 
     def _attach(self, workflow: BpmnWorkflow, ctx: RunContext) -> None:
-        workflow.script_engine = RestrictedScriptEngine(ctx, self.timeout_seconds)
+        workflow.script_engine = RestrictedScriptEngine(ctx, self.timeout_seconds, self.memory_mb)
 
     def start(self, spec, subprocess_specs, data: dict[str, Any], ctx: RunContext) -> RunResult:
         workflow = BpmnWorkflow(spec, subprocess_specs)

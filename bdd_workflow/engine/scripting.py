@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ast
 import json
+import os
+import re
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -81,14 +83,128 @@ def _guarded_lshift(value, shift):
     return value << shift
 
 
+_SEQUENCES = (str, bytes, list, tuple)
+
+
+def _guarded_add(left, right):
+    """``s = s + s`` ten times is half a gigabyte: a concatenation may build at most MAX_SEQUENCE items."""
+    if isinstance(left, _SEQUENCES) and isinstance(right, _SEQUENCES) and len(left) + len(right) > MAX_SEQUENCE:
+        raise _too_big("拼接的序列过长")
+    return left + right
+
+
+# A width or precision in a format string ('%999999999d', '{:>999999999}', f"{x:>999999999}") builds a
+# string of that size in one C call.
+# Only the format fields are read: a phone number in the text is no width.
+_WIDE_FORMAT = re.compile(r"\d{7,}")
+_WIDE_FIELD = re.compile(r"%[-#0 +]*(\d{7,}|\*)|%[-#0 +]*\d*\.(\d{7,}|\*)"  # '%999999999d', '%*d'
+                         r"|\{[^{}]*:[^{}]*(\d{7,}|\{)")  # '{:>999999999}', '{:{}}'
+
+
+def _check_format(template) -> None:
+    if isinstance(template, (str, bytes)) and _WIDE_FIELD.search(
+            template if isinstance(template, str) else template.decode("latin-1")):
+        raise _too_big("格式宽度过大")
+
+
+def _guarded_mod(left, right):
+    _check_format(left)
+    return left % right
+
+
+def _guarded_pow_builtin(base, exponent, modulus=None):
+    """``pow(10, 10**7)`` is one C call no deadline stops: bounded like ``**`` (with a modulus it stays small)."""
+    return pow(base, exponent, modulus) if modulus is not None else _guarded_pow(base, exponent)
+
+
+def _guarded_sum(iterable, start=0):
+    """``sum(lists, [])`` concatenates in one C call: a sum of sequences is bounded like ``+``."""
+    if not isinstance(start, _SEQUENCES):
+        return sum(iterable, start)
+    items = list(iterable)
+    if len(start) + sum(len(i) for i in items if isinstance(i, _SEQUENCES)) > MAX_SEQUENCE:
+        raise _too_big("求和拼接的序列过长")
+    if not isinstance(start, (list, tuple)):
+        return sum(items, start)  # str and bytes: sum() itself refuses them
+    joined = list(start)  # linear, where sum() of lists copies the growing total at every item
+    for item in items:
+        if not isinstance(item, type(start)):
+            raise TypeError(f"can only concatenate {type(start).__name__} (not \"{type(item).__name__}\")")
+        joined.extend(item)
+    return joined if isinstance(start, list) else tuple(joined)
+
+
+def _width_method(method, name: str):
+    def guarded(width, *args):
+        if isinstance(width, int) and width > MAX_SEQUENCE:
+            raise _too_big(f"{name}() 宽度过大")
+        return method(width, *args)
+    return guarded
+
+
+def _size_checked(method, name: str, size: Callable[..., int]):
+    def guarded(*args, **kwargs):
+        if size(*args, **kwargs) > MAX_SEQUENCE:
+            raise _too_big(f"{name}() 的结果过长")
+        return method(*args, **kwargs)
+    return guarded
+
+
+def _guarded_getattr(obj, name, default=None):
+    """RestrictedPython's getattr, with the methods of strings and containers that can build a huge value in
+    one C call ('a'.ljust(10**9), s.replace('a', s), x.extend(x) in a loop) bounded to MAX_SEQUENCE."""
+    value = safer_getattr(obj, name, default)
+    if isinstance(obj, (str, bytes)):
+        if name in ("ljust", "rjust", "center", "zfill"):
+            return _width_method(value, name)
+        if name == "expandtabs":
+            return _size_checked(value, name, lambda tabsize=8: len(obj) + obj.count("\t" if isinstance(obj, str) else b"\t") * max(tabsize, 0))
+        if name == "replace":
+            return _size_checked(value, name, lambda old, new, count=-1: len(obj) + max(len(new) - len(old), 0) * (
+                (len(obj) + 1) if not old else obj.count(old)) if count < 0 else len(obj) + max(len(new) - len(old), 0) * count)
+        if name == "join":
+            def join(items):
+                items = list(items)
+                if sum(len(i) for i in items if isinstance(i, (str, bytes))) + len(obj) * len(items) > MAX_SEQUENCE:
+                    raise _too_big("join() 的结果过长")
+                return value(items)
+            return join
+    elif isinstance(obj, (list, set, dict)) and name in ("extend", "update"):
+        return _size_checked(value, name, lambda *others, **more: len(obj) + sum(len(o) for o in others if hasattr(o, "__len__")) + len(more))
+    return value
+
+
 class DiagramPolicy(RestrictingNodeTransformer):
     """RestrictedPython's policy, plus: no imports at all, and bounded ``**``, ``*`` and ``<<``.
 
     A deadline cannot interrupt one C-level operation such as ``9 ** 9 ** 8``; so those
-    operators are rewritten into calls that refuse results too large to be meant.
+    operators are rewritten into calls that refuse results too large to be meant. What is too large
+    already in the text (``10 ** 10 ** 7``, ``pow(10, 10 ** 7)``, ``'a'.ljust(10 ** 9)``, a format width of
+    a billion) is refused when the diagram is deployed, naming the element.
     """
 
-    GUARDED = {ast.Pow: "_bdd_pow_", ast.Mult: "_bdd_mul_", ast.LShift: "_bdd_lshift_"}
+    def _refuse_if_too_big(self, node) -> None:
+        try:
+            _constant_value(node)
+        except ValueError as exc:
+            self.error(node, str(exc))
+
+    def visit_Call(self, node):
+        self._refuse_if_too_big(node)
+        return super().visit_Call(node)
+
+    def visit_FormattedValue(self, node):
+        spec = node.format_spec
+        if spec is not None:
+            for part in getattr(spec, "values", [spec]):
+                if not isinstance(part, ast.Constant):
+                    self.error(node, "格式说明里不能再嵌表达式：请先算好宽度，或不用宽度")
+                elif _WIDE_FORMAT.search(str(part.value)):
+                    self.error(node, _too_big("格式宽度过大").args[0])
+        return super().visit_FormattedValue(node)
+
+    GUARDED = {ast.Pow: "_bdd_pow_", ast.Mult: "_bdd_mul_", ast.LShift: "_bdd_lshift_", ast.Add: "_bdd_add_",
+               ast.Mod: "_bdd_mod_"}
 
     def visit_Import(self, node):
         self.error(node, "不允许 import：图中的脚本不能导入模块")
@@ -97,6 +213,7 @@ class DiagramPolicy(RestrictingNodeTransformer):
     visit_ImportFrom = visit_Import
 
     def visit_BinOp(self, node):
+        self._refuse_if_too_big(node)
         node = self.node_contents_visit(node)
         guard = self.GUARDED.get(type(node.op))
         if guard is None:
@@ -119,10 +236,51 @@ class DiagramPolicy(RestrictingNodeTransformer):
     visit_TryStar = visit_Try
 
 
+_NOT_CONSTANT = object()
+_CONSTANT_OPS = {ast.Pow: _guarded_pow, ast.Mult: _guarded_mul, ast.LShift: _guarded_lshift, ast.Add: _guarded_add,
+                 ast.Mod: _guarded_mod, ast.Sub: lambda a, b: a - b, ast.FloorDiv: lambda a, b: a // b}
+
+
+def _constant_value(node):
+    """The value of an expression made of literals only, computed with the guards (which refuse before they
+    build anything large): ValueError if it is too large; _NOT_CONSTANT if it depends on anything else or
+    fails otherwise (the run will say why)."""
+    try:
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, (ast.List, ast.Tuple)):
+            items = [_constant_value(e) for e in node.elts]
+            return _NOT_CONSTANT if _NOT_CONSTANT in items else (items if isinstance(node, ast.List) else tuple(items))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            value = _constant_value(node.operand)
+            return _NOT_CONSTANT if value is _NOT_CONSTANT else -value
+        if isinstance(node, ast.BinOp) and type(node.op) in _CONSTANT_OPS:
+            left, right = _constant_value(node.left), _constant_value(node.right)
+            if _NOT_CONSTANT in (left, right):
+                return _NOT_CONSTANT
+            return _CONSTANT_OPS[type(node.op)](left, right)
+        if isinstance(node, ast.Call) and not node.keywords:
+            args = [_constant_value(a) for a in node.args]
+            if _NOT_CONSTANT in args:
+                return _NOT_CONSTANT
+            if isinstance(node.func, ast.Name) and node.func.id == "pow":
+                return _guarded_pow_builtin(*args)
+            if isinstance(node.func, ast.Attribute):
+                owner = _constant_value(node.func.value)
+                if isinstance(owner, (str, bytes)):
+                    return _guarded_getattr(owner, node.func.attr)(*args)
+    except ValueError as exc:
+        if "图中的表达式不能进行如此大的计算" in str(exc):
+            raise
+    except Exception:  # noqa: BLE001 - any other failure is the run's to report
+        pass
+    return _NOT_CONSTANT
+
+
 _INPLACE = {
-    "+=": lambda a, b: a + b, "-=": lambda a, b: a - b, "*=": _guarded_mul, "**=": _guarded_pow,
+    "+=": _guarded_add, "%=": _guarded_mod, "-=": lambda a, b: a - b, "*=": _guarded_mul, "**=": _guarded_pow,
     "<<=": _guarded_lshift,
-    "/=": lambda a, b: a / b, "//=": lambda a, b: a // b, "%=": lambda a, b: a % b,
+    "/=": lambda a, b: a / b, "//=": lambda a, b: a // b,
     "|=": lambda a, b: a | b, "&=": lambda a, b: a & b,
 }
 
@@ -139,7 +297,7 @@ def _builtins() -> dict[str, Any]:
     for name in ("setattr", "delattr", "__build_class__", "id", "hash"):
         allowed.pop(name, None)
     allowed.update({
-        "range": _guarded_range, "min": min, "max": max, "sum": sum, "any": any, "all": all,
+        "range": _guarded_range, "pow": _guarded_pow_builtin, "sum": _guarded_sum, "min": min, "max": max, "any": any, "all": all,
         "sorted": sorted, "enumerate": enumerate, "zip": zip, "list": list, "dict": dict,
         "set": set, "tuple": tuple, "reversed": reversed, "map": map, "filter": filter,
     })
@@ -148,7 +306,7 @@ def _builtins() -> dict[str, Any]:
 
 GUARDS = {
     "__builtins__": _builtins(),
-    "_getattr_": safer_getattr,
+    "_getattr_": _guarded_getattr,
     "_getitem_": default_guarded_getitem,
     "_getiter_": default_guarded_getiter,
     "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
@@ -158,6 +316,8 @@ GUARDS = {
     "_bdd_pow_": _guarded_pow,
     "_bdd_mul_": _guarded_mul,
     "_bdd_lshift_": _guarded_lshift,
+    "_bdd_add_": _guarded_add,
+    "_bdd_mod_": _guarded_mod,
     "__name__": "diagram_script",
     "__metaclass__": type,
 }
@@ -296,47 +456,126 @@ def script_functions(ctx: RunContext) -> dict[str, Callable[..., Any]]:
     }
 
 
+class ScriptTooLarge(ScriptError):
+    """A diagram's script grew the server's memory, or left data, past the configured bound."""
+
+
+class _Memory_Exceeded(BaseException):
+    """Raised inside the script, as the deadline is (a BaseException no diagram can catch)."""
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+try:  # kept open: a pread is a microsecond, an open and a read tens
+    _STATM: int | None = os.open("/proc/self/statm", os.O_RDONLY)
+except OSError:
+    _STATM = None
+
+
+def _resident_bytes() -> int | None:
+    """This process's resident memory (Linux /proc; None elsewhere: then only the guards bound it)."""
+    if _STATM is None:
+        return None
+    try:
+        return int(os.pread(_STATM, 128, 0).split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+_SCRIPT_FILE = "<string>"  # what RestrictedPython names the code it compiles
+
+
 class _Deadline:
-    """A trace function that stops Python code running past its deadline.
+    """A trace function that stops Python code running past its deadline, or growing the process's
+    memory past ``max_growth`` bytes (read every 64 opcodes: one small read of /proc, while a guarded
+    operation builds at most MAX_SEQUENCE items at a time).
 
     It traces opcodes, not lines, so a one-line loop is stopped too.
     """
 
-    def __init__(self, seconds: float) -> None:
+    CHECK_EVERY = 64
+
+    def __init__(self, seconds: float, max_growth: int) -> None:
         self.seconds = seconds
         self.deadline = time.monotonic() + seconds
+        self.max_growth = max_growth
+        self.baseline = _resident_bytes()
+        self.ticks = 0
 
     def __call__(self, frame, event, arg):
+        if event == "call" and frame.f_code.co_filename != _SCRIPT_FILE:
+            # The system's own functions (the calendar, the guards) are bounded: trace the diagram's code only.
+            # Calls out of them into the diagram's code (a lambda given to map) are traced again.
+            return None
         frame.f_trace_opcodes = True
         if time.monotonic() > self.deadline:
             raise _Deadline_Passed()
+        self.ticks += 1
+        if self.baseline is not None and self.ticks % self.CHECK_EVERY == 0:
+            now = _resident_bytes()
+            if now is not None and now - self.baseline > self.max_growth:
+                raise _Memory_Exceeded()
         return self
+
+
+def _size(value: Any, budget: int) -> int:
+    """Roughly how many items/characters ``value`` holds, counting no further than ``budget``."""
+    if isinstance(value, (str, bytes)):
+        return len(value)
+    if isinstance(value, dict):
+        total, items = len(value), value.items()
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        total, items = len(value), ((v, None) for v in value)
+    else:
+        return 1
+    for key, item in items:
+        if total > budget:
+            break
+        total += _size(key, budget - total) + _size(item, budget - total)
+    return total
 
 
 class RestrictedEnvironment(TaskDataEnvironment):
     """SpiffWorkflow's task-data environment, compiled by RestrictedPython and time-bounded."""
 
-    def __init__(self, ctx: RunContext, timeout_seconds: float = 1.0) -> None:
+    def __init__(self, ctx: RunContext, timeout_seconds: float = 1.0, memory_mb: int = 64,
+                 max_result: int = MAX_SEQUENCE) -> None:
         self.ctx = ctx
         self.timeout_seconds = timeout_seconds
+        self.memory_bytes = memory_mb * 1024 * 1024
+        self.max_result = max_result
         super().__init__(dict(GUARDS, **script_functions(ctx)))
 
     def _run(self, code, namespace: dict[str, Any], mode: str):
         previous = sys.gettrace()
-        sys.settrace(_Deadline(self.timeout_seconds))
+        sys.settrace(_Deadline(self.timeout_seconds, self.memory_bytes))
         try:
             return eval(code, namespace) if mode == "eval" else exec(code, namespace)  # noqa: S307 - restricted code
         except _Deadline_Passed:
             raise ScriptTimeout(f"脚本运行超过 {self.timeout_seconds:g} 秒，已被终止。") from None
+        except _Memory_Exceeded:
+            namespace.clear()  # what it built goes now, not at the next collection
+            raise ScriptTooLarge(f"脚本占用内存超过 {self.memory_bytes // (1024 * 1024)} MB，已被终止。") from None
+        except MemoryError:
+            namespace.clear()
+            raise ScriptTooLarge("脚本占用内存过多，已被终止。") from None
         finally:
             sys.settrace(previous)
+
+    def _check_result(self, name: str, value: Any) -> None:
+        if _size(value, self.max_result) > self.max_result:
+            raise ScriptTooLarge(f"脚本留下的数据 {name} 过大（超过 {self.max_result} 个字符或元素），"
+                                 "办件数据里不能保存这样大的值。")
 
     def evaluate(self, expression, context, external_context=None):
         code = _compile_eval(expression)
         namespace = dict(self.globals)
         namespace.update(external_context or {})
         namespace.update(context)
-        return self._run(code, namespace, "eval")
+        result = self._run(code, namespace, "eval")
+        self._check_result("（表达式的值）", result)
+        return result
 
     def execute(self, script, context, external_context=None):
         code = _compile_exec(script)
@@ -352,6 +591,8 @@ class RestrictedEnvironment(TaskDataEnvironment):
             if callable(value) or key.startswith("_"):
                 continue
             if key in context or key not in before:
+                if context.get(key) is not value:
+                    self._check_result(key, value)
                 context[key] = value
         return True
 
@@ -369,8 +610,8 @@ class RestrictedEnvironment(TaskDataEnvironment):
 class RestrictedScriptEngine(PythonScriptEngine):
     """Script engine whose errors name the element and never leak a Python stack."""
 
-    def __init__(self, ctx: RunContext, timeout_seconds: float = 1.0) -> None:
-        super().__init__(environment=RestrictedEnvironment(ctx, timeout_seconds))
+    def __init__(self, ctx: RunContext, timeout_seconds: float = 1.0, memory_mb: int = 64) -> None:
+        super().__init__(environment=RestrictedEnvironment(ctx, timeout_seconds, memory_mb))
         self.ctx = ctx
 
     def validate(self, expression):
