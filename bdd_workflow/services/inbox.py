@@ -567,7 +567,6 @@ def ledger_page(system: System, actor: Actor, unit: str | None = None, case_numb
         form = system.forms.forms.get(forms_of.get((entry["process"], entry["step"])) or "")
         entry["shown"] = formrender.describe(form.schema if form else LEDGER_EXTRA, entry["data"], names,
                                              form.ui if form else None)
-        entry["actor_name"] = names["staff"].get(entry["actor"], entry["actor"])
     return result | {"names": names, "units": units, "pages": _page_count(result["total"], per_page),
                      "filters": {"unit": unit, "case_number": case_number}}
 

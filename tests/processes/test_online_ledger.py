@@ -25,7 +25,7 @@ from sqlalchemy import select
 from bdd_workflow.app import create_app
 from bdd_workflow.db.models import LedgerEntry, Staff
 from bdd_workflow.services import metrics, public, supervision
-from bdd_workflow.services.identity import actor_by_id
+from bdd_workflow.services.identity import actor_by_id, actor_of, issue_token
 from bdd_workflow.views.web_common import new_session_values
 
 APPLICANT = {"applicant_name": "李桂兰", "applicant_phone": "13812345678", "applicant_type": "personal"}
@@ -110,3 +110,15 @@ def test_r_4_e_the_ledger_page_and_export_show_the_unit_channel_and_applicant(sy
     unit, person, missing = header.index("单位"), header.index("办理人"), header.index("缺少字段")
     assert len(rows) == 6 and all(r[unit] == "成安县民政局" and not r[missing] for r in rows)
     assert sorted(r[person] for r in rows if r[person] != "高红霞") == [ONLINE, ONLINE]
+
+
+def test_r_4_e_the_ledger_api_names_the_unit_and_the_applicant(system, december):
+    with system.db.unit_of_work(write=False) as session:
+        token = issue_token(system, actor_of(session.scalars(select(Staff).where(Staff.username == "wangxiuying")).one()))
+    client = create_app(system=system).test_client()
+    body = client.get("/api/v1/ledger", query_string={"case_number": december["O1"]},
+                      headers={"Authorization": f"Bearer {token}"}).get_json()
+    opened = [e for e in body["items"] if e["step"] == "opened"]
+    assert [(e["unit"], e["actor"], e["actor_name"], e["actor_role"], e["data"]["channel"]) for e in opened] == [
+        ("CA-MZ", "applicant", ONLINE, None, "online")]
+    assert {e["actor_name"] for e in body["items"]} == {ONLINE, "高红霞"}
