@@ -24,7 +24,8 @@ from sqlalchemy import select
 
 from bdd_workflow.app import create_app
 from bdd_workflow.db.models import LedgerEntry, Staff
-from bdd_workflow.services import metrics, public, supervision
+from bdd_workflow.errors import FormInvalid
+from bdd_workflow.services import metrics, public, registry, supervision
 from bdd_workflow.services.identity import actor_by_id, actor_of, issue_token
 from bdd_workflow.views.web_common import new_session_values
 
@@ -122,3 +123,13 @@ def test_r_4_e_the_ledger_api_names_the_unit_and_the_applicant(system, december)
     assert [(e["unit"], e["actor"], e["actor_name"], e["actor_role"], e["data"]["channel"]) for e in opened] == [
         ("CA-MZ", "applicant", ONLINE, None, "online")]
     assert {e["actor_name"] for e in body["items"]} == {ONLINE, "高红霞"}
+
+
+@pytest.mark.parametrize("username", ["applicant", "System"])
+def test_r_4_e_the_ledger_names_of_the_applicant_and_the_system_cannot_be_staff_accounts(desk, username):
+    """Otherwise an account registered as 'applicant' would be shown as the person of every online application."""
+    with pytest.raises(FormInvalid) as refused:
+        registry.register_staff(desk.system, desk.actor("wangxiuying"), {
+            "username": username, "name": "冒名", "role": "assistant", "unit": "CA-MZ", "phone": "", "duties": "",
+            "password": "initial-pass-1", "password2": "initial-pass-1"})
+    assert "由系统保留" in refused.value.errors["username"][0]
