@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .db.models import FormDefinition
 from .errors import DomainError, FormInvalid
-from .phrases import find_forbidden
+from .phrases import BUILTIN_BOOK, Hit
 from .roles import ROLE_TITLES, TASK_ROLES
 
 log = logging.getLogger(__name__)
@@ -332,8 +332,10 @@ def _walk(schema: dict[str, Any], value: Any, path: str = ""):
             yield from _walk(schema["items"], item, child)
 
 
-def validate_form(form: Form, data: Any, ref_exists: RefCheck) -> dict[str, Any]:
-    """The submission if it is valid; otherwise FormInvalid with each field's messages."""
+def validate_form(form: Form, data: Any, ref_exists: RefCheck,
+                  find_phrase: Callable[[str], Hit | None] = BUILTIN_BOOK.find) -> dict[str, Any]:
+    """The submission if it is valid; otherwise FormInvalid with each field's messages. ``find_phrase``:
+    the forbidden phrases (R-6.3.2) text to applicants is checked against (the system's PhraseBook)."""
     if not isinstance(data, dict):
         raise FormInvalid({"_form": ["提交的数据应为一个对象（JSON object）。"]})
     errors: dict[str, list[str]] = {}
@@ -344,11 +346,9 @@ def validate_form(form: Form, data: Any, ref_exists: RefCheck) -> dict[str, Any]
         if value in (None, "") or path in errors:
             continue
         if prop.get("x-applicant-text") and isinstance(value, str):
-            hit = find_forbidden(value)
+            hit = find_phrase(value)
             if hit:
-                errors.setdefault(path, []).append(
-                    f"含有服务禁忌用语（第{hit[0]}条）“{hit[1]}”，请使用文明规范用语（R-6.3.2）。"
-                )
+                errors.setdefault(path, []).append(hit.message())
         ref = prop.get("x-ref")
         if ref and isinstance(value, str) and not ref_exists(ref, value):
             label = REF_KINDS.get(ref, ref)
@@ -370,8 +370,9 @@ class FormRegistry:
     asked at most every ``cache_seconds`` whether anything was saved, with one aggregate query."""
 
     def __init__(self, forms_dir: Path, db=None, cache_seconds: float = CACHE_SECONDS,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic, phrases=BUILTIN_BOOK) -> None:
         self.forms_dir = forms_dir
+        self.phrases = phrases  # the forbidden phrases (R-6.3.2), with those added in the registry
         self.files: dict[str, Form] = {}
         self.problems: dict[str, str] = {}  # forms/ files that do not load (what `bdd check` reports)
         self.saved: dict[str, Form] = {}  # the newest saved version of each name
@@ -472,4 +473,4 @@ class FormRegistry:
 
     def validate(self, name: str, data: Any, ref_exists: RefCheck) -> dict[str, Any]:
         """The submission if it is valid; otherwise FormInvalid with each field's messages."""
-        return validate_form(self.get(name), data, ref_exists)
+        return validate_form(self.get(name), data, ref_exists, self.phrases.find)

@@ -338,6 +338,8 @@ class LedgerEntrySchema(Schema):
     step = fields.String()
     title = fields.String()
     actor = fields.String()
+    actor_name = fields.String(metadata={"description": "who did the step, by name: a staff member's name, "
+                                                        "系统 for timers, 网上申请（服务对象本人） for an online application"})
     actor_role = fields.String(allow_none=True)
     at = LocalDateTime()
     data = fields.Dict()

@@ -19,6 +19,7 @@ from .engine.scripting import RunContext
 from .engine.serializer import Serializer
 from .engine.cache import WorkflowCache
 from .forms import FormRegistry
+from .phrases import PhraseBook
 from .requirements import Requirements
 from .workdays import WorkingCalendar
 
@@ -61,7 +62,9 @@ class System:
             settings.timezone, settings.workday_end, settings.instance_dir / "calendar_overrides.json"
         )
         # forms/*.json overridden by the newest version saved in the forms editor (cached, see forms.py).
-        self.forms = FormRegistry(settings.forms_dir, db=self.db)
+        # The forbidden phrases: the 25 of 6.3.2 and those added in the registry (see phrases.py).
+        self.phrases = PhraseBook(self.db)
+        self.forms = FormRegistry(settings.forms_dir, db=self.db, phrases=self.phrases)
         self.requirements = Requirements.from_file(settings.requirements_file)
         self._specs: dict[int, tuple[Any, dict[str, Any]]] = {}
         self._lock = threading.Lock()

@@ -513,3 +513,20 @@ class FormDefinition(Base):
     ui: Mapped[dict[str, Any]]
     saved_by: Mapped[str] = mapped_column(String(64))
     saved_at: Mapped[datetime]
+
+
+class ExtraPhrase(Base):
+    """A forbidden phrase the centre added (6.3.2 item 26, 其他有损窗口形象的不文明用语; R-6.3.2): plain words,
+    never a pattern, with the civil wording to use instead. Deactivated, never deleted."""
+
+    __tablename__ = "extra_phrase"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phrase: Mapped[str] = mapped_column(String(50))
+    variants: Mapped[list[Any]]  # other plain wordings of the same phrase
+    alternative: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    deactivated_by: Mapped[str | None] = mapped_column(String(64))
+    deactivated_at: Mapped[datetime | None]

@@ -18,7 +18,7 @@ from ..system import System
 from . import access
 from .audit import audit
 from .cases import CASE, TASK, TIMER, case_view, load_case, load_visible_case, save_case, sync
-from .identity import Actor
+from .identity import NON_STAFF_NAMES, Actor
 
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.util.task import TaskState
@@ -61,7 +61,7 @@ def _names(session, usernames: set[str]) -> dict[str, str]:
     if not usernames:
         return {}
     rows = session.execute(select(Staff.username, Staff.name).where(Staff.username.in_(usernames))).all()
-    return {username: name for username, name in rows}
+    return {**NON_STAFF_NAMES, **{username: name for username, name in rows}}
 
 
 def may_direct(system: System, session, actor: Actor, case) -> bool:

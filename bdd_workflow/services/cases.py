@@ -204,8 +204,10 @@ def _start(system: System, session, actor: Actor, definition, data: dict[str, An
         _INSERT_LINK.execute(session, dict(
             from_case_id=source.id, to_case_id=case.id, relation=relation or "linked", created_at=now))
     if case.process_id in LEDGER_PROCESSES:
+        # The unit that registered the case; an online application has none, so the unit the routing
+        # decision handed it to (R-4.e: its opening entry is complete, attributed to its handling unit).
         ledger_entry(session, case, "opened", "受理登记", actor, now, {"channel": seed.get("channel"), "source": source.number if source else None},
-                unit=seed.get("started_unit") or seed.get("handling_unit"))
+                unit=seed.get("started_unit") or result.data.get("handling_unit") or seed.get("handling_unit"))
     sync(system, session, case, result, actor, now, depth=depth)
     case.workflow = result.workflow
     return case
@@ -340,7 +342,7 @@ def ledger_entry(session, case: CaseRecord, step: str, title: str, actor: Actor,
     _INSERT_LEDGER.execute(session, dict(
         case_id=case.id, case_number=case.number or "", process_id=case.process_id, unit_code=unit or case.unit_code,
         matter_code=case.matter_code, applicant_name=case.applicant_name, step=step, title=title,
-        actor=actor.username, actor_role=actor.role if actor is not SYSTEM else None, at=now, data=data,
+        actor=actor.username, actor_role=None if actor in (SYSTEM, PUBLIC) else actor.role, at=now, data=data,
     ))
 
 

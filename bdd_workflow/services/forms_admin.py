@@ -326,7 +326,7 @@ def preview(system: System, actor: Actor, schema_text: str | None, ui_text: str 
             data = formrender.parse(schema, MultiDict(values))
         if check:
             try:
-                validate_form(form, data, lambda kind, value: ref_exists(session, kind, value))
+                validate_form(form, data, lambda kind, value: ref_exists(session, kind, value), system.phrases.find)
             except FormInvalid as exc:
                 errors = exc.errors
         refs = form_refs(system, session, formrender.ref_kinds(schema), staff_directory(session, system), active_matters(session))

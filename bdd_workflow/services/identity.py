@@ -70,8 +70,11 @@ class Actor:
 
 
 SYSTEM = Actor(username=SYSTEM_ACTOR, name="系统", role=ADMINISTRATOR, unit_code=None)
-# The applicant applying online: may start assist, proxy and onsite cases, nothing else.
-PUBLIC = Actor(username="applicant", name="服务对象（网上申请）", role="applicant", unit_code=None)
+# The applicant applying online: may start assist, proxy and onsite cases, nothing else. The ledger names
+# them so (R-4.e: every online application's opening entry has a person, read in Chinese).
+PUBLIC = Actor(username="applicant", name="网上申请（服务对象本人）", role="applicant", unit_code=None)
+# Who did a step when it was not a staff member: shown by name wherever staff names are shown.
+NON_STAFF_NAMES = {SYSTEM.username: SYSTEM.name, PUBLIC.username: PUBLIC.name}
 
 
 def hash_password(password: str) -> str:

@@ -16,7 +16,7 @@ from ..errors import Forbidden, FormInvalid, NotFound, TaskNotReady
 from ..roles import CHIEF_OFFICER, ROLE_TITLES, TASK_ROLES
 from ..system import System
 from . import access, attachments, cases, definitions, ledger, problems, relays, tasks, workload
-from .identity import Actor
+from .identity import NON_STAFF_NAMES, Actor
 
 PROCESS_TITLES = {
     "consultation": "咨询", "assist": "帮办", "proxy": "代办", "onsite": "上门办",
@@ -24,7 +24,7 @@ PROCESS_TITLES = {
 }
 STATUS_TITLES = {"running": "办理中", "waiting": "等待中", "suspended": "已暂停", "completed": "已办结",
                  "cancelled": "已取消", "ready": "待办"}
-CHANNEL_TITLES = {"phone": "电话", "walk_in": "来访", "online": "网上"}
+CHANNEL_TITLES = {"phone": "电话", "walk_in": "来访", "online": "网上申请"}
 APPLICANT_TYPES = {"personal": "个人", "enterprise": "企业"}
 DUE_STATES = {"overdue": "已超时", "today": "今日到期", "later": "以后到期", "none": "无期限"}
 SORTS = {"due": "按到期时间", "created": "按创建时间"}
@@ -87,7 +87,7 @@ def _names(system: System, session, staff: list[dict[str, Any]] | None = None,
     staff = staff if staff is not None else staff_directory(session, system)
     matters = matters if matters is not None else active_matters(session)
     return {"unit": {c: u.name for c, u in system.org(session).by_code.items()},
-            "staff": {s["username"]: s["name"] for s in staff},
+            "staff": {**NON_STAFF_NAMES, **{s["username"]: s["name"] for s in staff}},
             "matter": {m["code"]: m["name"] for m in matters}}
 
 
@@ -567,7 +567,6 @@ def ledger_page(system: System, actor: Actor, unit: str | None = None, case_numb
         form = system.forms.forms.get(forms_of.get((entry["process"], entry["step"])) or "")
         entry["shown"] = formrender.describe(form.schema if form else LEDGER_EXTRA, entry["data"], names,
                                              form.ui if form else None)
-        entry["actor_name"] = names["staff"].get(entry["actor"], "系统" if entry["actor"] == "system" else entry["actor"])
     return result | {"names": names, "units": units, "pages": _page_count(result["total"], per_page),
                      "filters": {"unit": unit, "case_number": case_number}}
 

@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from ..db.models import MAX_ROW_ID, Attachment, AuditEvent, Case, Evaluation, HumanTask, Matter, Publicity, Staff
 from ..errors import Conflict, DomainError, Forbidden, FormInvalid, NotFound
-from ..phrases import find_forbidden
 from ..roles import ADMINISTRATOR, CHIEF_OFFICER, ROLE_TITLES, SUPERVISOR
 from ..system import System
 from . import attachments, evaluations
@@ -42,7 +41,7 @@ def _view(row: Publicity) -> dict[str, Any]:
             "approved_by": row.approved_by, "approved_at": row.approved_at}
 
 
-def _check_text(title: str, body: str) -> tuple[str, str]:
+def _check_text(system: System, title: str, body: str) -> tuple[str, str]:
     title, body = (title or "").strip(), (body or "").strip()
     errors: dict[str, list[str]] = {}
     if not title:
@@ -53,10 +52,9 @@ def _check_text(title: str, body: str) -> tuple[str, str]:
         errors["body"] = ["请填写正文。"]
     elif len(body) > BODY_MAX:
         errors["body"] = [f"正文最多 {BODY_MAX} 字。"]
-    for field, text in (("title", title), ("body", body)):
-        hit = None if field in errors else find_forbidden(text)
-        if hit:  # a published write-up speaks to the public: the same rule as text to applicants
-            errors[field] = [f"含有服务禁忌用语（第{hit[0]}条）“{hit[1]}”，请使用文明规范用语（R-6.3.2）。"]
+    # A published write-up speaks to the public: the same rule as text to applicants (R-6.3.2).
+    errors.update(system.phrases.errors((field, text) for field, text in (("title", title), ("body", body))
+                                        if field not in errors))
     if errors:
         raise FormInvalid(errors)
     return title, body
@@ -64,7 +62,7 @@ def _check_text(title: str, body: str) -> tuple[str, str]:
 
 def create_draft(system: System, actor: Actor, case_id: int, title: str, body: str) -> dict[str, Any]:
     """A write-up of a completed case, by a staff member who may see the case (R-9.4, R-6.2)."""
-    title, body = _check_text(title, body)
+    title, body = _check_text(system, title, body)
     now = system.clock.now()
     with system.db.unit_of_work() as session:
         case = load_visible_case(system, session, actor, case_id)

@@ -25,7 +25,7 @@ from ..roles import ADMINISTRATOR, CHIEF_OFFICER, ROLE_TITLES, ROLES, SUPERVISOR
 from ..system import System
 from . import workload
 from .audit import audit
-from .identity import Actor, hash_password, is_locked, lift_locks, locked_until, require_role, revoke_credentials
+from .identity import NON_STAFF_NAMES, Actor, hash_password, is_locked, lift_locks, locked_until, require_role, revoke_credentials
 from .metrics import NOTICE_PARTS, notice_complete
 from .org import LEVELS, MIN_PASSWORD_LENGTH
 
@@ -648,6 +648,8 @@ def register_staff(system: System, actor: Actor, data: dict[str, str]) -> dict[s
             _add(errors, "username", "用户名只能包含英文字母、数字、下划线和点，最长 64 位。")
         elif session.scalar(select(Staff.id).where(func.lower(Staff.username) == username.lower())) is not None:
             _add(errors, "username", f"用户名 {username} 已存在（含已停用的账户）。")
+        elif username.lower() in NON_STAFF_NAMES:  # the ledger's name for timers and online applicants
+            _add(errors, "username", f"用户名 {username} 由系统保留（{NON_STAFF_NAMES[username.lower()]}），请换一个。")
         unit = _staff_field_errors(session, errors, data)
         _password_errors(errors, data)
         if errors:

@@ -24,7 +24,7 @@ from ..roles import ROLE_TITLES
 from ..system import System
 from ..workdays import day_or_none
 from . import access
-from .identity import SUPERVISING_ROLES, Actor
+from .identity import NON_STAFF_NAMES, SUPERVISING_ROLES, Actor
 from .inbox import APPLICANT_TYPES, PROCESS_TITLES, STATUS_TITLES, unit_tree
 from .metrics import LEDGER_REQUIRED, ledger_incomplete, local_period
 
@@ -267,7 +267,7 @@ LEDGER_COLUMNS = (LedgerEntry.id, LedgerEntry.case_id, LedgerEntry.case_number, 
 
 
 def _staff_names(session) -> dict[str, str]:
-    return dict(session.execute(select(Staff.username, Staff.name)).all())
+    return {**NON_STAFF_NAMES, **dict(session.execute(select(Staff.username, Staff.name)).all())}
 
 
 def ledger_completeness(system: System, actor: Actor, unit: str | None = None, staff: str | None = None,
@@ -300,12 +300,12 @@ def ledger_completeness(system: System, actor: Actor, unit: str | None = None, s
     items = [{"id": r.id, "case_id": r.case_id, "case_number": r.case_number, "process": r.process_id,
               "unit": r.unit_code, "matter_code": r.matter_code, "applicant_name": r.applicant_name,
               "step": r.step, "title": r.title, "actor": r.actor,
-              "actor_name": people.get(r.actor, "系统" if r.actor == "system" else r.actor),
+              "actor_name": people.get(r.actor, r.actor),
               "actor_role": r.actor_role, "at": r.at, "missing": missing_fields(r)} for r in rows]
     return {"items": items, "total": total, "incomplete": int(missing), "page": page, "per_page": per_page,
             "pages": max(1, math.ceil(total / per_page)), "names": names, "units": units,
             "summary": [{"unit": u, "unit_name": names["unit"].get(u or "", u or "—"), "actor": a,
-                         "actor_name": people.get(a, "系统" if a == "system" else a), "entries": n,
+                         "actor_name": people.get(a, a), "entries": n,
                          "incomplete": int(m)} for u, a, n, m in summary],
             "filters": {"unit": unit, "staff": staff, "start": start, "end": end, "incomplete": incomplete},
             "role_titles": ROLE_TITLES}

@@ -9,6 +9,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 
 from ..errors import FormInvalid
 from ..roles import ROLE_TITLES
+from ..services import phrase_registry
 from ..services import registry as reg
 from .web_common import roles_required, system
 
@@ -227,6 +228,44 @@ def staff_unlock(username: str):
     done = reg.unlock_staff(system(), g.actor, username)
     flash(f"已解除{done['name']}的账户锁定。" if done["was_locked"] else f"{done['name']}的账户没有被锁定。", "success")
     return redirect(url_for("registry.staff", username=username))
+
+
+# --- forbidden phrases (R-6.3.2) ------------------------------------------------------------------------------
+
+def _phrases_page(values: dict | None = None, errors: dict | None = None, message: str | None = None, status: int = 200):
+    return render_template("admin/registry/phrases.html", result=phrase_registry.phrase_registry(system(), g.actor),
+                           values=values or {"phrase": "", "variants": "", "alternative": ""}, errors=errors or {},
+                           message=message), status
+
+
+@registry.get("/phrases")
+@roles_required(*reg.MANAGE_ROLES)
+def phrases():
+    return _phrases_page()
+
+
+@registry.post("/phrases")
+@roles_required(*reg.MANAGE_ROLES)
+def add_phrase():
+    values = phrase_registry.phrase_input(request.form)
+    try:
+        done = phrase_registry.add_phrase(system(), g.actor, values)
+    except FormInvalid as exc:
+        return _phrases_page(values, exc.errors, exc.message, 422)
+    flash(f"已添加禁忌用语“{done['phrase']}”，各窗口提交时立即生效。", "success")
+    return redirect(url_for("registry.phrases", _anchor=f"phrase-{done['id']}"))
+
+
+@registry.post("/phrases/<int:phrase_id>/<any(deactivate, reactivate):action>")
+@roles_required(*reg.MANAGE_ROLES)
+def phrase_active(phrase_id: int, action: str):
+    try:
+        done = phrase_registry.set_phrase_active(system(), g.actor, phrase_id, action == "reactivate")
+        flash(f"已{'恢复' if done['active'] else '停用'}禁忌用语“{done['phrase']}”。" if done["changed"] else "没有改动。",
+              "success")
+    except FormInvalid as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("registry.phrases", _anchor=f"phrase-{phrase_id}"))
 
 
 @registry.get("/handover")

@@ -176,7 +176,7 @@ def test_forbidden_phrase_in_applicant_text_is_refused_naming_it(forms):
     errors = errors_of(forms, "assist_guide_materials", data)
     assert list(errors) == ["guidance"]
     (message,) = errors["guidance"]
-    assert "第1条" in message and "我不知道，你去问 xxx" in message and "R-6.3.2" in message
+    assert "第1条" in message and "我不知道，你去问 xxx" in message and "请改用文明用语" in message
 
 
 def test_forbidden_phrase_inside_an_array_is_refused(forms):
@@ -194,6 +194,19 @@ def test_forbidden_phrase_in_ordinary_internal_notes_is_not_checked(forms):
     """Only x-applicant-text fields are applicant text; an internal note quoting a complaint is fine."""
     data = {"complaint_text": "服务对象反映窗口人员说“不归我管，问别人去”。"}
     assert forms.validate("complaint_record", data, ref_exists) == data
+
+
+@pytest.mark.parametrize(("form", "field", "data"), [
+    ("proxy_record_entrustment", "entrusted_items", {"entrustment_signed": True, "entrustment_number": "WT-1",
+                                                     "entrustment_signed_date": "2025-10-09"}),
+    ("assist_hand_over_results", "handover_note", {"handed_over_documents": ["审批结果"], "all_handed_over": True}),
+    ("onsite_hand_over_results", "handover_note", {"handed_over_documents": ["审批结果"], "all_handed_over": True}),
+    ("proxy_hand_over_results", "handover_note", {"handed_over_documents": ["审批结果"], "all_handed_over": True}),
+])
+def test_r_6_3_2_text_printed_on_papers_the_applicant_signs_is_applicant_text(forms, form, field, data):
+    """R-6.3.2: the 委托书's 委托内容 and the 办结单's 移交说明 are printed for the applicant: checked too."""
+    errors = errors_of(forms, form, {**data, field: "材料都给你了，有意见你投诉去"})
+    assert list(errors) == [field] and "第16条" in errors[field][0]
 
 
 def test_x_ref_uses_the_callback_and_refuses_an_unknown_unit(forms):

@@ -1,6 +1,6 @@
 """the staff assessment reads steps and who worked where from indexes
 
-Revision ID: 0016f
+Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-08 03:00:00
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 from alembic import op
 
 
-revision = '0016f'
+revision = '0016'
 down_revision = '0015'
 branch_labels = None
 depends_on = None
