@@ -160,10 +160,16 @@ def test_several_errors_are_reported_together(forms):
     assert set(errors) == {"entrustment_signed", "entrustment_number", "entrustment_signed_date"}
 
 
-def test_error_inside_an_array_item_names_the_item(forms):
-    data = {"missing_materials": [{"name": "收入证明"}], "convert_to_proxy": False}
-    errors = errors_of(forms, "assist_list_missing_materials", data)
-    assert errors == {"missing_materials.0.how_to_obtain": ["此项为必填项。"]}
+ROWS_FORM = {"title": "材料", "schema": {"type": "object", "additionalProperties": False, "properties": {"rows": {
+    "type": "array", "title": "材料", "items": {"type": "object", "additionalProperties": False, "required": ["name", "note"],
+                                              "properties": {"name": {"type": "string", "title": "名称"},
+                                                             "note": {"type": "string", "title": "说明", "x-applicant-text": True}}}}}}}
+
+
+def test_error_inside_an_array_item_names_the_item(tmp_path):
+    (tmp_path / "rows.json").write_text(json.dumps(ROWS_FORM), encoding="utf-8")
+    errors = errors_of(FormRegistry(tmp_path), "rows", {"rows": [{"name": "收入证明"}]})
+    assert errors == {"rows.0.note": ["此项为必填项。"]}
 
 
 def test_submission_that_is_not_an_object_is_refused(forms):
@@ -179,15 +185,14 @@ def test_forbidden_phrase_in_applicant_text_is_refused_naming_it(forms):
     assert "第1条" in message and "我不知道，你去问 xxx" in message and "R-6.3.2" in message
 
 
-def test_forbidden_phrase_inside_an_array_is_refused(forms):
-    """R-6.3.2: missing_materials[].how_to_obtain of assist_list_missing_materials is applicant text too."""
-    data = {"missing_materials": [{"name": "户口簿", "how_to_obtain": "派出所开具"},
-                                  {"name": "收入证明", "how_to_obtain": "不归我管，问别人去"}],
-            "convert_to_proxy": False}
-    errors = errors_of(forms, "assist_list_missing_materials", data)
-    assert list(errors) == ["missing_materials.1.how_to_obtain"]
-    assert "不归我管" in errors["missing_materials.1.how_to_obtain"][0]
-    assert "第2条" in errors["missing_materials.1.how_to_obtain"][0]
+def test_forbidden_phrase_inside_an_array_is_refused(tmp_path):
+    """R-6.3.2: applicant text inside the rows of a list is checked too, and named by its row."""
+    (tmp_path / "rows.json").write_text(json.dumps(ROWS_FORM), encoding="utf-8")
+    data = {"rows": [{"name": "户口簿", "note": "派出所开具"}, {"name": "收入证明", "note": "不归我管，问别人去"}]}
+    errors = errors_of(FormRegistry(tmp_path), "rows", data)
+    assert list(errors) == ["rows.1.note"]
+    assert "不归我管" in errors["rows.1.note"][0]
+    assert "第2条" in errors["rows.1.note"][0]
 
 
 def test_forbidden_phrase_in_ordinary_internal_notes_is_not_checked(forms):
