@@ -452,9 +452,9 @@ def _matter_errors(form: Form, data: Mapping[str, Any], matter: Mapping[str, Any
             if value or name in errors:
                 errors[name] = ["本办件的事项在事项清单中没有列出申请材料，无法勾选：请联系政务服务中心办公室补全该事项的一次性告知。"]
             continue
-        if name in errors or not isinstance(value, list) or not value:
-            continue
-        unknown = [v for v in value if not isinstance(v, str) or v not in offered]
+        if name in errors or any(k.startswith(name + ".") for k in errors) or not isinstance(value, list) or not value:
+            continue  # already refused (not a list, an item not text ...): one message is enough
+        unknown = [v for v in value if v not in offered]
         if unknown:
             listed = "、".join(f"“{v}”" for v in unknown[:5]) + ("等" if len(unknown) > 5 else "")
             errors[name] = [f"{listed}不在本事项一次性告知的材料清单中，请从清单中勾选。"]
