@@ -116,7 +116,9 @@ def get_task(system: System, actor: Actor, task_id: str) -> dict[str, Any]:
             "form_title": form.title if form else None,
             "ui": form.ui if form else None,
             "case": case_summary(system, case) | {"applicant_phone": case.applicant_phone},
-            "matter": {"code": matter.code, "name": matter.name, "promised_days": matter.promised_days} if matter else None,
+            "matter": {"code": matter.code, "name": matter.name, "promised_days": matter.promised_days,
+                       "legal_days": matter.legal_days, "department": matter.department, "window": matter.window,
+                       "fee": matter.fee} if matter else None,
             "notice": matter.notice if matter else None,
         }
 

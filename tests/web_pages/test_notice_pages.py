@@ -10,6 +10,7 @@ from lxml import html as lxml_html
 from werkzeug.datastructures import MultiDict
 
 from bdd_workflow.config import PROJECT_ROOT
+from bdd_workflow.services import forms_admin
 
 CATALOG = json.loads((PROJECT_ROOT / "bdd_workflow" / "demo" / "catalog.json").read_text(encoding="utf-8"))
 LOW_INCOME = next(m for m in CATALOG["matters"] if m["code"] == "GR-002")
@@ -86,3 +87,31 @@ def test_r_9_1_1_2_a_consultation_naming_no_matter_is_answered_in_free_text(clie
     login("zhaolina")
     doc = page(client.get(f"/tasks/{task.id}"))
     assert doc.xpath('//textarea[@name="notice_text"]') and not doc.xpath('//*[@data-catalog-notice]')
+
+
+def test_r_9_1_3_3_a_case_whose_materials_were_typed_still_renders_prints_and_goes_on(client, login, csrf, desk, system):
+    """A case that passed 一次性列出缺少材料 when materials were typed row by row (an earlier form version)."""
+    admin = desk.actor("chenguodong")
+    current = system.forms.get("assist_list_missing_materials")
+    schema = json.loads(json.dumps(current.schema))
+    schema["properties"]["missing_materials"] = {"type": "array", "title": "缺少的材料", "minItems": 1, "items": {
+        "type": "object", "additionalProperties": False, "required": ["name", "how_to_obtain"],
+        "properties": {"name": {"type": "string", "title": "材料名称"}, "how_to_obtain": {"type": "string", "title": "补齐途径和方法"}}}}
+    forms_admin.save_form(system, admin, current.name, current.title, json.dumps(schema), json.dumps(current.ui),
+                          base_version=current.version)
+    case = desk.start("assist", by="gaohongxia", matter_code="GR-002")
+    desk.do(case["id"], "guide_materials", {"guidance": "请准备材料。", "materials_complete": False}, by="gaohongxia")
+    desk.do(case["id"], "list_missing_materials", {"missing_materials": [{"name": "收入证明", "how_to_obtain": "村委会开具"}],
+                                                   "convert_to_proxy": False}, by="gaohongxia")
+    forms_admin.restore_version(system, admin, current.name, 0, base_version=system.forms.get(current.name).version)
+
+    login("gaohongxia")
+    task = desk.task(case["id"], "guide_materials")
+    task_page = client.get(f"/tasks/{task.id}")
+    assert task_page.status_code == 200 and "村委会开具" in words(page(task_page))
+    case_page = client.get(f"/cases/{case['id']}")
+    assert case_page.status_code == 200 and "收入证明" in words(page(case_page))
+    rows = page(client.get(f"/documents/cases/{case['id']}/notice")).xpath('//table[contains(@class, "given-materials")]/tbody/tr')
+    assert [[words(td) for td in r.xpath("td")][1:4:2] for r in rows] == [["收入证明", "村委会开具"]]
+    done = submit(client, csrf, f"/tasks/{task.id}", [("guidance", "材料已补齐。"), ("materials_complete", "true")])
+    assert done.status_code == 302 and desk.ready_names(case["id"]) == ["accompany_submission"]
