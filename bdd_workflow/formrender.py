@@ -19,7 +19,8 @@ ROW_PLACEHOLDER = "__i__"
 LEVEL_TITLES = {"county": "县", "township": "乡镇", "village": "村"}
 REF_TITLES = {"unit": "单位", "staff": "工作人员", "matter": "事项"}
 _MISSING = object()
-NOTICE_KEY = "one_time_notice"  # forms.NOTICE_KEY: the notice a step gave, recorded with its data
+# Where a completion keeps the one-time notice it gave, in its step data (services/tasks.complete_task, R-5.4).
+NOTICE_KEY = "one_time_notice"
 # Material rows as the check-list forms had them before their choices came from the catalog (R-9.1.3.3).
 LEGACY_MATERIAL_ROW = {"properties": {"name": {"title": "材料名称"}, "copies": {"title": "份数"},
                                       "how_to_obtain": {"title": "补齐途径和方法"}, "fixed_on_site": {"title": "已当场补正"}}}
@@ -478,7 +479,7 @@ def describe(schema: Mapping[str, Any] | None, data: Mapping[str, Any] | None,
 # --- the one-time notice as a check list (R-5.4, R-9.1.3.3) --------------------------------------------
 
 def notice_summary(notice: Mapping[str, Any]) -> str:
-    """One line for the one-time notice a step recorded (forms.NOTICE_KEY)."""
+    """One line for the one-time notice a step recorded (NOTICE_KEY)."""
     names = [str(m.get("name")) for m in notice.get("materials") or [] if isinstance(m, Mapping)]
     matter = notice.get("matter_name") or notice.get("matter_code") or ""
     if notice.get("scope") == "full":

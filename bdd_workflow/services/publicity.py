@@ -198,7 +198,7 @@ def document(system: System, actor: Actor, case_id: int, kind: str) -> dict[str,
                 steps[event.element] = (event.detail or {}).get("data") or {}
                 notice = _notice_of_step(steps[event.element])
                 if notice:
-                    given = notice | {"given_at": event.at, "given_by": event.actor, "step": event.detail.get("title")}
+                    given = notice | {"given_at": event.at, "given_by": event.actor, "step": (event.detail or {}).get("title")}
         sign_tasks = [t for t in tasks if spec["task"] and t.name == spec["task"]]
         ready = [t for t in sign_tasks if t.status == "ready"]
         task = ready[-1] if ready else (sign_tasks[-1] if sign_tasks else None)
