@@ -337,6 +337,8 @@ def preview(system: System, actor: Actor, schema_text: str | None, ui_text: str 
         refs = form_refs(system, session, formrender.ref_kinds(schema), staff_directory(session, system), active_matters(session))
     return {"form": formrender.render(bind(form, sample), ui, data, errors, refs),
             "signature_rule": formrender.signature_rule(schema), "sample_matter": sample["name"] if sample else None,
+            "options_fields": form.options_fields,
+            "notice_fields": [str(schema["properties"][n].get("title") or n) for n in form.notice_fields],
             "checked": check, "valid": check and not errors, "data": data, "errors": errors}
 
 

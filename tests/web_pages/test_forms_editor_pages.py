@@ -484,8 +484,11 @@ def test_a_check_list_from_the_catalog_previews_with_a_sample_matter(admin, csrf
     refuses what that matter does not list, as a completion would."""
     form = shipped(system, "assist_list_missing_materials")
     result = preview(admin, csrf, form["schema"], form["ui"]).get_json()
-    assert "以事项“城乡居民基本养老保险参保登记”为例" in result["html"]  # GR-001, the first by code
+    assert "此处按事项“城乡居民基本养老保险参保登记”的办件预览" in result["html"]  # GR-001, the first by code
     assert 'name="missing_materials" value="城乡居民基本养老保险参保登记表"' in result["html"]
     checked = preview(admin, csrf, form["schema"], form["ui"], check=True, values=[
         ["missing_materials", "收入证明"], ["convert_to_proxy", "false"]]).get_json()
     assert "不在本事项一次性告知的材料清单中" in checked["field_errors"]["missing_materials"][0]
+    notice = shipped(system, "consultation_one_time_notice")
+    told = preview(admin, csrf, notice["schema"], notice["ui"]).get_json()["html"]
+    assert "“一次性告知内容”由该事项的一次性告知代替" in told and 'name="notice_text"' not in told
