@@ -19,6 +19,11 @@ ROW_PLACEHOLDER = "__i__"
 LEVEL_TITLES = {"county": "县", "township": "乡镇", "village": "村"}
 REF_TITLES = {"unit": "单位", "staff": "工作人员", "matter": "事项"}
 _MISSING = object()
+# Where a completion keeps the one-time notice it gave, in its step data (services/tasks.complete_task, R-5.4).
+NOTICE_KEY = "one_time_notice"
+# Material rows as the check-list forms had them before their choices came from the catalog (R-9.1.3.3).
+LEGACY_MATERIAL_ROW = {"properties": {"name": {"title": "材料名称"}, "copies": {"title": "份数"},
+                                      "how_to_obtain": {"title": "补齐途径和方法"}, "fixed_on_site": {"title": "已当场补正"}}}
 _TRUE = {"true", "on", "1", "yes", "是"}
 _FALSE = {"false", "off", "0", "no", "否"}
 
@@ -194,10 +199,18 @@ def _field(name: str, prop: Mapping[str, Any], ui: Mapping[str, Any], required: 
         items = prop.get("items") if isinstance(prop.get("items"), Mapping) else {}
         item_choices = _choices(items)
         values = value if isinstance(value, list) else []
-        if item_choices is not None:
+        if item_choices is not None or prop.get("x-options-from"):
             out.widget = "checkboxes"
             chosen = {_as_text(v) for v in values}
-            out.options = [Option(_as_text(v), t, _as_text(v) in chosen) for v, t in item_choices]
+            notes = {o["const"]: str(o.get("description") or "") for o in items.get("oneOf") or []
+                     if isinstance(o, Mapping) and "const" in o}
+            out.options = [Option(_as_text(v), t, _as_text(v) in chosen, data={"description": notes.get(v, "")})
+                           for v, t in item_choices or []]
+            offered = {o.value for o in out.options}
+            # A ticked value the list no longer offers stays visible, ticked, next to its error.
+            out.options += [Option(v, v, True) for v in values if isinstance(v, str) and v not in offered]
+            if prop.get("x-options-from") and not item_choices:
+                out.attrs["no_options"] = True  # the case's matter lists no materials (or no case: a preview)
             return out
         if items.get("type") == "object":
             out.widget = "group"
@@ -336,7 +349,7 @@ def _parse_value(prop: Mapping[str, Any], key: str, form: Any, keys: list[str]) 
 
     if kind == "array":
         items = prop.get("items") if isinstance(prop.get("items"), Mapping) else {}
-        if _choices(items) is not None:
+        if _choices(items) is not None or prop.get("x-options-from"):
             return [_convert_choice(items, v) for v in _getlist(form, key) if v != ""]
         result = []
         for index in _indices(keys, key + "."):
@@ -450,8 +463,13 @@ def describe(schema: Mapping[str, Any] | None, data: Mapping[str, Any] | None,
         value = data[name]
         label = str(prop.get("title") or name)
         items = prop.get("items") if isinstance(prop.get("items"), Mapping) else {}
-        if isinstance(value, list) and items.get("type") == "object":
-            rows = [describe(items, row, names) for row in value if isinstance(row, Mapping)]
+        if name == NOTICE_KEY and isinstance(value, Mapping):
+            shown.append(Shown("一次性告知", notice_summary(value)))
+        elif isinstance(value, list) and (items.get("type") == "object" or value and all(isinstance(r, Mapping) for r in value)):
+            # Rows of a repeatable group; also material rows typed before the check list came from the
+            # catalog (a case that passed this step before the form changed).
+            rows = [describe(items if items.get("type") == "object" else LEGACY_MATERIAL_ROW, row, names)
+                    for row in value if isinstance(row, Mapping)]
             shown.append(Shown(label, rows=rows))
         else:
             shown.append(Shown(label, _display(prop, value, names)))
@@ -460,29 +478,26 @@ def describe(schema: Mapping[str, Any] | None, data: Mapping[str, Any] | None,
 
 # --- the one-time notice as a check list (R-5.4, R-9.1.3.3) --------------------------------------------
 
+def notice_summary(notice: Mapping[str, Any]) -> str:
+    """One line for the one-time notice a step recorded (NOTICE_KEY)."""
+    names = [str(m.get("name")) for m in notice.get("materials") or [] if isinstance(m, Mapping)]
+    matter = notice.get("matter_name") or notice.get("matter_code") or ""
+    if notice.get("scope") == "full":
+        return f"按事项清单《{matter}》一次性告知：申请材料 {len(names)} 项及办理条件、流程、时限、收费、窗口和注意事项。"
+    return f"按事项清单《{matter}》一次性列出 {len(names)} 项材料及获取途径：" + "、".join(names)
+
+
+def options_fields(schema: Mapping[str, Any] | None) -> list[str]:
+    """Fields that are check lists of the case's matter's materials (x-options-from)."""
+    return [n for n, p in ((schema or {}).get("properties") or {}).items() if isinstance(p, Mapping) and p.get("x-options-from")]
+
+
 def material_checklist(notice: Mapping[str, Any] | None, have: Iterable[int]) -> dict[str, list[dict[str, Any]]]:
     """The notice's materials split into what the applicant produced (ticked) and what is missing."""
     materials = list((notice or {}).get("materials") or [])
     ticked = {i for i in have if 0 <= i < len(materials)}
     rows = [dict(m, index=i, have=i in ticked) for i, m in enumerate(materials) if isinstance(m, Mapping)]
     return {"materials": rows, "missing": [r for r in rows if not r["have"]], "provided": [r for r in rows if r["have"]]}
-
-
-def material_groups(schema: Mapping[str, Any]) -> list[str]:
-    """Repeatable groups that list materials as {name, how_to_obtain} (filled from the notice's missing ones)."""
-    found = []
-    for name, prop in (schema.get("properties") or {}).items():
-        items = prop.get("items") if isinstance(prop, Mapping) and isinstance(prop.get("items"), Mapping) else {}
-        if prop.get("type") == "array" and items.get("type") == "object" and {"name", "how_to_obtain"} <= set(
-                items.get("properties", {})):
-            found.append(name)
-    return found
-
-
-def prefill_missing(schema: Mapping[str, Any], missing: list[Mapping[str, Any]]) -> dict[str, Any]:
-    """Initial values for the material groups: one row per missing material of the notice."""
-    rows = [{"name": str(m.get("name", "")), "how_to_obtain": str(m.get("how_to_obtain", ""))} for m in missing]
-    return {name: rows for name in material_groups(schema)} if rows else {}
 
 
 def signature_rule(schema: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .db.models import FormDefinition
 from .errors import DomainError, FormInvalid
+from .formrender import options_fields
 from .phrases import BUILTIN_BOOK, Hit
 from .roles import ROLE_TITLES, TASK_ROLES
 
@@ -36,7 +38,11 @@ RefCheck = Callable[[str, str], bool]
 # asks the database at most this often whether anything was saved (one indexed aggregate query).
 CACHE_SECONDS = 5.0
 REF_KINDS = {"unit": "单位", "matter": "事项", "staff": "工作人员"}
-EXTENSIONS = {"x-applicant-text", "x-ref", "x-signature", "x-enumNames", "x-messages", "x-staffed-by"}
+EXTENSIONS = {"x-applicant-text", "x-ref", "x-signature", "x-enumNames", "x-messages", "x-staffed-by", "x-options-from",
+              "x-matter-notice"}
+# x-options-from: where a check list's choices come from, for the case at hand (R-5.4, R-9.1.3.3).
+OPTION_SOURCES = {"matter_materials": "本办件事项的一次性告知材料"}
+
 # The checks whose message a field may word itself (x-messages), e.g. "上门办需要填写上门地址。" for required.
 MESSAGE_KEYWORDS = ("required", "minLength", "maxLength", "pattern", "format", "enum", "minimum", "maximum",
                     "minItems", "const", "type")
@@ -62,6 +68,20 @@ class Form:
     @property
     def source(self) -> str:
         return "database" if self.version else "file"
+
+    @cached_property
+    def options_fields(self) -> list[str]:
+        """Check lists whose choices are the case's matter's materials (x-options-from)."""
+        return options_fields(self.schema)
+
+    @cached_property
+    def notice_fields(self) -> list[str]:
+        """Free text the matter's one-time notice replaces when the case names a matter (x-matter-notice)."""
+        return [n for n, p in self.schema["properties"].items() if isinstance(p, Mapping) and p.get("x-matter-notice") is True]
+
+    @property
+    def needs_matter(self) -> bool:
+        return bool(self.options_fields or self.notice_fields)
 
 
 @dataclass
@@ -140,7 +160,8 @@ def _check_field(prop: Mapping[str, Any], path: list[Any], problems: list[Proble
     for key in prop:
         if key.startswith("x-") and key not in EXTENSIONS:
             problems.append(Problem("schema", [*path, key], f"不认识的扩展 {key}（可用：x-applicant-text、x-ref、"
-                                                            "x-messages、x-signature、x-staffed-by）。"))
+                                                            "x-messages、x-signature、x-staffed-by、x-options-from、"
+                                                            "x-matter-notice）。"))
     if "x-signature" in prop:
         problems.append(Problem("schema", [*path, "x-signature"],
                                 "x-signature 只能写在 schema 顶层（整张表单需要服务对象签名），不能写在字段上。"))
@@ -158,6 +179,24 @@ def _check_field(prop: Mapping[str, Any], path: list[Any], problems: list[Proble
         elif prop["x-staffed-by"] not in TASK_ROLES:
             problems.append(Problem("schema", [*path, "x-staffed-by"], "x-staffed-by 的值应为一个角色："
                                     + "、".join(f"{r}（{ROLE_TITLES[r]}）" for r in TASK_ROLES) + "。"))
+    for key in ("x-options-from", "x-matter-notice"):
+        if key in prop and len(path) != 2:
+            problems.append(Problem("schema", [*path, key], f"{key} 只能用于表单顶层的字段。"))
+    if "x-options-from" in prop:
+        items = prop.get("items")
+        if prop["x-options-from"] not in OPTION_SOURCES:
+            problems.append(Problem("schema", [*path, "x-options-from"], "x-options-from 的值只能是 "
+                                    + "、".join(f"{k}（{v}）" for k, v in OPTION_SOURCES.items()) + "。"))
+        elif kind != "array" or not isinstance(items, Mapping) or _schema_type(items) != "string" or any(
+                k in items for k in ("enum", "oneOf", "anyOf", "const")):
+            problems.append(Problem("schema", [*path, "x-options-from"], "x-options-from 只能用于文本列表字段："
+                                    "{\"type\": \"array\", \"items\": {\"type\": \"string\"}}（选项由办件的事项提供，"
+                                    "不要自己写 enum）。"))
+    if "x-matter-notice" in prop:
+        if not isinstance(prop["x-matter-notice"], bool):
+            problems.append(Problem("schema", [*path, "x-matter-notice"], "x-matter-notice 的值应为 true 或 false。"))
+        elif kind != "string":
+            problems.append(Problem("schema", [*path, "x-matter-notice"], "x-matter-notice 只能用于 type 为 string 的字段。"))
     if "x-messages" in prop:
         messages = prop["x-messages"]
         if not isinstance(messages, Mapping) or not messages or not all(
@@ -292,6 +331,8 @@ def _message(error) -> str:
         return {"date": "请输入日期（YYYY-MM-DD）。", "date-time": "请输入日期和时间。"}.get(value, "格式不正确。")
     if v == "minItems":
         return f"至少选择 {value} 项。"
+    if v == "uniqueItems":
+        return "有重复的项。"
     if v == "additionalProperties":
         return "表单中没有这个字段。"
     return "内容不符合要求。"
@@ -332,14 +373,107 @@ def _walk(schema: dict[str, Any], value: Any, path: str = ""):
             yield from _walk(schema["items"], item, child)
 
 
-def validate_form(form: Form, data: Any, ref_exists: RefCheck,
+# --- the case's matter: check lists of its materials, its notice instead of free text (R-5.4) -----------
+
+UNBOUND: Any = object()  # validate without a case (the forms editor's preview, start forms): no matter checks
+
+
+def matter_materials(matter: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """The materials of a matter's one-time notice (each named once, in the catalog's order)."""
+    seen: set[str] = set()
+    out = []
+    for m in ((matter or {}).get("notice") or {}).get("materials") or []:
+        if isinstance(m, Mapping) and isinstance(m.get("name"), str) and m["name"] and m["name"] not in seen:
+            seen.add(m["name"])
+            out.append(dict(m))
+    return out
+
+
+def bind(form: Form, matter: Mapping[str, Any] | None, options: bool = True) -> dict[str, Any]:
+    """The form's schema for one case: each x-options-from check list offers the matter's materials (``oneOf`` of
+    name, titled by name, described by how to obtain it); each x-matter-notice field is left out when the
+    matter has a notice to give instead. The schema itself when the form has neither."""
+    if not form.needs_matter:
+        return form.schema
+    materials = matter_materials(matter)
+    properties = dict(form.schema["properties"])
+    required = list(form.schema.get("required") or [])
+    for name in form.options_fields:
+        if options and materials:
+            prop = properties[name]
+            properties[name] = {**prop, "items": {**prop["items"], "oneOf": [
+                {"const": m["name"], "title": m["name"], "description": str(m.get("how_to_obtain") or "")}
+                for m in materials]}}
+    if materials:
+        for name in form.notice_fields:
+            properties.pop(name, None)
+            required = [r for r in required if r != name]
+    bound = {**form.schema, "properties": properties}
+    if "required" in form.schema:
+        bound["required"] = required
+    return bound
+
+
+def notice_given(form: Form, data: Mapping[str, Any], matter: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The one-time notice a completion gave, as it is recorded with the step (``formrender.NOTICE_KEY``): the materials
+    ticked in its check lists (or, for an x-matter-notice form, all of them), each with how to obtain it, and
+    the matter's conditions, steps, time limit, fee, window and cautions as the catalog has them now."""
+    materials = matter_materials(matter)
+    if matter is None or not materials:
+        return None
+    if form.notice_fields:
+        chosen, scope = materials, "full"
+    else:
+        ticked = {v for name in form.options_fields for v in (data.get(name) or []) if isinstance(v, str)}
+        chosen, scope = [m for m in materials if m["name"] in ticked], "missing"
+        if not chosen:
+            return None
+    notice = matter.get("notice") or {}
+    promised, legal = matter.get("promised_days"), matter.get("legal_days")
+    limit = notice.get("time_limit") or (f"承诺{promised}个工作日" + (f"（法定{legal}个工作日）" if legal else "")
+                                         if promised else "")
+    return {"scope": scope, "matter_code": matter.get("code"), "matter_name": matter.get("name"),
+            "department": matter.get("department"),
+            "materials": [{k: m.get(k) for k in ("name", "copies", "how_to_obtain", "fixable_on_site", "required")}
+                          for m in chosen],
+            "conditions": list(notice.get("conditions") or []), "steps": list(notice.get("steps") or []),
+            "time_limit": limit, "cautions": list(notice.get("cautions") or []), "basis": list(notice.get("basis") or []),
+            "fee": matter.get("fee") or "", "window": matter.get("window") or "",
+            "promised_days": promised, "legal_days": legal}
+
+
+def _matter_errors(form: Form, data: Mapping[str, Any], matter: Mapping[str, Any] | None,
+                   errors: dict[str, list[str]]) -> None:
+    """A ticked material the case's matter does not list is refused on its check list (R-9.1.3.3)."""
+    offered = {m["name"] for m in matter_materials(matter)}
+    for name in form.options_fields:
+        value = data.get(name)
+        if not offered:  # nothing to tick: say why rather than "required"
+            if value or name in errors:
+                errors[name] = ["本办件的事项在事项清单中没有列出申请材料，无法勾选：请联系政务服务中心办公室补全该事项的一次性告知。"]
+            continue
+        if name in errors or any(k.startswith(name + ".") for k in errors) or not isinstance(value, list) or not value:
+            continue  # already refused (not a list, an item not text ...): one message is enough
+        unknown = [v for v in value if v not in offered]
+        if unknown:
+            listed = "、".join(f"“{v}”" for v in unknown[:5]) + ("等" if len(unknown) > 5 else "")
+            errors[name] = [f"{listed}不在本事项一次性告知的材料清单中，请从清单中勾选。"]
+
+
+def validate_form(form: Form, data: Any, ref_exists: RefCheck, matter: Any = UNBOUND,
                   find_phrase: Callable[[str], Hit | None] = BUILTIN_BOOK.find) -> dict[str, Any]:
-    """The submission if it is valid; otherwise FormInvalid with each field's messages. ``find_phrase``:
-    the forbidden phrases (R-6.3.2) text to applicants is checked against (the system's PhraseBook)."""
+    """The submission if it is valid; otherwise FormInvalid with each field's messages. ``matter`` (the case's
+    matter as org.matter_view gives it, or None) binds the x-options-from and x-matter-notice fields;
+    ``find_phrase``: the forbidden phrases (R-6.3.2) text to applicants is checked against (the system's
+    PhraseBook)."""
     if not isinstance(data, dict):
         raise FormInvalid({"_form": ["提交的数据应为一个对象（JSON object）。"]})
     errors: dict[str, list[str]] = {}
-    for error in form.validator.iter_errors(data):
+    validator = form.validator
+    if matter is not UNBOUND and form.notice_fields and matter_materials(matter):
+        validator = Draft202012Validator(bind(form, matter, options=False),
+                                         format_checker=Draft202012Validator.FORMAT_CHECKER)
+    for error in validator.iter_errors(data):
         # oneOf/anyOf report on the parent; keep the most specific message per field.
         errors.setdefault(_field_of(error), []).append(_message(error))
     for path, prop, value in _walk(form.schema, data):
@@ -357,6 +491,8 @@ def validate_form(form: Form, data: Any, ref_exists: RefCheck,
                 and not ref_exists(f"unit:{prop['x-staffed-by']}", value):
             title = ROLE_TITLES[prop["x-staffed-by"]]
             errors.setdefault(path, []).append(f"单位 {value} 没有在岗的{title}，交过去没有人能接收：请选择有{title}的单位。")
+    if matter is not UNBOUND:
+        _matter_errors(form, data, matter, errors)
     if errors:
         raise FormInvalid(errors)
     return data
@@ -471,6 +607,6 @@ class FormRegistry:
             raise DomainError(f"表单 {name} 不存在或无效: {self.problems.get(name, '没有 forms/' + name + '.json')}")
         return form
 
-    def validate(self, name: str, data: Any, ref_exists: RefCheck) -> dict[str, Any]:
+    def validate(self, name: str, data: Any, ref_exists: RefCheck, matter: Any = UNBOUND) -> dict[str, Any]:
         """The submission if it is valid; otherwise FormInvalid with each field's messages."""
-        return validate_form(self.get(name), data, ref_exists, self.phrases.find)
+        return validate_form(self.get(name), data, ref_exists, matter, find_phrase=self.phrases.find)

@@ -16,17 +16,18 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from .. import formrender, safejson
-from ..db.models import FormDefinition
+from ..db.models import FormDefinition, Matter
 from ..engine.xmlsafe import parse_xml
 from ..errors import Conflict, DomainError, FormInvalid, NotFound
-from ..forms import FORM_NAME, Form, FormRegistry, Problem, check_definition, json_path, validate_form
+from ..forms import (FORM_NAME, UNBOUND, Form, FormRegistry, Problem, bind, check_definition, json_path, matter_materials,
+                     validate_form)
 from ..roles import ADMINISTRATOR
 from ..system import System
 from .audit import audit
 from .definitions import latest_definitions
 from .identity import Actor, require_role
 from .inbox import active_matters, form_refs, staff_directory  # the very reference lists the task page offers
-from .org import ref_exists
+from .org import matter_view, ref_exists
 
 MAX_TEXT = 200_000  # characters of one code area
 NEW_FORM_SCHEMA = {"type": "object", "properties": {
@@ -322,16 +323,30 @@ def preview(system: System, actor: Actor, schema_text: str | None, ui_text: str 
     data: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     with system.db.unit_of_work(write=False) as session:
+        # A form that takes choices from the case's matter (x-options-from, x-matter-notice) is shown as for
+        # a case of the first matter of the catalog that lists materials.
+        sample = _sample_matter(session) if form.needs_matter else None
         if values is not None:
             data = formrender.parse(schema, MultiDict(values))
         if check:
             try:
-                validate_form(form, data, lambda kind, value: ref_exists(session, kind, value), system.phrases.find)
+                validate_form(form, data, lambda kind, value: ref_exists(session, kind, value),
+                              sample if form.needs_matter else UNBOUND, find_phrase=system.phrases.find)
             except FormInvalid as exc:
                 errors = exc.errors
         refs = form_refs(system, session, formrender.ref_kinds(schema), staff_directory(session, system), active_matters(session))
-    return {"form": formrender.render(schema, ui, data, errors, refs), "signature_rule": formrender.signature_rule(schema),
+    return {"form": formrender.render(bind(form, sample), ui, data, errors, refs),
+            "signature_rule": formrender.signature_rule(schema), "sample_matter": sample["name"] if sample else None,
+            "options_fields": form.options_fields,
+            "notice_fields": [str(schema["properties"][n].get("title") or n) for n in form.notice_fields],
             "checked": check, "valid": check and not errors, "data": data, "errors": errors}
+
+
+def _sample_matter(session) -> dict[str, Any] | None:
+    for matter in session.scalars(select(Matter).where(Matter.active).order_by(Matter.code)):
+        if matter_materials(matter_view(matter)):
+            return matter_view(matter)
+    return None
 
 
 # --- saving ------------------------------------------------------------------------------------------------

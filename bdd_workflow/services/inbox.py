@@ -349,7 +349,10 @@ def task_page(system: System, actor: Actor, task_id: str, have: list[int] | None
     return detail | {
         # 互动接力 (R-6.4.3): whoever works an open step of an assist or proxy case may hand it on.
         "relay": relays.relay_panel(system, actor, detail["case_id"]) if can_work else None,
-        "refs": refs, "names": names, "checklist": checklist, "material_groups": formrender.material_groups(schema),
+        "refs": refs, "names": names, "checklist": checklist,
+        # R-5.4, R-9.1.3.3: the form's own check lists of the matter's materials; the notice it gives instead
+        # of free text (a consultation that names a matter).
+        "options_fields": formrender.options_fields(schema), "catalog_notice": _catalog_notice(system, detail),
         "attachments": [attachments.view(a) for a in files],
         "signature_rule": rule, "signed": any(a.kind == "signature" and a.task_id == task_id for a in files),
         "can_work": can_work,
@@ -368,6 +371,14 @@ def task_page(system: System, actor: Actor, task_id: str, have: list[int] | None
         "show_notice": bool(detail["notice"]) and detail["process"] in NOTICE_PROCESSES,
         "start_shown": start_shown, "start_note": started.get("note"),
     }
+
+
+def _catalog_notice(system: System, detail: dict[str, Any]) -> bool:
+    """Whether the matter's one-time notice takes the place of a free-text field of the task's form."""
+    if not detail["form_name"] or not system.forms.exists(detail["form_name"]):
+        return False
+    form = system.forms.get(detail["form_name"])
+    return any(name not in (detail["form"] or {}).get("properties", {}) for name in form.notice_fields)
 
 
 def form_schema(system: System, task_id: str) -> dict[str, Any]:

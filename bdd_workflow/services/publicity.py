@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from ..db.models import MAX_ROW_ID, Attachment, AuditEvent, Case, Evaluation, HumanTask, Matter, Publicity, Staff
 from ..errors import Conflict, DomainError, Forbidden, FormInvalid, NotFound
+from ..formrender import NOTICE_KEY
 from ..roles import ADMINISTRATOR, CHIEF_OFFICER, ROLE_TITLES, SUPERVISOR
 from ..system import System
 from . import attachments, evaluations
@@ -185,6 +186,7 @@ def document(system: System, actor: Actor, case_id: int, kind: str) -> dict[str,
         # What each completed step recorded, the latest per step (the audit trail keeps the data).
         steps: dict[str, dict[str, Any]] = {}
         started: dict[str, Any] = {}
+        given: dict[str, Any] | None = None  # the latest one-time notice a step gave (R-5.4, R-9.1.3.3)
         for event in session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id,
                                                               AuditEvent.action.in_(("task_completed", "case_started")))
                                      .order_by(AuditEvent.id)):
@@ -192,6 +194,9 @@ def document(system: System, actor: Actor, case_id: int, kind: str) -> dict[str,
                 started = (event.detail or {}).get("data") or {}
             elif event.element:
                 steps[event.element] = (event.detail or {}).get("data") or {}
+                notice = _notice_of_step(steps[event.element])
+                if notice:
+                    given = notice | {"given_at": event.at, "given_by": event.actor, "step": (event.detail or {}).get("title")}
         sign_tasks = [t for t in tasks if spec["task"] and t.name == spec["task"]]
         ready = [t for t in sign_tasks if t.status == "ready"]
         task = ready[-1] if ready else (sign_tasks[-1] if sign_tasks else None)
@@ -216,7 +221,22 @@ def document(system: System, actor: Actor, case_id: int, kind: str) -> dict[str,
             "signature": signatures[-1] if signatures else None,
             "signatures": signatures,
             "needs_signature": bool(spec["task"]),
+            "given": given,
+            "given_by": _staff_brief(session, system, given["given_by"]) if given else None,
         }
+
+
+def _notice_of_step(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The one-time notice a step recorded (formrender.NOTICE_KEY); for a step done before its materials were
+    chosen from the catalog, the material rows typed then (name and how to obtain each)."""
+    if isinstance(data.get(NOTICE_KEY), dict):
+        return dict(data[NOTICE_KEY])
+    for value in data.values():
+        if isinstance(value, list) and value and all(isinstance(r, dict) and r.get("name") for r in value) \
+                and any("how_to_obtain" in r for r in value):
+            return {"scope": "missing", "legacy": True,
+                    "materials": [{"name": r.get("name"), "how_to_obtain": r.get("how_to_obtain")} for r in value]}
+    return None
 
 
 def add_signature(system: System, actor: Actor, case_id: int, kind: str, data: bytes, filename: str,

@@ -11,6 +11,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..db.fast import Prepared
 from ..db.models import HumanTask, Matter, Staff
+from ..formrender import NOTICE_KEY
+from ..forms import UNBOUND, bind, notice_given, validate_form
 from ..roles import ROLE_TITLES
 from ..errors import Conflict, Forbidden, FormInvalid, NotFound, TaskNotReady
 from ..system import System
@@ -18,7 +20,7 @@ from . import access, attachments, evaluations
 from .audit import audit
 from .cases import CASE, TASK, CaseRecord, case_summary, load_visible_case, record_step, sync, task_view
 from .identity import Actor, actor_of
-from .org import ref_exists
+from .org import matter_view, ref_exists
 
 
 # case_admin: the answer when a task of a suspended case is claimed or completed.
@@ -64,6 +66,12 @@ def _require_signature(system: System, session, row, data: dict[str, Any]) -> No
         raise FormInvalid({"signature": ["请先上传或手写服务对象的签名，再提交。"]})
 
 
+def _case_matter(session, code: str | None) -> dict[str, Any] | None:
+    """The case's matter with its one-time notice, for forms that take their choices from it."""
+    matter = session.scalars(select(Matter).where(Matter.code == code)).first() if code else None
+    return matter_view(matter) if matter else None
+
+
 def _load(session, task_id: str) -> HumanTask:
     row = session.get(HumanTask, task_id)
     if row is None:
@@ -106,11 +114,14 @@ def get_task(system: System, actor: Actor, task_id: str) -> dict[str, Any]:
         return task_view(row, now) | {
             "instructions": row.instructions,
             "form_name": row.form,
-            "form": form.schema if form else None,
+            # For this case: check lists carry the matter's materials as their choices (R-5.4, R-9.1.3.3).
+            "form": bind(form, matter_view(matter) if matter else None) if form else None,
             "form_title": form.title if form else None,
             "ui": form.ui if form else None,
             "case": case_summary(system, case) | {"applicant_phone": case.applicant_phone},
-            "matter": {"code": matter.code, "name": matter.name, "promised_days": matter.promised_days} if matter else None,
+            "matter": {"code": matter.code, "name": matter.name, "promised_days": matter.promised_days,
+                       "legal_days": matter.legal_days, "department": matter.department, "window": matter.window,
+                       "fee": matter.fee} if matter else None,
             "notice": matter.notice if matter else None,
         }
 
@@ -265,8 +276,15 @@ def complete_task(system: System, actor: Actor, task_id: str, data: dict[str, An
         if row.assignee and row.assignee != actor.username:
             raise Conflict(f"这个任务已被 {row.assignee} 认领，只有认领人可以办理。")
         if row.form:
-            system.forms.validate(row.form, data, lambda kind, value: ref_exists(session, kind, value))
+            form = system.forms.get(row.form)
+            matter = _case_matter(session, case.matter_code) if form.needs_matter else UNBOUND
+            validate_form(form, data, lambda kind, value: ref_exists(session, kind, value), matter,
+                          find_phrase=system.phrases.find)
             _require_signature(system, session, row, data)
+            # R-5.4, R-9.1.3.3: what the applicant was told, from the catalog, is kept with the step.
+            notice = notice_given(form, data, matter) if form.needs_matter else None
+            if notice:
+                data = {**data, NOTICE_KEY: notice}
         # Take the task first: a second completion waits here for the first to commit, then matches
         # nothing and gets a 409, before any engine work.
         assignee = row.assignee or actor.username

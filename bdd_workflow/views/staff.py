@@ -201,8 +201,6 @@ def _task_page(task_id: str, values=None, errors=None, message=None, status: int
                report_errors=None):
     have = _have()
     page = desk.task_page(system(), g.actor, task_id, have)
-    if values is None and request.args.get("fill") == "1":
-        values = formrender.prefill_missing(page["form"] or {}, page["checklist"]["missing"])
     form = formrender.render(page["form"] or {}, page["ui"], values or {}, errors or {}, page["refs"])
     report = desk.report_form(system()) if page["can_report"] else None
     report_form = formrender.render(report["schema"], report["ui"], report_values or {}, report_errors or {},

@@ -159,8 +159,7 @@ def test_r_9_3_2_2_a_deadline_past_the_known_calendar_is_provisional(desk, syste
                                                 "materials_complete": False, "fixable_on_site": False})
         desk.do(case["id"], "accept_with_deficiencies", {
             "accepted_with_deficiencies": True, "review_note": "主要材料齐全",
-            "materials_to_supply": [{"name": "收入证明", "how_to_obtain": "村委会开具"}],
-            "deficiency_notice": "您好，请在承诺期限内补交收入证明。"})
+            "materials_to_supply": ["高龄津贴申请表"], "deficiency_notice": "您好，请在承诺期限内补交申请表。"})
     task = desk.task(case["id"], "complete_within_deadline")
     assert task.provisional is True
     assert task.due_at.astimezone(system.calendar.tz).year == last + 1

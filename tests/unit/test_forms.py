@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 
 from bdd_workflow.errors import FormInvalid
-from bdd_workflow.forms import FormRegistry
+from bdd_workflow.forms import FormRegistry, bind, notice_given, validate_form
 
 from .support import FORMS, PROCESSES, VALID, ref_exists
 
@@ -160,10 +160,16 @@ def test_several_errors_are_reported_together(forms):
     assert set(errors) == {"entrustment_signed", "entrustment_number", "entrustment_signed_date"}
 
 
-def test_error_inside_an_array_item_names_the_item(forms):
-    data = {"missing_materials": [{"name": "收入证明"}], "convert_to_proxy": False}
-    errors = errors_of(forms, "assist_list_missing_materials", data)
-    assert errors == {"missing_materials.0.how_to_obtain": ["此项为必填项。"]}
+ROWS_FORM = {"title": "材料", "schema": {"type": "object", "additionalProperties": False, "properties": {"rows": {
+    "type": "array", "title": "材料", "items": {"type": "object", "additionalProperties": False, "required": ["name", "note"],
+                                              "properties": {"name": {"type": "string", "title": "名称"},
+                                                             "note": {"type": "string", "title": "说明", "x-applicant-text": True}}}}}}}
+
+
+def test_error_inside_an_array_item_names_the_item(tmp_path):
+    (tmp_path / "rows.json").write_text(json.dumps(ROWS_FORM), encoding="utf-8")
+    errors = errors_of(FormRegistry(tmp_path), "rows", {"rows": [{"name": "收入证明"}]})
+    assert errors == {"rows.0.note": ["此项为必填项。"]}
 
 
 def test_submission_that_is_not_an_object_is_refused(forms):
@@ -179,15 +185,14 @@ def test_forbidden_phrase_in_applicant_text_is_refused_naming_it(forms):
     assert "第1条" in message and "我不知道，你去问 xxx" in message and "请改用文明用语" in message
 
 
-def test_forbidden_phrase_inside_an_array_is_refused(forms):
-    """R-6.3.2: missing_materials[].how_to_obtain of assist_list_missing_materials is applicant text too."""
-    data = {"missing_materials": [{"name": "户口簿", "how_to_obtain": "派出所开具"},
-                                  {"name": "收入证明", "how_to_obtain": "不归我管，问别人去"}],
-            "convert_to_proxy": False}
-    errors = errors_of(forms, "assist_list_missing_materials", data)
-    assert list(errors) == ["missing_materials.1.how_to_obtain"]
-    assert "不归我管" in errors["missing_materials.1.how_to_obtain"][0]
-    assert "第2条" in errors["missing_materials.1.how_to_obtain"][0]
+def test_forbidden_phrase_inside_an_array_is_refused(tmp_path):
+    """R-6.3.2: applicant text inside the rows of a list is checked too, and named by its row."""
+    (tmp_path / "rows.json").write_text(json.dumps(ROWS_FORM), encoding="utf-8")
+    data = {"rows": [{"name": "户口簿", "note": "派出所开具"}, {"name": "收入证明", "note": "不归我管，问别人去"}]}
+    errors = errors_of(FormRegistry(tmp_path), "rows", data)
+    assert list(errors) == ["rows.1.note"]
+    assert "不归我管" in errors["rows.1.note"][0]
+    assert "第2条" in errors["rows.1.note"][0]
 
 
 def test_forbidden_phrase_in_ordinary_internal_notes_is_not_checked(forms):
@@ -249,3 +254,46 @@ def test_x_ref_staff_and_matter(forms):
 def test_empty_optional_x_ref_is_allowed(forms):
     data = {"question": "低保怎么办？", "answerable": True, "related_matter": ""}
     assert forms.validate("consultation_record", data, lambda kind, value: False) == data
+
+
+# --- x-options-from / x-matter-notice: the one-time notice from the catalog (R-5.4, R-9.1.3.3, R-9.1.1.2) ------
+
+MATTER = {"code": "GR-002", "name": "最低生活保障申请", "fee": "不收费", "window": "社会救助窗口", "promised_days": 20,
+          "legal_days": None, "department": "民政局",
+          "notice": {"materials": [{"name": "户口簿", "how_to_obtain": "本人持有"},
+                                   {"name": "收入证明", "how_to_obtain": "村委会开具"}],
+                     "conditions": ["家庭人均收入低于标准"], "steps": ["申请", "审核"], "time_limit": "20个工作日",
+                     "cautions": ["如实申报"]}}
+
+
+def test_r_9_1_3_3_a_check_list_binds_to_the_case_s_matter(forms):
+    form = forms.get("assist_list_missing_materials")
+    bound = bind(form, MATTER)["properties"]["missing_materials"]["items"]["oneOf"]
+    assert bound == [{"const": "户口簿", "title": "户口簿", "description": "本人持有"},
+                     {"const": "收入证明", "title": "收入证明", "description": "村委会开具"}]
+    ok = {"missing_materials": ["收入证明"], "convert_to_proxy": False}
+    assert validate_form(form, ok, ref_exists, MATTER) == ok
+    with pytest.raises(FormInvalid) as refused:
+        validate_form(form, {"missing_materials": ["营业执照"], "convert_to_proxy": False}, ref_exists, MATTER)
+    assert refused.value.errors == {"missing_materials": ["“营业执照”不在本事项一次性告知的材料清单中，请从清单中勾选。"]}
+    notice = notice_given(form, ok, MATTER)
+    assert notice["materials"] == [{"name": "收入证明", "copies": None, "how_to_obtain": "村委会开具",
+                                    "fixable_on_site": None, "required": None}]
+    assert (notice["fee"], notice["window"], notice["time_limit"]) == ("不收费", "社会救助窗口", "20个工作日")
+
+
+def test_r_9_1_1_2_a_matter_s_notice_replaces_the_free_text(forms):
+    form = forms.get("consultation_one_time_notice")
+    assert "notice_text" not in bind(form, MATTER)["properties"]
+    assert "notice_text" in bind(form, None)["properties"]
+    data = {"notice_complete": True, "result": "已告知"}
+    assert validate_form(form, data, ref_exists, MATTER) == data
+    assert list(errors_of_bound(form, data, None)) == ["notice_text"]
+    assert notice_given(form, data, MATTER)["scope"] == "full"
+    assert notice_given(form, data, None) is None
+
+
+def errors_of_bound(form, data, matter):
+    with pytest.raises(FormInvalid) as caught:
+        validate_form(form, data, ref_exists, matter)
+    return caught.value.errors

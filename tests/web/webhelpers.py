@@ -56,7 +56,7 @@ TODAY = date.today().isoformat()
 VALID_DATA: dict[str, dict[str, Any]] = {
     "assist_guide_materials": {"guidance": "请携带户口簿、身份证和收入证明原件。", "materials_complete": True},
     "assist_list_missing_materials": {
-        "missing_materials": [{"name": "收入证明", "how_to_obtain": "到所在村委会开具"}], "convert_to_proxy": False},
+        "missing_materials": ["本人社会保障卡或银行账户信息"], "convert_to_proxy": False},
     "assist_accompany_submission": {"submitted": True, "approval_department": "成安县民政局", "submission_date": TODAY},
     "assist_track_approval": {"tracking_notes": "已与审批科室沟通，审批已通过。", "applicant_informed": True,
                               "approval_result": "准予办理"},
@@ -65,7 +65,7 @@ VALID_DATA: dict[str, dict[str, Any]] = {
                                  "entrustment_signed_date": TODAY},
     "proxy_submit_on_behalf": {"submitted": True, "approval_department": "成安县民政局", "submission_date": TODAY},
     "proxy_track_approval": {"tracking_notes": "审批已办结。", "needs_correction": False},
-    "proxy_contact_for_correction": {"correction_notice": "请补交收入证明。", "applicant_contacted": True,
+    "proxy_contact_for_correction": {"materials_to_correct": ["本人社会保障卡或银行账户信息"], "applicant_contacted": True,
                                      "corrected_materials_received": True},
     "proxy_accept_relay": {"relay_accepted": True, "handover_note": "已接收全部材料。"},  # proxy version 1's relay
     "proxy_hand_over_results": {"handed_over_documents": ["审批决定书"], "all_handed_over": True},
@@ -78,8 +78,7 @@ VALID_DATA: dict[str, dict[str, Any]] = {
     "onsite_complete_on_site": {"completed_on_site": True, "result_note": "当场办结。"},
     "onsite_accept_with_deficiencies": {
         "accepted_with_deficiencies": True, "review_note": "先行受理。",
-        "materials_to_supply": [{"name": "收入证明", "how_to_obtain": "到所在村委会开具"}],
-        "deficiency_notice": "请在三个工作日内补交收入证明。"},
+        "materials_to_supply": ["本人社会保障卡或银行账户信息"]},
     "onsite_complete_within_deadline": {"supplied_materials_received": True, "result_note": "已办结。"},
     "onsite_hand_over_results": {"handed_over_documents": ["审批决定书"], "all_handed_over": True},
     "callback_make_callback": {**{f"score_{k}": 5 for k in (

@@ -181,6 +181,12 @@ def test_a_schema_json_schema_rejects_is_refused_with_its_path(admin, csrf, syst
     (lambda f: f["ui"].update({"guidence": {"ui:widget": "textarea"}}), "UI schema 第 13 行第 3 列 $.guidence：JSON Schema 中没有字段 guidence"),
     (lambda f: f["ui"]["guidance"].update({"ui:widget": "richtext"}), "不认识的控件 &#34;richtext&#34;"),
     (lambda f: f.update({"title": "  "}), "表单标题不能为空"),
+    (lambda f: f["schema"]["properties"]["guidance"].update({"x-options-from": "matter_materials"}),
+     "x-options-from 只能用于文本列表字段"),
+    (lambda f: f["schema"]["properties"].update({"picked": {"type": "array", "title": "材料", "items": {"type": "string"},
+                                                            "x-options-from": "matters"}}), "x-options-from 的值只能是"),
+    (lambda f: f["schema"]["properties"]["materials_complete"].update({"x-matter-notice": True}),
+     "x-matter-notice 只能用于 type 为 string 的字段"),
 ])
 def test_misused_extensions_unknown_ui_fields_and_a_missing_title_are_refused(admin, csrf, system, change, reason):
     """forms/README.md's rules (x-ref kinds, x-signature on the schema, additionalProperties false), a UI
@@ -471,3 +477,18 @@ def test_a_start_form_cannot_ask_for_the_applicants_signature(system, desk):
     problem = refused.value.problems[0]
     assert problem["path"] == "$[\"x-signature\"]" and problem["line"] and "onsite 的发起表单" in problem["message"]
     assert system.forms.get("onsite_apply").version == 0
+
+
+def test_a_check_list_from_the_catalog_previews_with_a_sample_matter(admin, csrf, system):
+    """x-options-from (R-9.1.3.3): the editor's preview ticks from a real matter's materials, and its check
+    refuses what that matter does not list, as a completion would."""
+    form = shipped(system, "assist_list_missing_materials")
+    result = preview(admin, csrf, form["schema"], form["ui"]).get_json()
+    assert "此处按事项“城乡居民基本养老保险参保登记”的办件预览" in result["html"]  # GR-001, the first by code
+    assert 'name="missing_materials" value="城乡居民基本养老保险参保登记表"' in result["html"]
+    checked = preview(admin, csrf, form["schema"], form["ui"], check=True, values=[
+        ["missing_materials", "收入证明"], ["convert_to_proxy", "false"]]).get_json()
+    assert "不在本事项一次性告知的材料清单中" in checked["field_errors"]["missing_materials"][0]
+    notice = shipped(system, "consultation_one_time_notice")
+    told = preview(admin, csrf, notice["schema"], notice["ui"]).get_json()["html"]
+    assert "“一次性告知内容”由该事项的一次性告知代替" in told and 'name="notice_text"' not in told

@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from lxml import html as lxml_html
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from bdd_workflow import formrender
 from bdd_workflow.config import PROJECT_ROOT
@@ -380,8 +381,7 @@ def test_task_page_renders_for_every_reachable_form(client, login, desk):
     case = desk.start("assist", by="gaohongxia", matter_code="GR-002")
     login("gaohongxia")
     steps = [("guide_materials", {"guidance": "请准备材料。", "materials_complete": False}),
-             ("list_missing_materials", {"missing_materials": [{"name": "收入证明", "how_to_obtain": "村委会开具"}],
-                                         "convert_to_proxy": False}),
+             ("list_missing_materials", {"missing_materials": ["本人社会保障卡或银行账户信息"], "convert_to_proxy": False}),
              ("guide_materials", {"guidance": "材料齐了。", "materials_complete": True}),
              ("accompany_submission", {"submitted": True, "approval_department": "成安县民政局", "submission_date": "2025-10-13"}),
              ("track_approval", {"tracking_notes": "审批通过。", "applicant_informed": True, "approval_result": "准予"}),
@@ -418,23 +418,20 @@ def test_r_6_4_3_relay_targets_name_their_level_and_direction(client, login, des
 # --- completing a task ------------------------------------------------------------------------------------
 
 def test_invalid_submission_shows_each_error_next_to_its_field_and_keeps_the_input(client, login, csrf, desk):
-    """R-9.1.3.3: a missing material without how to obtain it is refused, next to that cell; nothing saved."""
+    """R-9.1.3.3: a material the matter's notice does not list is refused next to the check list, with the
+    answer still missing next to its own field; what was ticked and typed stays; nothing saved."""
     case = desk.start("assist", by="gaohongxia", matter_code="GR-002")
     desk.do(case["id"], "guide_materials", {"guidance": "请准备。", "materials_complete": False}, by="gaohongxia")
     task = desk.task(case["id"], "list_missing_materials")
     login("gaohongxia")
-    response = post(client, csrf, f"/tasks/{task.id}", {
-        "missing_materials.0.name": "收入证明", "missing_materials.0.how_to_obtain": "村委会开具",
-        "missing_materials.1.name": "户口簿", "missing_materials.1.how_to_obtain": "",
-        "missing_materials.2.name": "", "missing_materials.2.how_to_obtain": "",
-        "on_site_fixes": "当场填写了申请书"})
+    response = client.post(f"/tasks/{task.id}", data=MultiDict([
+        ("csrf_token", csrf(client, "/")), ("missing_materials", "最低生活保障申请书"), ("missing_materials", "收入证明"),
+        ("on_site_fixes", "当场填写了申请书")]))
     assert response.status_code == 422
     doc = page(response)
-    cell = doc.xpath('//input[@name="missing_materials.1.how_to_obtain"]/..')[0]
-    assert errors_in(cell) == ["此项为必填项。"]
+    assert errors_in(field_box(doc, "missing_materials")) == ["“收入证明”不在本事项一次性告知的材料清单中，请从清单中勾选。"]
     assert errors_in(field_box(doc, "convert_to_proxy")) == ["此项为必填项。"]
-    assert doc.xpath('//input[@name="missing_materials.0.name"]/@value') == ["收入证明"]
-    assert doc.xpath('//input[@name="missing_materials.1.name"]/@value') == ["户口簿"]
+    assert doc.xpath('//input[@name="missing_materials"][@checked]/@value') == ["最低生活保障申请书", "收入证明"]
     assert doc.xpath('//textarea[@name="on_site_fixes"]')[0].text_content() == "当场填写了申请书"
     assert not errors_in(field_box(doc, "on_site_fixes"))
     assert desk.ready_names(case["id"]) == ["list_missing_materials"]
@@ -505,20 +502,22 @@ def test_r_9_1_3_3_notice_sheet_lists_exactly_the_unticked_materials_with_how_to
     assert doc.xpath('//article[contains(@class, "document")]')  # the A4 print layout
 
 
-def test_task_page_shows_the_notice_as_a_check_list_and_fills_the_missing_materials(client, login, desk):
+def test_r_9_1_3_3_the_missing_materials_are_a_check_list_of_the_matter_s_notice(client, login, desk):
+    """R-9.1.3.3: the task's form lists every material of the matter's notice with how to obtain it, to tick
+    the missing ones; no text box to type a material in, and the side panel does not ask a second time."""
     case = desk.start("assist", by="gaohongxia", matter_code="GR-002")
     desk.do(case["id"], "guide_materials", {"guidance": "请准备。", "materials_complete": False}, by="gaohongxia")
     task = desk.task(case["id"], "list_missing_materials")
+    catalog = json.loads((PROJECT_ROOT / "bdd_workflow" / "demo" / "catalog.json").read_text(encoding="utf-8"))
+    materials = next(m for m in catalog["matters"] if m["code"] == "GR-002")["notice"]["materials"]
     login("gaohongxia")
     doc = page(client.get(f"/tasks/{task.id}"))
-    boxes = doc.xpath('//*[@data-checklist]//input[@name="have"]')
-    assert len(boxes) == 6
-    assert "可当场补正" in doc.xpath('//*[@data-checklist]')[0].text_content()
-    # Without JavaScript: "fill" reloads the page with the unticked materials in the repeatable group.
-    filled = page(client.get(f"/tasks/{task.id}", query_string=[("have", 0), ("have", 1), ("have", 2), ("fill", "1")]))
-    names = [v for v in filled.xpath('//input[starts-with(@name, "missing_materials.")][contains(@name, ".name")]/@value') if v]
-    assert names == [b.get("data-name") for b in boxes[3:]]
-    assert filled.xpath('//*[@data-missing-count]')[0].text_content() == "3"
+    box = field_box(doc, "missing_materials")
+    assert box.xpath('.//input[@type="checkbox"]/@value') == [m["name"] for m in materials]
+    assert [" ".join(li.text_content().split()) for li in box.xpath(".//li")] == [
+        f"{m['name']}获取途径：{m['how_to_obtain']}" for m in materials]
+    assert not doc.xpath('//input[starts-with(@name, "missing_materials.")]')
+    assert not doc.xpath('//*[@data-checklist]//input[@name="have"]')
 
 
 # --- signatures (R-9.2.1) ---------------------------------------------------------------------------------

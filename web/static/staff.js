@@ -115,26 +115,6 @@
       if (none) { none.hidden = items.length > 0; }
     };
     each(boxes, function (b) { b.addEventListener("change", showMissing); });
-
-    // Fill the form's material group (missing_materials, materials_to_supply) without leaving the page.
-    var fill = checklist.querySelector("[data-fill-missing]");
-    if (fill) {
-      fill.addEventListener("click", function (event) {
-        var group = document.querySelector('[data-group="' + fill.getAttribute("data-fill-missing") + '"]');
-        var rows = group && group.querySelector("[data-rows]");
-        if (!rows) { return; }
-        event.preventDefault();
-        var items = missing();
-        while (rows.children.length < items.length && addRow(group)) { /* add rows until all fit */ }
-        each(rows.children, function (row, i) {
-          var name = row.querySelector('[name$=".name"]');
-          var how = row.querySelector('[name$=".how_to_obtain"]');
-          if (name) { name.value = i < items.length ? items[i].name : ""; }
-          if (how) { how.value = i < items.length ? items[i].how : ""; }
-        });
-        group.scrollIntoView({ behavior: "smooth", block: "start" });
-      });
-    }
   }
 
   /* --- signature pad (R-9.2.1, R-9.2.3) -------------------------------------------------------------- */
