@@ -15,7 +15,7 @@ from ..db.models import Attachment, AuditEvent, Case, CaseLink, HumanTask, Matte
 from ..errors import Forbidden, FormInvalid, NotFound, TaskNotReady
 from ..roles import CHIEF_OFFICER, ROLE_TITLES, TASK_ROLES
 from ..system import System
-from . import access, attachments, cases, definitions, ledger, problems, relays, tasks, workload
+from . import access, attachments, cases, definitions, evaluations, ledger, problems, relays, tasks, workload
 from .identity import Actor
 
 PROCESS_TITLES = {
@@ -342,6 +342,9 @@ def task_page(system: System, actor: Actor, task_id: str, have: list[int] | None
             select(Case.id, Case.number, Case.process_id, Case.status, Case.completed_at, Case.unit_code, CaseLink.relation)
             .join(CaseLink, CaseLink.from_case_id == Case.id).where(CaseLink.to_case_id == detail["case_id"])
             .order_by(CaseLink.id).limit(1)).first()
+        # 一事一评: the rated service case's rating of record, shown beside a callback or a rectification.
+        rating = evaluations.rating_view(system, session, source.id) if (
+            source and source.process_id in cases.SERVICE_PROCESSES) else None
     rule = formrender.signature_rule(schema)
     checklist = formrender.material_checklist(detail["notice"], have or [])
     ready = detail["status"] == "ready"
@@ -367,6 +370,7 @@ def task_page(system: System, actor: Actor, task_id: str, have: list[int] | None
         # The material check list is for the services and the hotline, not for callbacks or escalations.
         "show_notice": bool(detail["notice"]) and detail["process"] in NOTICE_PROCESSES,
         "start_shown": start_shown, "start_note": started.get("note"),
+        "rating": rating,
     }
 
 
