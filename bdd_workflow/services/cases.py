@@ -11,8 +11,8 @@ from types import SimpleNamespace
 from sqlalchemy import bindparam, delete, func, select, update
 
 from ..db.fast import Prepared
-from ..db.models import (MAX_ROW_ID, AuditEvent, Breach, Case, CaseLink, ElementVisit, HumanTask, LedgerEntry, Matter,
-                         PendingTimer)
+from ..db.models import (MAX_ROW_ID, AuditEvent, Breach, Case, CaseLink, ElementVisit, Evaluation, HumanTask,
+                         LedgerEntry, Matter, PendingTimer)
 from ..engine.runner import CompletedStep, RunResult
 from ..errors import Conflict, DomainError, Forbidden, FormInvalid, NotFound
 from ..system import System
@@ -426,7 +426,15 @@ def case_view(system: System, session, case: Case, actor: Actor) -> dict[str, An
         + [{"id": c.id, "number": c.number, "process": c.process_id, "relation": link.relation,
             "direction": "from", "status": c.status} for link, c in links_in],
         "relays": _relays_of(system, session, case.id),
+        "rating": _rating_of(session, case.id) if case.process_id in SERVICE_PROCESSES else None,
     }
+
+
+def _rating_of(session, case_id: int) -> dict[str, Any] | None:
+    """The case's rating of record (一事一评), as the API shows it."""
+    row = session.execute(select(Evaluation.source, Evaluation.satisfaction, Evaluation.bad, Evaluation.at)
+                          .where(Evaluation.case_id == case_id, Evaluation.of_record)).first()
+    return dict(row._mapping) if row else None
 
 
 def _relays_of(system: System, session, case_id: int) -> list[dict[str, Any]]:

@@ -87,7 +87,7 @@ def rate(system: System, case_number: str, phone: str, satisfaction: str, commen
         if case is None or (source == "online" and case.applicant_phone != phone):
             raise DomainError("办件编号或手机号不正确。")
         if case.process_id not in SERVICE_PROCESSES:
-            raise DomainError(_not_rateable_message(case))
+            raise FormInvalid({"case_number": [_not_rateable_message(case)]}, _not_rateable_message(case))
         if case.status != "completed":
             raise Conflict("办件办结后才能评价。")
         existing = rating_of_record(session, case.id)

@@ -262,7 +262,8 @@ def _counter_case(system: System, session, actor: Actor, number: str) -> Case:
         raise NotFound(f"没有找到办件 {number or '（空）'}，请核对办件编号。")
     load_visible_case(system, session, actor, case.id)
     if case.process_id not in SERVICE_PROCESSES:
-        raise DomainError(f"{case.number} 不是帮办、代办或上门办办件，不能评价（回访、整改、投诉等办件不参加评价）。")
+        message = f"{case.number} 不是帮办、代办或上门办办件，不能评价（回访、整改、投诉等办件不参加评价）。"
+        raise FormInvalid({"number": [message]}, message)
     if case.status != "completed":
         raise Conflict("办件办结后才能评价。")
     return case
@@ -278,6 +279,13 @@ def counter_case(system: System, actor: Actor, number: str) -> dict[str, Any]:
         matter = session.scalar(select(Matter.name).where(Matter.code == case.matter_code)) if case.matter_code else None
         return {"number": case.number, "matter": matter, "unit_name": system.org(session).name(case.unit_code),
                 "process_title": PROCESS_TITLES.get(case.process_id, case.process_id), "grades": evaluations.GRADES}
+
+
+def rate_case_at_window(system: System, actor: Actor, case_id: int, satisfaction: str) -> dict[str, Any]:
+    """The window's rating of a case named by its id (the API)."""
+    with system.db.unit_of_work(write=False) as session:
+        number = load_visible_case(system, session, actor, case_id).number
+    return rate_at_window(system, actor, number, satisfaction)
 
 
 def rate_at_window(system: System, actor: Actor, number: str, satisfaction: str) -> dict[str, Any]:

@@ -244,3 +244,40 @@ def test_r_10_2_a_rectification_running_on_the_old_diagram_finishes_on_it(desk, 
         versions = dict(session.execute(select(Case.id, Case.version).where(Case.id.in_((old_id, new_id)))).all())
     assert versions[new_id] > versions[old_id]
     assert desk.ready_names(new_id) == ["submit_explanation_assistant"]
+
+
+def test_r_7_2_1_r_10_2_ratings_through_the_api(app, desk, form, system):
+    """R-7.2.1 R-10.2 through the API: the window's rating of a case (POST /cases/{id}/rating), the case showing its
+    rating of record, a second rating refused with 409 saying when and how it was rated, a callback's number 422,
+    another unit's staff 403, and the bad rating's rectification number in the answer."""
+    client = app.test_client()
+
+    def token(username):
+        return {"Authorization": "Bearer " + client.post("/api/v1/auth/token", json={
+            "username": username, "password": "demo1234"}).json["token"]}
+
+    case = completed_assist(desk, form)
+    callback = desk.linked(case["id"], "callback")
+    gao = token("gaohongxia")
+    refused = client.post(f"/api/v1/cases/{callback['id']}/rating", json={"satisfaction": "satisfied"},
+                          headers=token("zhaolina"))
+    assert refused.status_code == 422 and "不能评价" in refused.json["message"]
+    other = client.post(f"/api/v1/cases/{case['id']}/rating", json={"satisfaction": "satisfied"}, headers=token("songli"))
+    assert other.status_code == 403
+    bad_grade = client.post(f"/api/v1/cases/{case['id']}/rating", json={"satisfaction": "so-so"}, headers=gao)
+    assert bad_grade.status_code == 422
+    rated = client.post(f"/api/v1/cases/{case['id']}/rating", json={"satisfaction": "dissatisfied"}, headers=gao)
+    assert rated.status_code == 201 and rated.json["label"] == "不满意"
+    (link,) = rectifications_of(desk, case["id"])
+    assert rated.json["rectification"] == link["number"]
+    shown = client.get(f"/api/v1/cases/{case['id']}", headers=gao).json["rating"]
+    assert (shown["source"], shown["satisfaction"], shown["bad"]) == ("window", "dissatisfied", True)
+    again = client.post(f"/api/v1/cases/{case['id']}/rating", json={"satisfaction": "very_satisfied"}, headers=gao)
+    assert again.status_code == 409 and "通过窗口评价器评价为“不满意”" in again.json["message"]
+    # The callback completed through the API keeps its grades as its opinion only: no second rectification.
+    task = desk.task(callback["id"], "make_callback")
+    done = client.post(f"/api/v1/tasks/{task.id}/complete", headers=token("zhaolina"),
+                       json={"data": form("make_callback", satisfaction="very_dissatisfied")})
+    assert done.status_code == 200 and done.json["started_cases"] == []
+    assert len(rectifications_of(desk, case["id"])) == 1
+    assert ratings(system, case["id"]) == [("window", "dissatisfied", True), ("callback", "very_dissatisfied", False)]
