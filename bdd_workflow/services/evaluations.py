@@ -49,8 +49,9 @@ def _not_rateable_message(case: Case) -> str:
     return f"{case.number} 是{kind}办件的编号，不能评价。请填写帮办、代办或上门办办件的编号。"
 
 
-def _insert(session, case_id: int, unit_code: str | None, source: str, satisfaction: str, scores: dict[str, Any],
-            comment: str | None, by: str, now: datetime, of_record: bool) -> None:
+def insert_rating(session, case_id: int, unit_code: str | None, source: str, satisfaction: str,
+                  scores: dict[str, Any], comment: str | None, by: str, now: datetime, of_record: bool) -> None:
+    """One rating row; a second rating of record for the case (two channels at the same moment) is a Conflict."""
     try:
         with session.begin_nested():  # a rating of record given on another channel at the same moment
             session.execute(_INSERT, dict(case_id=case_id, source=source, satisfaction=satisfaction,
@@ -70,7 +71,8 @@ def record_from_step(session, case, data: dict[str, Any], by: str, now: datetime
     scores = {k: v for k, v in data.items() if k.startswith("score_")}
     # Only a service case has a rating of record; a callback started on its own keeps its opinion only.
     first = target is not None and target.process_id in SERVICE_PROCESSES and rating_of_record(session, case_id) is None
-    _insert(session, case_id, unit, "callback", data["satisfaction"], scores, data.get("issues_found"), by, now, first)
+    insert_rating(session, case_id, unit, "callback", data["satisfaction"], scores, data.get("issues_found"), by, now,
+                  first)
 
 
 def rate(system: System, case_number: str, phone: str, satisfaction: str, comment: str | None,
@@ -93,7 +95,7 @@ def rate(system: System, case_number: str, phone: str, satisfaction: str, commen
         existing = rating_of_record(session, case.id)
         if existing is not None:
             raise Conflict(already_rated_message(system, existing))  # 一事一评: nothing is recorded
-        _insert(session, case.id, case.unit_code, source, satisfaction, {}, comment, by, now, True)
+        insert_rating(session, case.id, case.unit_code, source, satisfaction, {}, comment, by, now, True)
         rectification = None
         if satisfaction in BAD_RATINGS:
             data = {"applicant_name": case.applicant_name, "applicant_phone": case.applicant_phone,

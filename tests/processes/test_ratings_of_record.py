@@ -281,3 +281,16 @@ def test_r_7_2_1_r_10_2_ratings_through_the_api(app, desk, form, system):
     assert done.status_code == 200 and done.json["started_cases"] == []
     assert len(rectifications_of(desk, case["id"])) == 1
     assert ratings(system, case["id"]) == [("window", "dissatisfied", True), ("callback", "very_dissatisfied", False)]
+
+
+def test_r_7_2_1_two_channels_at_the_same_moment_give_one_rating_and_a_conflict(desk, form, system):
+    """R-7.2.1: should two channels record a rating of record at once (each having found none), the database keeps
+    one (a unique index per case) and the other is a clear 409, nothing of it kept."""
+    case = completed_assist(desk, form)
+    evaluations.rate(system, case["number"], PHONE, "satisfied", None, "online", "applicant")
+    now = system.clock.now()
+    with pytest.raises(Conflict, match="刚刚在其他渠道评价过了"):
+        with system.db.unit_of_work() as session:  # as the window would, had it read before the online commit
+            evaluations.insert_rating(session, case["id"], "CA-MZ", "window", "very_dissatisfied", {}, None, "gaohongxia",
+                                now, of_record=True)
+    assert ratings(system, case["id"]) == [("online", "satisfied", True)]

@@ -24,6 +24,7 @@ RECTIFY = {"operation": "start_case", "process": "rectification", "relation": "r
 # A rectification as a bad rating starts it (R-10.2): about an assist case of 民政局, which has no chief officer.
 RATED_ASSIST = {"source_case_id": SERVICE_CASE, "source_process": "assist"}
 STARTS = {"rectification": RATED_ASSIST}  # what a process's start carries beyond CASE_DATA
+WRITER, ESCALATE = "submit_explanation_assistant", "escalate_rectification_breach"
 
 # A problem report as services/problems.py starts it (R-6.4.2): the start form's fields and who reported on what.
 REPORT = {"problem": "审批系统无法受理", "urgency": "normal", "needs": "", "source_task_title": "指导准备材料",
@@ -235,17 +236,15 @@ SCENARIOS = {
     # R-10.2 R-6.4.1–3: the explanation still not submitted, the county chief officer and then the office again;
     # submitting it ends the ladder.
     "rectification_breach_three_levels": ("rectification", [
-        ("start", None, RATED_ASSIST, ["submit_explanation_assistant"]),
-        ("fire", "rectification_overdue_assistant", {}, ["escalate_rectification_breach", "submit_explanation_assistant"]),
-        ("fire", "rectification_overdue_assistant_county", {}, ["escalate_rectification_breach",
-                                                      "escalate_rectification_breach_county", "submit_explanation_assistant"]),
-        ("fire", "rectification_overdue_assistant_office", {}, ["escalate_rectification_breach", "escalate_rectification_breach_county",
-                                                      "escalate_rectification_breach_office", "submit_explanation_assistant"]),
-        ("do", "escalate_rectification_breach", {}, ["escalate_rectification_breach_county",
-                                                     "escalate_rectification_breach_office", "submit_explanation_assistant"]),
-        ("do", "escalate_rectification_breach_county", {}, ["escalate_rectification_breach_office", "submit_explanation_assistant"]),
-        ("do", "escalate_rectification_breach_office", {}, ["submit_explanation_assistant"]),
-        ("do", "submit_explanation_assistant", {}, ["review_rectification"]),
+        ("start", None, RATED_ASSIST, [WRITER]),
+        ("fire", "rectification_overdue_assistant", {}, [ESCALATE, WRITER]),
+        ("fire", "rectification_overdue_assistant_county", {}, [ESCALATE, f"{ESCALATE}_county", WRITER]),
+        ("fire", "rectification_overdue_assistant_office", {}, [ESCALATE, f"{ESCALATE}_county", f"{ESCALATE}_office",
+                                                                WRITER]),
+        ("do", ESCALATE, {}, [f"{ESCALATE}_county", f"{ESCALATE}_office", WRITER]),
+        ("do", f"{ESCALATE}_county", {}, [f"{ESCALATE}_office", WRITER]),
+        ("do", f"{ESCALATE}_office", {}, [WRITER]),
+        ("do", WRITER, {}, ["review_rectification"]),
         ("do", "review_rectification", {"accepted": True}, []),
     ], []),
     "complaint_in_time": ("complaint", [
