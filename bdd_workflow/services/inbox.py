@@ -11,7 +11,8 @@ from sqlalchemy import and_, func, literal, or_, select, true, union_all
 from sqlalchemy import case as sql_case
 
 from .. import formrender
-from ..db.models import Attachment, AuditEvent, Case, CaseLink, HumanTask, Matter, OrgUnit, ProcessDefinition, Staff
+from ..db.models import (Attachment, AuditEvent, Case, CaseLink, Evaluation, HumanTask, Matter, OrgUnit,
+                         ProcessDefinition, Staff)
 from ..errors import Forbidden, FormInvalid, NotFound, TaskNotReady
 from ..roles import CHIEF_OFFICER, ROLE_TITLES, TASK_ROLES
 from ..system import System
@@ -547,7 +548,14 @@ def callback_desk(system: System, actor: Actor, page: int = 1, per_page: int = P
             .select_from(joined).where(condition).order_by(TASK.c.created_at, TASK.c.id)
             .limit(per_page).offset((page - 1) * per_page)).all()
         names = _names(system, session)
+        sources = [r.source_id for r in rows if r.source_id]
+        # 一事一评: a case already rated at the window or online shows that rating (the callback's is its opinion).
+        rated = {e.case_id: e for e in session.execute(
+            select(Evaluation.case_id, Evaluation.source, Evaluation.satisfaction)
+            .where(Evaluation.case_id.in_(sources), Evaluation.of_record))} if sources else {}
         items = [dict(r._mapping) | {
+            "rating": {"source_title": evaluations.SOURCES.get(rated[r.source_id].source),
+                       "label": evaluations.GRADES.get(rated[r.source_id].satisfaction)} if r.source_id in rated else None,
             "matter_name": names["matter"].get(r.matter_code or "", r.matter_code),
             "unit_name": names["unit"].get(r.source_unit or "", r.source_unit),
             "assignee_name": names["staff"].get(r.assignee, r.assignee),

@@ -66,5 +66,8 @@ def test_r_10_1_the_callback_page_says_the_case_was_already_rated(client, login,
     callback = desk.linked(case["id"], "callback")
     task = desk.task(callback["id"], "make_callback")
     login("zhaolina")
+    desk_page = lxml_html.fromstring(client.get("/callbacks").get_data(as_text=True))
+    [row] = [r for r in desk_page.xpath("//tbody/tr") if case["number"] in r.text_content()]
+    assert "已评价 窗口评价器：满意" in " ".join(row.xpath('.//*[contains(@class, "already-rated")]')[0].text_content().split())
     text = client.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert "窗口评价器" in text and "作为回访意见存档，不再计入满意率，也不再启动整改" in text
