@@ -19,6 +19,7 @@ from ..db.models import Case, Evaluation
 from ..engine.scripting import BAD_RATINGS
 from ..errors import Conflict, DomainError, FormInvalid
 from ..system import System
+from .audit import audit
 from .cases import SERVICE_PROCESSES, start_linked
 
 GRADES = {
@@ -59,6 +60,11 @@ def insert_rating(session, case_id: int, unit_code: str | None, source: str, sat
                                           unit_code=unit_code, recorded_by=by, at=now, of_record=of_record))
     except IntegrityError:
         raise Conflict("这个办件刚刚在其他渠道评价过了，请刷新后查看。") from None
+    title = f"{SOURCES.get(source, source)}：{GRADES.get(satisfaction, satisfaction)}"
+    if not of_record:
+        title += "（已有评价，作为回访意见存档，不计入满意率）"
+    audit(session, now, by, "case_rated", case_id=case_id,
+          detail={"title": title, "source": source, "satisfaction": satisfaction, "of_record": of_record})
 
 
 def record_from_step(session, case, data: dict[str, Any], by: str, now: datetime) -> None:
@@ -102,6 +108,9 @@ def rate(system: System, case_number: str, phone: str, satisfaction: str, commen
                     "applicant_type": case.applicant_type, "channel": case.channel, "matter_code": case.matter_code,
                     "handling_unit": case.unit_code}
             rectification = start_linked(system, session, case, data, "rectification", "rectification", now)
+            audit(session, now, by, "case_note", case_id=case.id, detail={
+                "label": "差评整改", "title": f"差评已转{system.org(session).name(case.unit_code) or case.unit_code}整改",
+                "from_case": rectification["number"]})
         return {"case_number": case.number, "satisfaction": satisfaction, "label": GRADES[satisfaction],
                 "rectification": rectification["number"] if rectification else None}
 

@@ -35,7 +35,7 @@ ACTION_TITLES = {
     "case_started": "受理登记", "task_claimed": "认领任务", "task_unclaimed": "退回任务", "task_reassigned": "改派任务",
     "task_completed": "办理", "timer_fired": "超过时限", "case_completed": "办结", "attachment_added": "上传附件",
     "case_note": "关联办件", "case_migrated": "迁移版本", "case_cancelled": "撤销办件", "case_suspended": "暂停办件",
-    "case_resumed": "恢复办件",
+    "case_resumed": "恢复办件", "case_rated": "评价",
     "relay_requested": "发出互动接力", "relay_accepted": "接收互动接力", "relay_returned": "退回互动接力",
 }
 # Staff record these offline or at the hotline; callbacks and rectifications start themselves.

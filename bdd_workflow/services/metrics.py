@@ -31,7 +31,7 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, and_, distinct, exists, func, literal, literal_column, or_, select
+from sqlalchemy import Integer, and_, distinct, func, literal, literal_column, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy import case as sql_case
@@ -513,19 +513,20 @@ def open_rectifications(system: System, session, units: set[str] | None, now: da
     many are open, how many of those are overdue (a step past its deadline, or a deadline that has fired), and
     their case ids. 10.2 差评…承办单位要…限期整改."""
     org = system.org(session)
-    # Per open rectification (few), on ix_task_case: not a scan of every overdue task of the county.
-    late_step = exists().where(HumanTask.case_id == Case.id, HumanTask.status == "ready", HumanTask.due_at < now)
-    rows = session.execute(
-        select(Case.id, Case.unit_code, or_(Case.breaches > 0, late_step).label("overdue"))
-        .where(Case.process_id == "rectification", Case.status.in_(OPEN_STATUSES),
-               *_units_where(Case.unit_code, units)).order_by(Case.started_at, Case.id)).all()
+    open_where = [Case.process_id == "rectification", Case.status.in_(OPEN_STATUSES), *_units_where(Case.unit_code, units)]
+    rows = session.execute(select(Case.id, Case.unit_code, Case.breaches).where(*open_where)
+                           .order_by(Case.started_at, Case.id)).all()
+    # Two statements, not a correlated EXISTS: SQLite runs that one over every overdue task of the county per case.
+    late = set(session.scalars(select(HumanTask.case_id).where(
+        HumanTask.status == "ready", HumanTask.due_at < now,
+        HumanTask.case_id.in_(select(Case.id).where(*open_where))))) if rows else set()
     per_unit: dict[str, dict[str, Any]] = {}
     for r in rows:
         unit = per_unit.setdefault(r.unit_code or "", {"unit": r.unit_code, "unit_name": org.name(r.unit_code) or "—",
                                                        "open": 0, "overdue": 0, "cases": [], "overdue_cases": []})
         unit["open"] += 1
         unit["cases"].append(r.id)
-        if r.overdue:
+        if r.breaches or r.id in late:
             unit["overdue"] += 1
             unit["overdue_cases"].append(r.id)
     return sorted(per_unit.values(), key=lambda u: (-u["overdue"], -u["open"], u["unit"] or ""))

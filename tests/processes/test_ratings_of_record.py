@@ -150,6 +150,10 @@ def test_r_10_2_a_bad_window_or_online_rating_starts_one_rectification_for_the_u
     with pytest.raises(Conflict):
         evaluations.rate(system, case["number"], PHONE, "dissatisfied", None, channel, by)
     assert len(rectifications_of(desk, case["id"])) == 1
+    history = [(h["action"], h["detail"].get("title")) for h in desk.case(case["id"])["history"]
+               if h["action"] in ("case_rated", "case_note")]
+    channel_title = {"window": "窗口评价器", "online": "网上评价"}[channel]
+    assert history == [("case_rated", f"{channel_title}：非常不满意"), ("case_note", "差评已转成安县民政局整改")]
 
 
 def test_r_10_2_a_bad_online_rating_of_a_proxy_case_goes_to_the_proxy_agent(desk, form, system):
