@@ -437,6 +437,9 @@ class QualityReport(Schema):
                                                                    "and R-4.a, R-4.c, R-4.d, R-4.e over their work"})
     trends = fields.Nested("QualityTrends", allow_none=True,
                            metadata={"description": "with ?trend=week|month: each figure per week or month"})
+    rectifications = fields.List(fields.Dict(), metadata={
+        "description": "R-10.2: per handling unit, the rectifications not yet accepted as they stand now (open, "
+                       "overdue, case ids), whatever the period"})
 
 
 class CalendarStatus(Schema):

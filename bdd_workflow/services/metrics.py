@@ -393,6 +393,7 @@ def quality(system: System, actor: Actor, start: datetime, end: datetime, unit: 
 
         staff = _by_staff(session, start, end, units, completed_where, handled_where, rated_where,
                           ledger_by_actor, promised if staff_figures else None)
+        rectifications = open_rectifications(system, session, units, system.clock.now())
 
     def cut(ids: list, key: str) -> list:
         n = limit(key)
@@ -430,6 +431,7 @@ def quality(system: System, actor: Actor, start: datetime, end: datetime, unit: 
                      "ledger_rate": _rate(v["entries_complete"], v["entries"]), "entries": v["entries"]}
                     for code, v in sorted(by_unit.items())],
         "trends": _trends(by if trend else None, buckets, counted, fired, figures[1]),
+        "rectifications": rectifications,
     }
 
 
@@ -566,7 +568,7 @@ def dashboard(system: System, actor: Actor, first: date, last: date, unit: str |
         ids = {i for k in ("R-4.a", "R-4.c", "R-4.d", "R-10.1") for i in figures[k]["items"][:PAGE_ITEMS]}
         if focused and focus not in ("R-4.b", "R-4.e"):
             ids |= set(focused["items"])
-        rectifications = open_rectifications(system, session, _scope(system, session, actor, unit), system.clock.now())
+        rectifications = report["rectifications"]
         ids |= {i for u in rectifications for i in u["cases"][:PAGE_ITEMS]}
         numbers = dict(session.execute(select(Case.id, Case.number).where(Case.id.in_(ids))).all()) if ids else {}
         scope = _scope(system, session, actor, None)

@@ -222,8 +222,11 @@ def test_r_10_2_the_dashboard_lists_open_and_overdue_rectifications_per_unit(des
         assert fire_due_timers(system) == 3  # 民政局's explanation, due 17 Nov, has gone up the whole ladder
         page = metrics.dashboard(system, desk.actor("wangxiuying"), datetime(2025, 11, 1).date(),
                                  datetime(2025, 11, 30).date())
+        start, end = metrics.local_period(system, datetime(2025, 11, 1).date(), datetime(2025, 11, 30).date())
+        api_report = metrics.quality(system, desk.actor("wangxiuying"), start, end)
     rows = {u["unit"]: (u["open"], u["overdue"]) for u in page["rectifications"]}
     assert rows == {"CA-MZ": (1, 1), "CA-RS": (1, 0)}
+    assert api_report["rectifications"] == page["rectifications"]  # GET /api/v1/quality gives the same
     township = metrics.dashboard(system, desk.actor("wangjianjun"), datetime(2025, 11, 1).date(),
                                  datetime(2025, 11, 30).date())
     assert township["rectifications"] == []  # R-6.2: a township's chief officer sees his township only
