@@ -211,7 +211,16 @@ class RelayAnswer(StrictSchema):
                          metadata={"description": "required when sending the relay back"})
 
 
+class RatingOfRecordSchema(Schema):
+    source = fields.String(metadata={"description": "the channel that rated the case first: callback, window, online"})
+    satisfaction = fields.String()
+    bad = fields.Boolean(metadata={"description": "dissatisfied or very_dissatisfied: a rectification was started"})
+    at = fields.DateTime()
+
+
 class CaseSchema(CaseSummarySchema):
+    rating = fields.Nested(RatingOfRecordSchema, allow_none=True, metadata={
+        "description": "a service case's rating of record (一事一评: the first given on any channel), or null"})
     tasks = fields.List(fields.Nested(TaskSchema))
     completed_tasks = fields.List(fields.Nested(TaskSchema))
     timers = fields.List(fields.Nested(TimerSchema))
@@ -236,6 +245,19 @@ class CompleteTaskResponse(Schema):
     case = fields.Nested(CaseSummarySchema)
     next_tasks = fields.List(fields.Dict())
     started_cases = fields.List(fields.Dict(), metadata={"description": "linked cases this step started: callback, proxy, rectification"})
+
+
+class RatingRequest(StrictSchema):
+    satisfaction = fields.String(required=True, validate=validate.OneOf(
+        ["very_satisfied", "satisfied", "basically_satisfied", "dissatisfied", "very_dissatisfied"]))
+
+
+class RatingResponse(Schema):
+    case_number = fields.String()
+    satisfaction = fields.String()
+    label = fields.String(metadata={"description": "the grade in Chinese"})
+    rectification = fields.String(allow_none=True, metadata={
+        "description": "the number of the rectification a bad rating started (R-10.2), or null"})
 
 
 class ProblemReportResponse(Schema):
@@ -417,6 +439,9 @@ class QualityReport(Schema):
                                                                    "and R-4.a, R-4.c, R-4.d, R-4.e over their work"})
     trends = fields.Nested("QualityTrends", allow_none=True,
                            metadata={"description": "with ?trend=week|month: each figure per week or month"})
+    rectifications = fields.List(fields.Dict(), metadata={
+        "description": "R-10.2: per handling unit, the rectifications not yet accepted as they stand now (open, "
+                       "overdue, case ids), whatever the period"})
 
 
 class AssessmentQuery(QualityQuery):

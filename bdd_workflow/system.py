@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from .clock import Clock
 from .config import Settings
-from .db.models import OrgUnit, ProcessDefinition
+from .db.models import Case, Evaluation, OrgUnit, ProcessDefinition, Staff
 from .db.unit_of_work import Database
 from .engine.parser import DiagramParser
 from .engine.runner import Runner
@@ -102,6 +102,12 @@ class System:
         return RunContext(
             clock=self.clock, calendar=self.calendar, sla=self.settings.sla_values(),
             units_by_kind=dict(org.kinds), unit_tree=org.tree,
+            rating_channel=lambda number: session.scalar(
+                select(Evaluation.source).join(Case, Case.id == Evaluation.case_id)
+                .where(Case.number == number, Evaluation.of_record)),
+            unit_staffed=lambda code, role: session.scalar(
+                select(Staff.id).join(OrgUnit, Staff.unit_id == OrgUnit.id)
+                .where(OrgUnit.code == code, OrgUnit.active, Staff.active, Staff.role == role).limit(1)) is not None,
         )
 
     def parser(self, session=None, check_requirements: bool = False) -> DiagramParser:

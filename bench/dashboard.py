@@ -93,7 +93,7 @@ def add_quality_data(system: System, seed: int) -> None:
                     bad = rng.random() < 0.08
                     ratings.append(dict(case_id=c.id, source=rng.choice(("callback", "window", "online")),
                                         satisfaction="dissatisfied" if bad else "satisfied", bad=bad, scores={},
-                                        comment=None, unit_code=c.unit_code, recorded_by="system",
+                                        comment=None, unit_code=c.unit_code, recorded_by="system", of_record=True,
                                         at=min(now, done + timedelta(hours=rng.uniform(1, 48)))))
                 if rng.random() < 0.7:
                     at = min(now, done + timedelta(hours=rng.uniform(1, 48)))

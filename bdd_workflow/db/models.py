@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, text, true, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, false, text, true, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -439,13 +439,21 @@ class Evaluation(Base):
     """好差评: a rating of a case, by callback (R-10.1), at the window's rating device (R-7.2.1) or online."""
 
     __tablename__ = "evaluation"
-    __table_args__ = (Index("ix_evaluation_case_source", "case_id", "source"),)
+    __table_args__ = (
+        Index("ix_evaluation_case_source", "case_id", "source"),
+        # 一事一评 (R-7.2.1, R-10.2): at most one rating of record per case, whatever the channel.
+        Index("ux_evaluation_of_record", "case_id", unique=True,
+              sqlite_where=text("of_record = 1"), postgresql_where=text("of_record")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
     source: Mapped[str] = mapped_column(String(16))  # callback | window | online
     satisfaction: Mapped[str] = mapped_column(String(32))
     bad: Mapped[bool] = mapped_column(Boolean)
+    # The case's rating of record: the first one given on any channel. Later ones (a callback's eight
+    # dimensions after a window rating) are kept with of_record false and count nowhere (R-4.d).
+    of_record: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     scores: Mapped[dict[str, Any]]
     comment: Mapped[str | None] = mapped_column(Text)
     unit_code: Mapped[str | None] = mapped_column(String(32), index=True)

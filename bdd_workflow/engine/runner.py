@@ -119,7 +119,10 @@ class Runner:
             task.data.update(data)
         return self._advance(workflow, ctx)
 
-    def complete(self, workflow: BpmnWorkflow, task_id: str, data: dict[str, Any], ctx: RunContext) -> tuple[RunResult, CompletedStep]:
+    def complete(self, workflow: BpmnWorkflow, task_id: str, data: dict[str, Any], ctx: RunContext,
+                 completed_by: str | None = None) -> tuple[RunResult, CompletedStep]:
+        """Complete a user task with the submitted ``data``; ``completed_by`` (the username) joins the case data
+        as ``completed_by``, so a postScript may keep who did a step (the rectification's writer, R-10.2)."""
         self._attach(workflow, ctx)
         task = workflow.get_task_from_id(UUID(task_id))
         if task is None or not isinstance(task.task_spec, UserTask) or task.state != TaskState.READY:
@@ -131,6 +134,7 @@ class Runner:
         task.task_spec.add_data_from_form(task, data) if hasattr(task.task_spec, "add_data_from_form") else task.data.update(data)
         step = CompletedStep(str(task.id), task.task_spec.bpmn_id, task.task_spec.bpmn_name or task.task_spec.bpmn_id,
                              role_of_lane(task.task_spec.lane), dict(data))
+        task.data["completed_by"] = completed_by
         try:
             task.run()
         except SpiffWorkflowException as exc:

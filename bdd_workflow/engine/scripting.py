@@ -377,6 +377,11 @@ class RunContext:
     unit_tree: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)
     provisional: bool = False
     service_calls: list[dict[str, Any]] = field(default_factory=list)
+    # Facts a gateway may ask of the stored data, answered by the caller (the engine knows no SQL):
+    # the channel of a case's rating of record (None: not rated), and whether a unit has an active staff
+    # member of a role. Without them (deploy-time checks) the answers are None and False.
+    rating_channel: Callable[[str], str | None] | None = None
+    unit_staffed: Callable[[str, str], bool] | None = None
     _now: datetime | None = None
 
     def now(self) -> datetime:
@@ -448,10 +453,22 @@ def script_functions(ctx: RunContext) -> dict[str, Callable[..., Any]]:
     def is_bad_rating(satisfaction: str) -> bool:
         return satisfaction in BAD_RATINGS
 
+    def rating_of_record(case_number: str | None) -> str | None:
+        """The channel (callback, window, online) of the case's rating of record; None: not rated (一事一评)."""
+        if not case_number or ctx.rating_channel is None:
+            return None
+        return ctx.rating_channel(str(case_number))
+
+    def unit_has_staff(code: str | None, role: str) -> bool:
+        """Whether the unit itself has an active staff member of the role (a unit's own chief officer)."""
+        if not code or ctx.unit_staffed is None:
+            return False
+        return bool(ctx.unit_staffed(str(code), str(role)))
+
     return {
         "now": now, "add_duration": add_duration, "add_working_days": add_working_days,
         "sla": sla, "unit_of_kind": unit_of_kind, "unit_level": unit_level, "unit_at_level": unit_at_level,
-        "is_bad_rating": is_bad_rating,
+        "is_bad_rating": is_bad_rating, "rating_of_record": rating_of_record, "unit_has_staff": unit_has_staff,
         "timedelta": timedelta,
     }
 

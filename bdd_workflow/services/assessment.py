@@ -140,12 +140,13 @@ def steps(session, scope: Scope) -> Figure:
 
 
 def ratings(session, scope: Scope) -> Figure:
-    """Ratings given in the period, on any channel, to cases in which the staff member completed a step (R-4.d,
-    10.2). At merge with 一事一评: add the rating-of-record condition here."""
+    """Ratings of record (一事一评: the first given, on any channel) given in the period to cases in which the staff
+    member completed a step (R-4.d, 10.2); a callback's opinion on a case rated before is not counted."""
     rows = plain_rows(session, select(HumanTask.completed_by, HumanTask.unit_code, Evaluation.case_id, Evaluation.id,
                                       _flag(Evaluation.bad)).distinct()
                       .join(HumanTask, HumanTask.case_id == Evaluation.case_id)
-                      .where(Evaluation.at >= scope.start, Evaluation.at < scope.end, *_worked(scope)))
+                      .where(Evaluation.of_record, Evaluation.at >= scope.start, Evaluation.at < scope.end,
+                             *_worked(scope)))
     bad, good = ("bad",), ("good",)
     return _figure("ratings", "评价", {"good": "好评", "bad": "差评"},
                    ((r[0], r[1], r[2], r[3], bad if r[4] else good) for r in rows))

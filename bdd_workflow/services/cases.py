@@ -11,8 +11,8 @@ from types import SimpleNamespace
 from sqlalchemy import bindparam, delete, func, select, update
 
 from ..db.fast import Prepared
-from ..db.models import (MAX_ROW_ID, AuditEvent, Breach, Case, CaseLink, ElementVisit, HumanTask, LedgerEntry, Matter,
-                         PendingTimer)
+from ..db.models import (MAX_ROW_ID, AuditEvent, Breach, Case, CaseLink, ElementVisit, Evaluation, HumanTask,
+                         LedgerEntry, Matter, PendingTimer)
 from ..engine.runner import CompletedStep, RunResult
 from ..errors import Conflict, DomainError, Forbidden, FormInvalid, NotFound
 from ..system import System
@@ -182,6 +182,7 @@ def _start(system: System, session, actor: Actor, definition, data: dict[str, An
         seed.update(_matter_data(matter))
     seed.setdefault("matter_code", None)  # every case has the key, so a diagram can test it
     seed.setdefault("matter_levels", [])  # the routing decision reads it (R-3.3 就近办)
+    seed.setdefault("source_case_id", None)  # a callback started on its own rates no case (一事一评)
     seed.setdefault("started_unit", actor.unit_code)
     seed.setdefault("handling_unit", actor.unit_code)
     spec, subprocess_specs = system.spec_for(session, definition.id)
@@ -312,16 +313,31 @@ def sync(system: System, session, case: CaseRecord, result: RunResult, actor: Ac
         if call.get("operation") == "note_source_case":
             _note_source_case(db, case, call, actor, now)
             continue
-        target = latest_definition(session, call["process"])
-        linked_data = {k: v for k, v in result.data.items() if k in APPLICANT_FIELDS or k in (
-            "matter_code", "handling_unit", "responsible_unit")}
-        linked_data.update({"source_case_id": case.number, "source_process": case.process_id,
-                            "source_unit": case.unit_code, "started_unit": case.unit_code})
-        linked = _start(system, session, SYSTEM, target, linked_data, now, source=case, relation=call.get("relation"),
-                        depth=depth + 1)
-        started.append({"id": linked.id, "number": linked.number, "process": linked.process_id,
-                        "relation": call.get("relation"), "unit": linked.unit_code})
+        source = case
+        if call.get("about") and call["about"] != case.number:
+            # The case the new one is about (a callback's rectification is about the service case it rated).
+            source = session.scalars(select(Case).where(Case.number == str(call["about"]))).first()
+            if source is None:
+                raise DomainError(f"start_case 的参数 about 指向的办件 {call['about']} 不存在。")
+        started.append(start_linked(system, session, source, result.data, call["process"], call.get("relation"),
+                                    now, depth=depth + 1))
     return started
+
+
+def start_linked(system: System, session, source, data: dict[str, Any], process_id: str, relation: str | None,
+                 now: datetime, depth: int = 1) -> dict[str, Any]:
+    """Start a linked case (the diagrams' start_case, a bad window or online rating's rectification): it gets
+    the applicant, matter and handling unit from ``data`` and a link (``relation``) from ``source``, the case
+    it is about, whose number, process and unit it knows as ``source_case_id``, ``source_process``,
+    ``source_unit``."""
+    target = latest_definition(session, process_id)
+    linked_data = {k: v for k, v in data.items() if k in APPLICANT_FIELDS or k in (
+        "matter_code", "handling_unit", "responsible_unit")}
+    linked_data.update({"source_case_id": source.number, "source_process": source.process_id,
+                        "source_unit": source.unit_code, "started_unit": source.unit_code})
+    linked = _start(system, session, SYSTEM, target, linked_data, now, source=source, relation=relation, depth=depth)
+    return {"id": linked.id, "number": linked.number, "process": linked.process_id, "relation": relation,
+            "unit": linked.unit_code}
 
 
 def _note_source_case(db, case: CaseRecord, call: dict[str, Any], actor: Actor, now: datetime) -> None:
@@ -412,7 +428,15 @@ def case_view(system: System, session, case: Case, actor: Actor) -> dict[str, An
         + [{"id": c.id, "number": c.number, "process": c.process_id, "relation": link.relation,
             "direction": "from", "status": c.status} for link, c in links_in],
         "relays": _relays_of(system, session, case.id),
+        "rating": _rating_of(session, case.id) if case.process_id in SERVICE_PROCESSES else None,
     }
+
+
+def _rating_of(session, case_id: int) -> dict[str, Any] | None:
+    """The case's rating of record (一事一评), as the API shows it."""
+    row = session.execute(select(Evaluation.source, Evaluation.satisfaction, Evaluation.bad, Evaluation.at)
+                          .where(Evaluation.case_id == case_id, Evaluation.of_record)).first()
+    return dict(row._mapping) if row else None
 
 
 def _relays_of(system: System, session, case_id: int) -> list[dict[str, Any]]:

@@ -11,11 +11,12 @@ from sqlalchemy import and_, func, literal, or_, select, true, union_all
 from sqlalchemy import case as sql_case
 
 from .. import formrender
-from ..db.models import Attachment, AuditEvent, Case, CaseLink, HumanTask, Matter, OrgUnit, ProcessDefinition, Staff
+from ..db.models import (Attachment, AuditEvent, Case, CaseLink, Evaluation, HumanTask, Matter, OrgUnit,
+                         ProcessDefinition, Staff)
 from ..errors import Forbidden, FormInvalid, NotFound, TaskNotReady
 from ..roles import CHIEF_OFFICER, ROLE_TITLES, TASK_ROLES
 from ..system import System
-from . import access, attachments, cases, definitions, ledger, problems, relays, tasks, workload
+from . import access, attachments, cases, definitions, evaluations, ledger, problems, relays, tasks, workload
 from .identity import NON_STAFF_NAMES, Actor
 
 PROCESS_TITLES = {
@@ -34,7 +35,7 @@ ACTION_TITLES = {
     "case_started": "受理登记", "task_claimed": "认领任务", "task_unclaimed": "退回任务", "task_reassigned": "改派任务",
     "task_completed": "办理", "timer_fired": "超过时限", "case_completed": "办结", "attachment_added": "上传附件",
     "case_note": "关联办件", "case_migrated": "迁移版本", "case_cancelled": "撤销办件", "case_suspended": "暂停办件",
-    "case_resumed": "恢复办件",
+    "case_resumed": "恢复办件", "case_rated": "评价",
     "relay_requested": "发出互动接力", "relay_accepted": "接收互动接力", "relay_returned": "退回互动接力",
 }
 # Staff record these offline or at the hotline; callbacks and rectifications start themselves.
@@ -342,6 +343,9 @@ def task_page(system: System, actor: Actor, task_id: str, have: list[int] | None
             select(Case.id, Case.number, Case.process_id, Case.status, Case.completed_at, Case.unit_code, CaseLink.relation)
             .join(CaseLink, CaseLink.from_case_id == Case.id).where(CaseLink.to_case_id == detail["case_id"])
             .order_by(CaseLink.id).limit(1)).first()
+        # 一事一评: the rated service case's rating of record, shown beside a callback or a rectification.
+        rating = evaluations.rating_view(system, session, source.id) if (
+            source and source.process_id in cases.SERVICE_PROCESSES) else None
     rule = formrender.signature_rule(schema)
     checklist = formrender.material_checklist(detail["notice"], have or [])
     ready = detail["status"] == "ready"
@@ -370,6 +374,7 @@ def task_page(system: System, actor: Actor, task_id: str, have: list[int] | None
         # The material check list is for the services and the hotline, not for callbacks or escalations.
         "show_notice": bool(detail["notice"]) and detail["process"] in NOTICE_PROCESSES,
         "start_shown": start_shown, "start_note": started.get("note"),
+        "rating": rating,
     }
 
 
@@ -554,7 +559,14 @@ def callback_desk(system: System, actor: Actor, page: int = 1, per_page: int = P
             .select_from(joined).where(condition).order_by(TASK.c.created_at, TASK.c.id)
             .limit(per_page).offset((page - 1) * per_page)).all()
         names = _names(system, session)
+        sources = [r.source_id for r in rows if r.source_id]
+        # 一事一评: a case already rated at the window or online shows that rating (the callback's is its opinion).
+        rated = {e.case_id: e for e in session.execute(
+            select(Evaluation.case_id, Evaluation.source, Evaluation.satisfaction)
+            .where(Evaluation.case_id.in_(sources), Evaluation.of_record))} if sources else {}
         items = [dict(r._mapping) | {
+            "rating": {"source_title": evaluations.SOURCES.get(rated[r.source_id].source),
+                       "label": evaluations.GRADES.get(rated[r.source_id].satisfaction)} if r.source_id in rated else None,
             "matter_name": names["matter"].get(r.matter_code or "", r.matter_code),
             "unit_name": names["unit"].get(r.source_unit or "", r.source_unit),
             "assignee_name": names["staff"].get(r.assignee, r.assignee),

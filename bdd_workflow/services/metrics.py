@@ -10,7 +10,8 @@ ledger entries) behind it, so a supervisor can check any number by hand.
   obtain them, conditions, steps, time limit, cautions) / active matters.
 - R-4.c 咨询投诉及时处理率: consultations and complaints started in the period with no fired deadline
   / consultations and complaints started in the period.
-- R-4.d 满意率: good ratings (any channel: callback, window, online) in the period / ratings.
+- R-4.d 满意率: good ratings of record in the period / ratings of record. 一事一评: a case counts once, by its
+  rating of record, the first given on any channel (callback, window, online); later ones count nowhere.
 - R-4.e 台账完整: ledger entries of the period that have every required field / entries.
 - breaches 超时督办次数: fired deadlines by kind (process, timer). A deadline that keeps escalating while its
   task stays open (the diagrams' ``_county`` and ``_office`` timers, R-6.4.1) is one breach per level, so
@@ -313,8 +314,9 @@ def quality(system: System, actor: Actor, start: datetime, end: datetime, unit: 
         handled_ids = session.execute(select(Case.id, Case.breaches).where(*handled_where)
                                       .order_by(Case.started_at, Case.id).limit(limit("R-4.c"))).all()
 
-        # R-4.d: ratings in the period, any channel.
-        rated_where = [Evaluation.at >= start, Evaluation.at < end, *_units_where(Evaluation.unit_code, units)]
+        # R-4.d: ratings of record in the period (one per case, whichever channel gave it first).
+        rated_where = [Evaluation.at >= start, Evaluation.at < end, Evaluation.of_record,
+                       *_units_where(Evaluation.unit_code, units)]
         tally("R-4.d", Evaluation.at, Evaluation.unit_code, Evaluation.bad == False, rated_where,  # noqa: E712
               ("ratings", "good"))
         rated_ids = session.execute(select(Evaluation.case_id, Evaluation.bad).where(*rated_where)
@@ -391,6 +393,7 @@ def quality(system: System, actor: Actor, start: datetime, end: datetime, unit: 
 
         staff = _by_staff(session, start, end, units, completed_where, handled_where, rated_where,
                           ledger_by_actor, promised if staff_figures else None)
+        rectifications = open_rectifications(system, session, units, system.clock.now())
 
     def cut(ids: list, key: str) -> list:
         n = limit(key)
@@ -428,6 +431,7 @@ def quality(system: System, actor: Actor, start: datetime, end: datetime, unit: 
                      "ledger_rate": _rate(v["entries_complete"], v["entries"]), "entries": v["entries"]}
                     for code, v in sorted(by_unit.items())],
         "trends": _trends(by if trend else None, buckets, counted, fired, figures[1]),
+        "rectifications": rectifications,
     }
 
 
@@ -501,6 +505,35 @@ def _by_staff(session, start: datetime, end: datetime, units: set[str] | None, c
     return staff
 
 
+# --- open rectifications (R-10.2) ----------------------------------------------------------------------------
+
+OPEN_STATUSES = ("running", "waiting", "suspended")
+
+
+def open_rectifications(system: System, session, units: set[str] | None, now: datetime) -> list[dict[str, Any]]:
+    """Rectifications not yet accepted, per handling unit, as they stand now (not a figure of the period): how
+    many are open, how many of those are overdue (a step past its deadline, or a deadline that has fired), and
+    their case ids. 10.2 差评…承办单位要…限期整改."""
+    org = system.org(session)
+    open_where = [Case.process_id == "rectification", Case.status.in_(OPEN_STATUSES), *_units_where(Case.unit_code, units)]
+    rows = session.execute(select(Case.id, Case.unit_code, Case.breaches).where(*open_where)
+                           .order_by(Case.started_at, Case.id)).all()
+    # Two statements, not a correlated EXISTS: SQLite runs that one over every overdue task of the county per case.
+    late = set(session.scalars(select(HumanTask.case_id).where(
+        HumanTask.status == "ready", HumanTask.due_at < now,
+        HumanTask.case_id.in_(select(Case.id).where(*open_where))))) if rows else set()
+    per_unit: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        unit = per_unit.setdefault(r.unit_code or "", {"unit": r.unit_code, "unit_name": org.name(r.unit_code) or "—",
+                                                       "open": 0, "overdue": 0, "cases": [], "overdue_cases": []})
+        unit["open"] += 1
+        unit["cases"].append(r.id)
+        if r.breaches or r.id in late:
+            unit["overdue"] += 1
+            unit["overdue_cases"].append(r.id)
+    return sorted(per_unit.values(), key=lambda u: (-u["overdue"], -u["open"], u["unit"] or ""))
+
+
 # --- the dashboard page -------------------------------------------------------------------------------------
 
 
@@ -535,12 +568,14 @@ def dashboard(system: System, actor: Actor, first: date, last: date, unit: str |
         ids = {i for k in ("R-4.a", "R-4.c", "R-4.d", "R-10.1") for i in figures[k]["items"][:PAGE_ITEMS]}
         if focused and focus not in ("R-4.b", "R-4.e"):
             ids |= set(focused["items"])
+        rectifications = report["rectifications"]
+        ids |= {i for u in rectifications for i in u["cases"][:PAGE_ITEMS]}
         numbers = dict(session.execute(select(Case.id, Case.number).where(Case.id.in_(ids))).all()) if ids else {}
         scope = _scope(system, session, actor, None)
         units = unit_tree(system, session, actor.unit_code if scope is not None else None)
     alerts = workload.peak_alerts(system, actor)["items"]  # R-7.1.1: what piles up now, whatever the period
     return {"report": report, "numbers": numbers, "units": units, "first": first, "last": last, "unit": unit,
-            "alerts": alerts,
+            "alerts": alerts, "rectifications": rectifications,
             "trend": trend, "focus": focused, "page_items": PAGE_ITEMS, "calendar": calendar_status(system),
             "staff_figures": staff_figures,
             "trend_titles": TRENDS}

@@ -8,10 +8,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..db.models import Case, Evaluation, HumanTask, Matter, ProcessDefinition, Publicity, Staff
+from ..db.models import Case, HumanTask, Matter, ProcessDefinition, Publicity, Staff
 from ..errors import DomainError
 from ..roles import ROLE_TITLES
 from ..system import System
+from . import evaluations
 from .cases import SERVICE_PROCESSES, start_case
 from .definitions import latest_definitions
 from .identity import PUBLIC
@@ -42,8 +43,8 @@ def lookup(system: System, number: str, phone: str) -> dict[str, Any]:
         done = session.scalars(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status == "completed")
                                .order_by(HumanTask.completed_at))
         unit = system.org(session).by_code.get(case.unit_code or "")
-        rated = session.scalar(select(Evaluation.id).where(Evaluation.case_id == case.id,
-                                                           Evaluation.source == "online").limit(1)) is not None
+        rating = evaluations.rating_view(system, session, case.id)  # 一事一评: rated on any channel
+        rated = rating is not None
         return {
             "number": case.number, "process": case.process_id, "process_title": PROCESS_TITLES.get(case.process_id, case.process_id),
             "status": case.status, "status_title": STATUS_TITLES.get(case.status, case.status),
@@ -51,7 +52,7 @@ def lookup(system: System, number: str, phone: str) -> dict[str, Any]:
             "started_at": case.started_at, "completed_at": case.completed_at,
             "current_steps": list(steps), "completed_steps": [{"title": t.title, "at": t.completed_at} for t in done],
             "can_rate": case.status == "completed" and case.process_id in SERVICE_PROCESSES and not rated,
-            "rated": rated,
+            "rated": rated, "rating": rating,
         }
 
 

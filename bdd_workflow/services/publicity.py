@@ -267,7 +267,7 @@ def counter_cases(system: System, actor: Actor, limit: int = 12) -> list[dict[st
             .where(Case.id.in_(mine), Case.status == "completed", Case.process_id.in_(SERVICE_PROCESSES))
             .order_by(Case.completed_at.desc(), Case.id.desc()).limit(limit)).all()
         rated = set(session.scalars(select(Evaluation.case_id).where(
-            Evaluation.case_id.in_([c.id for c, _ in rows]), Evaluation.source == "window"))) if rows else set()
+            Evaluation.case_id.in_([c.id for c, _ in rows]), Evaluation.of_record))) if rows else set()
         return [{"id": c.id, "number": c.number, "matter": name, "applicant_name": c.applicant_name,
                  "process_title": PROCESS_TITLES.get(c.process_id, c.process_id), "completed_at": c.completed_at,
                  "rated": c.id in rated} for c, name in rows]
@@ -280,7 +280,8 @@ def _counter_case(system: System, session, actor: Actor, number: str) -> Case:
         raise NotFound(f"没有找到办件 {number or '（空）'}，请核对办件编号。")
     load_visible_case(system, session, actor, case.id)
     if case.process_id not in SERVICE_PROCESSES:
-        raise DomainError("只有帮办、代办、上门办办件可以在窗口评价。")
+        message = f"{case.number} 不是帮办、代办或上门办办件，不能评价（回访、整改、投诉等办件不参加评价）。"
+        raise FormInvalid({"number": [message]}, message)
     if case.status != "completed":
         raise Conflict("办件办结后才能评价。")
     return case
@@ -290,11 +291,19 @@ def counter_case(system: System, actor: Actor, number: str) -> dict[str, Any]:
     """A case ready to be rated at the window: completed, visible to the staff member, not yet rated there."""
     with system.db.unit_of_work(write=False) as session:
         case = _counter_case(system, session, actor, number)
-        if session.scalar(select(Evaluation.id).where(Evaluation.case_id == case.id, Evaluation.source == "window")):
-            raise Conflict(f"办件 {case.number} 已经在窗口评价过了，感谢反馈。")
+        rating = evaluations.rating_of_record(session, case.id)
+        if rating is not None:  # 一事一评: rated on any channel already
+            raise Conflict(evaluations.already_rated_message(system, rating))
         matter = session.scalar(select(Matter.name).where(Matter.code == case.matter_code)) if case.matter_code else None
         return {"number": case.number, "matter": matter, "unit_name": system.org(session).name(case.unit_code),
                 "process_title": PROCESS_TITLES.get(case.process_id, case.process_id), "grades": evaluations.GRADES}
+
+
+def rate_case_at_window(system: System, actor: Actor, case_id: int, satisfaction: str) -> dict[str, Any]:
+    """The window's rating of a case named by its id (the API)."""
+    with system.db.unit_of_work(write=False) as session:
+        number = load_visible_case(system, session, actor, case_id).number
+    return rate_at_window(system, actor, number, satisfaction)
 
 
 def rate_at_window(system: System, actor: Actor, number: str, satisfaction: str) -> dict[str, Any]:

@@ -299,7 +299,7 @@ def complete_task(system: System, actor: Actor, task_id: str, data: dict[str, An
         if workflow is None:
             spec, subprocess_specs = system.spec_for(session, case.definition_id)
             workflow = system.serializer.load_state(case.state_json, spec, subprocess_specs)
-        result, step = system.runner.complete(workflow, task_id, data, system.run_context(session))
+        result, step = system.runner.complete(workflow, task_id, data, system.run_context(session), actor.username)
         record_step(session, case, row, step, actor, now)
         if "satisfaction" in step.data:
             evaluations.record_from_step(session, case, {**result.data, **step.data}, actor.username, now)

@@ -13,7 +13,7 @@ from .. import schemas as s
 from ..errors import AuthenticationRequired, DomainError
 from .throttle import client_address
 from ..services import (assessment, attachments, cases, definitions, identity, ledger, metrics, modeler, org, problems,
-                        relays, tasks, timers, workload)
+                        publicity, relays, tasks, timers, workload)
 from ..system import System
 from .web_common import allow_large_uploads
 from ..services import forms_admin as forms_service
@@ -59,6 +59,8 @@ RELAY = s.RelaySchema()
 RELAY_LIST = s.RelaySchema(many=True)
 RELAY_REQUEST = s.RelayRequest()
 RELAY_ANSWER = s.RelayAnswer()
+RATING_REQUEST = s.RatingRequest()
+RATING_RESPONSE = s.RatingResponse()
 
 
 def system() -> System:
@@ -174,6 +176,14 @@ def request_relay(case_id: int):
     payload = body(RELAY_REQUEST)
     return RELAY.dump(relays.request_relay(system(), g.actor, case_id, payload["to_unit"], payload["reason"],
                                            payload["materials"])), 201
+
+
+@api.post("/cases/<int:case_id>/rating")
+@authenticated
+def rate_case(case_id: int):
+    """好差评 at the window (R-7.2.1): the staff member records the applicant's grade; one rating per case."""
+    payload = body(RATING_REQUEST)
+    return RATING_RESPONSE.dump(publicity.rate_case_at_window(system(), g.actor, case_id, payload["satisfaction"])), 201
 
 
 @api.get("/relays")

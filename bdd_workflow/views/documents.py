@@ -1,6 +1,6 @@
 """Staff pages around the papers of a case: the printable 代办服务委托书 (R-9.2.1), 办结单 (R-9.2.3) and
-一次性告知单 (R-5.4) with the applicant's signature, the window's rating device (评价器 R-7.2.1), and the
-archive with its write-ups (留档宣传 R-9.4). Each view parses the request, calls one service, renders.
+一次性告知单 (R-5.4) with the applicant's signature, the 差评整改书面情况说明 (R-10.2), the window's rating
+device (评价器 R-7.2.1), and the archive with its write-ups (留档宣传 R-9.4). Each view parses the request, calls one service, renders.
 What a staff member may see follows the services (R-6.2)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import re
 from flask import Blueprint, flash, g, redirect, render_template, request, send_file, url_for
 
 from ..errors import Conflict, DomainError, Forbidden, FormInvalid, NotFound
-from ..services import attachments, evaluations, publicity
+from ..services import attachments, evaluations, publicity, rectifications
 from .public import qr_data_uri, status_url
 from .web_common import allow_large_uploads, login_required, system
 
@@ -55,6 +55,14 @@ def completion_receipt(case_id: int):
 @login_required
 def notice(case_id: int):
     return _render_document(case_id, "notice")
+
+
+@documents.get("/cases/<int:case_id>/rectification")
+@login_required
+def rectification(case_id: int):
+    """The 差评整改书面情况说明 (R-10.2), printable: the rating it answers, each explanation and review."""
+    doc = rectifications.explanation(system(), g.actor, case_id)
+    return render_template("documents/rectification.html", doc=doc, case=doc["case"])
 
 
 def _signature_upload() -> tuple[bytes, str, str]:

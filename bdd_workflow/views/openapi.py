@@ -32,6 +32,9 @@ ROUTES = [
     ("/cases/{case_id}/relays", "post", "互动接力（R-6.4.3）：正在办理帮办、代办办件当前步骤的工作人员把办件交给另一层级的单位，"
      "写明原因和移交材料；接收单位须有在岗的同角色人员，涉企事项不离开行政审批局，不能交给本单位", s.RelayRequest, 201,
      s.RelaySchema, (401, 403, 404, 409, 422), None),
+    ("/cases/{case_id}/rating", "post", "窗口好差评（R-7.2.1）：工作人员记录服务对象对已办结的帮办、代办、上门办办件的评价。"
+     "一事一评：办件已在任何渠道评价过的 409 并说明何时经哪个渠道评价；回访、整改、投诉等办件 422；差评启动承办单位整改（R-10.2）",
+     s.RatingRequest, 201, s.RatingResponse, (401, 403, 404, 409, 422), None),
     ("/relays", "get", "等我接收的接力（本单位、本角色）", None, 200, s.RelaySchema(many=True), (401,), None),
     ("/relays/{relay_id}/accept", "post", "接收接力：办件及本角色的待办转到本单位", s.RelayAnswer, 200, s.RelaySchema,
      (401, 403, 404, 409, 422), None),

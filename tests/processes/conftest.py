@@ -37,6 +37,8 @@ VALID: dict[str, dict[str, Any]] = {
     "make_callback": {f"score_{d}": 5 for d in ("attitude", "quality", "efficiency", "integrity", "standard",
                                                 "openness", "timeliness", "one_time_notice")},
     "submit_explanation": {"written_explanation": "窗口人员解释不清，已批评教育。", "rectification_measures": "组织业务培训"},
+    "submit_explanation_assistant": {"written_explanation": "窗口人员解释不清，已批评教育。", "rectification_measures": "组织业务培训"},
+    "submit_explanation_proxy_agent": {"written_explanation": "窗口人员解释不清，已批评教育。", "rectification_measures": "组织业务培训"},
     "review_rectification": {"review_opinion": "整改到位"},
     "escalate_rectification_breach": ACK,
     "record_complaint": {"complaint_text": "窗口人员态度生硬"},

@@ -85,7 +85,7 @@ def november(desk, form, system):
         callback = desk.linked(a1["id"], "callback")
         desk.do(callback["id"], "make_callback", form("make_callback", satisfaction="dissatisfied",
                                                       issues_found="材料讲解不清"))
-    r1 = desk.linked(callback["id"], "rectification")
+    r1 = desk.linked(a1["id"], "rectification")  # a bad rating's rectification is linked from the rated case
     a3 = assist(desk, form, "gaohongxia", "GR-002", at(11, 10, 9), at(11, 10, 16))
     with time_machine.travel(at(11, 12, 10), tick=False):
         evaluations.rate(system, a2["number"], "13812345678", "dissatisfied", "太慢", "online", "applicant")

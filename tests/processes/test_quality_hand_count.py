@@ -26,6 +26,10 @@ So:
   R-4.e 台账完整        every entry the system writes is complete: 16 of 16 — five per 帮办 case (受理登记
                         and its four steps) and one for C2's fired deadline; week 45: 11, week 46: 5
   weeks 44, 47 and 48 have nothing: no data (—), not 0 %.
+A2's bad online rating started one rectification, written by 人社局's assistant (人社局 has no chief officer):
+open on 28 Nov and overdue since its deadline, ten working days after 12 Nov (26 Nov 17:30).
+Multi-channel (一事一评, its own test): on Thu 13 Nov A3's window rating is refused and A3's callback records
+不满意 as its opinion only; R-4.d stays 2 of 3 (week 46: 1 of 2), while R-10.1 becomes 2 of 3.
 By unit: 民政局 (CA-MZ) completed A1 and A3, both on time, rated twice, both good (100 %, 100 %);
 人社局 (CA-RS) completed A2, late, rated once, bad (0 %, 0 %).
 By staff member (steps carry no due time in 帮办, so no step is late):
@@ -46,8 +50,8 @@ from lxml import html
 
 from bdd_workflow.app import create_app
 from bdd_workflow.db.models import Staff
-from bdd_workflow.errors import DomainError
-from bdd_workflow.services import evaluations, metrics
+from bdd_workflow.errors import Conflict, DomainError
+from bdd_workflow.services import evaluations, metrics, publicity
 from bdd_workflow.services.identity import actor_by_id
 from bdd_workflow.services.timers import fire_due_timers
 from bdd_workflow.views.web_common import new_session_values
@@ -128,6 +132,41 @@ def test_r_4_every_number_of_the_month_matches_the_hand_count(desk, november):
     assert fraction(report["callback_coverage"]) == (1, 3) and report["callback_coverage"]["good"] == [ids["A1"]]
     assert [(b["process"], b["timer"], b["count"], b["cases"]) for b in report["breaches"]] == [
         ("consultation", "contact_overdue", 1, [ids["C2"]])]
+
+
+def test_r_4_d_r_7_2_1_a_case_rated_on_three_channels_counts_once(desk, form, system, november):
+    """R-4.d R-7.2.1 R-10.1: A3, rated 满意 online on 12 Nov, is refused at the window on 13 Nov and its callback's
+    不满意 is kept as the callback's opinion: R-4.d stays 2 of 3 (week 46: 1 of 2), no rectification starts for
+    民政局, and the callback still counts for R-10.1 (2 of 3)."""
+    a3 = november["A3"]
+    with time_machine.travel(at(13, 9), tick=False):
+        with pytest.raises(Conflict, match="2025-11-12 10:00 通过网上评价评价为“满意”"):
+            publicity.rate_at_window(system, desk.actor("gaohongxia"), a3["number"], "very_dissatisfied")
+        callback = desk.linked(a3["id"], "callback")
+        result = desk.do(callback["id"], "make_callback", form("make_callback", satisfaction="dissatisfied"))
+    assert result["started_cases"] == []
+    report = report_of(desk)
+    found = {f["key"]: f for f in report["figures"]}
+    assert fraction(found["R-4.d"]) == (2, 3)
+    assert sorted(found["R-4.d"]["items"]) == sorted([november["A1"]["id"], november["A2"]["id"], a3["id"]])
+    series = {s["key"]: s for s in report["trends"]["series"]}
+    assert [(p["numerator"], p["denominator"]) for p in series["R-4.d"]["points"]][2] == (1, 2)
+    assert fraction(report["callback_coverage"]) == (2, 3)
+    units = {u["unit"]: u for u in report["by_unit"]}
+    assert (units["CA-MZ"]["ratings"], units["CA-MZ"]["satisfaction_rate"]) == (2, 1.0)
+
+
+def test_r_10_2_the_month_s_bad_rating_left_one_overdue_rectification_at_人社局(desk, november):
+    """R-10.2: A2's bad online rating started exactly one rectification, for 人社局's assistant; on 28 Nov it is
+    open and overdue on the dashboard, and counts in no R-4 figure."""
+    links = [c for c in desk.case(november["A2"]["id"])["linked_cases"] if c["relation"] == "rectification"]
+    assert len(links) == 1
+    (task,) = desk.case(links[0]["id"])["tasks"]
+    assert (task["name"], task["role"], task["unit"]) == ("submit_explanation_assistant", "assistant", "CA-RS")
+    with time_machine.travel(at(28, 12), tick=False):
+        page = metrics.dashboard(desk.system, desk.actor("wangxiuying"), *NOV)
+    assert [(u["unit"], u["open"], u["overdue"], u["cases"]) for u in page["rectifications"]] == [
+        ("CA-RS", 1, 1, [links[0]["id"]])]
 
 
 def test_r_4_the_weekly_trend_matches_the_hand_count(desk, november):

@@ -182,7 +182,7 @@ def test_r_10_1_a_retired_matter_s_running_cases_go_on_to_their_callback_and_rec
     callback = desk.linked(case["id"], "callback")
     assert callback["matter_code"] == "GR-002" and callback["status"] == "running"
     desk.do(callback["id"], "make_callback", form("make_callback", satisfaction="dissatisfied"))
-    rectification = desk.linked(callback["id"], "rectification")
+    rectification = desk.linked(case["id"], "rectification")
     assert rectification["matter_code"] == "GR-002" and rectification["tasks"]
 
 

@@ -46,8 +46,12 @@ CASE_DATA: dict[str, Any] = {
     "matter_code": "MZ-001", "matter_name": "最低生活保障申请", "matter_kind": "personal",
     "matter_department": "成安县民政局", "responsible_unit": "CA-MZ", "promised_days": 3,
     "matter_levels": ["county"], "channel": "walk_in", "address": "成安县商城镇东街12号", "started_unit": "CA-ZX",
-    "handling_unit": "CA-MZ",
+    "handling_unit": "CA-MZ", "source_case_id": None,
 }
+# Units with a chief officer of their own (the rectification's writer, R-10.2), and the cases already rated with the
+# channel of their rating of record (一事一评): what the stored data answers the diagrams' functions in these tests.
+CHIEF_UNITS = {"CA", "CA-T01"}
+RATED = {"BB20251103000009": "window"}
 
 HAND_OVER = {"handed_over_documents": ["审批决定书", "全部申请材料原件"], "all_handed_over": True}
 ACK = {"acknowledged": True, "measures_taken": "已电话督促承办人立即处理，并记录在案。"}
@@ -90,8 +94,8 @@ VALID: dict[tuple[str, str], dict[str, Any]] = {
     ("onsite", "escalate_deadline_breach_office"): ACK,
     ("onsite", "hand_over_results"): HAND_OVER,
     ("callback", "make_callback"): SCORES,
-    ("rectification", "submit_explanation"): {"written_explanation": "窗口人员解释不清，已批评教育。",
-                                              "rectification_measures": "组织业务培训"},
+    **{("rectification", name): {"written_explanation": "窗口人员解释不清，已批评教育。", "rectification_measures": "组织业务培训"}
+       for name in ("submit_explanation", "submit_explanation_assistant", "submit_explanation_proxy_agent")},
     ("rectification", "review_rectification"): {"review_opinion": "整改到位"},
     ("rectification", "escalate_rectification_breach"): ACK,
     ("rectification", "escalate_rectification_breach_county"): ACK,
@@ -121,7 +125,8 @@ def ref_exists(kind: str, value: str) -> bool:
 
 def make_ctx(clock: Clock | None = None, calendar: WorkingCalendar = CALENDAR) -> RunContext:
     return RunContext(clock=clock or FixedClock(datetime.now(timezone.utc)), calendar=calendar,
-                      sla=dict(SLA), units_by_kind=dict(UNITS_BY_KIND), unit_tree=UNIT_TREE)
+                      sla=dict(SLA), units_by_kind=dict(UNITS_BY_KIND), unit_tree=UNIT_TREE,
+                      rating_channel=RATED.get, unit_staffed=lambda code, role: role == "chief_officer" and code in CHIEF_UNITS)
 
 
 def make_parser(clock: Clock | None = None, forms: FormRegistry | None = None, requirements=None) -> DiagramParser:

@@ -19,7 +19,12 @@ from .support import CALENDAR, UNITS_BY_KIND, Walk
 
 CALLBACK = {"operation": "start_case", "process": "callback", "relation": "callback"}
 TO_PROXY = {"operation": "start_case", "process": "proxy", "relation": "converted_to_proxy"}
-RECTIFY = {"operation": "start_case", "process": "rectification", "relation": "rectification"}
+SERVICE_CASE = "BB20251103000001"
+RECTIFY = {"operation": "start_case", "process": "rectification", "relation": "rectification", "about": SERVICE_CASE}
+# A rectification as a bad rating starts it (R-10.2): about an assist case of 民政局, which has no chief officer.
+RATED_ASSIST = {"source_case_id": SERVICE_CASE, "source_process": "assist"}
+STARTS = {"rectification": RATED_ASSIST}  # what a process's start carries beyond CASE_DATA
+WRITER, ESCALATE = "submit_explanation_assistant", "escalate_rectification_breach"
 
 # A problem report as services/problems.py starts it (R-6.4.2): the start form's fields and who reported on what.
 REPORT = {"problem": "审批系统无法受理", "urgency": "normal", "needs": "", "source_task_title": "指导准备材料",
@@ -184,46 +189,62 @@ SCENARIOS = {
         ("do", "escalate_deadline_breach_office", {}, []),
     ], [CALLBACK]),
     "callback_good_rating": ("callback", [
-        ("start", None, {}, ["make_callback"]),
+        ("start", None, {"source_case_id": SERVICE_CASE}, ["make_callback"]),
         ("do", "make_callback", {"satisfaction": "basically_satisfied"}, []),
     ], []),
     "callback_bad_rating": ("callback", [
-        ("start", None, {}, ["make_callback"]),
+        ("start", None, {"source_case_id": SERVICE_CASE}, ["make_callback"]),
         ("do", "make_callback", {"satisfaction": "very_dissatisfied", "issues_found": "等候时间过长"}, []),
     ], [RECTIFY]),
-    "rectification_accepted": ("rectification", [
-        ("start", None, {}, ["submit_explanation"]),
+    # R-7.2.1 一事一评: rated at the window first, the callback's bad grade is its opinion only: no rectification.
+    "callback_rated_elsewhere": ("callback", [
+        ("start", None, {"source_case_id": "BB20251103000009"}, ["make_callback"]),
+        ("do", "make_callback", {"satisfaction": "very_dissatisfied"}, []),
+    ], []),
+    # R-10.2: the handling unit's own chief officer writes where it has one (a township centre) ...
+    "rectification_by_chief_officer": ("rectification", [
+        ("start", None, {**RATED_ASSIST, "handling_unit": "CA-T01"}, ["submit_explanation"]),
         ("do", "submit_explanation", {}, ["review_rectification"]),
+        ("do", "review_rectification", {"accepted": True}, []),
+    ], []),
+    # ... else the role that handled the case: a proxy case's proxy agent, an assist or onsite case's assistant.
+    "rectification_by_proxy_agent": ("rectification", [
+        ("start", None, {**RATED_ASSIST, "source_process": "proxy"}, ["submit_explanation_proxy_agent"]),
+        ("do", "submit_explanation_proxy_agent", {}, ["review_rectification"]),
+        ("do", "review_rectification", {"accepted": True}, []),
+    ], []),
+    "rectification_accepted": ("rectification", [
+        ("start", None, RATED_ASSIST, ["submit_explanation_assistant"]),
+        ("do", "submit_explanation_assistant", {}, ["review_rectification"]),
         ("do", "review_rectification", {"accepted": True}, []),
     ], []),
     "rectification_redone": ("rectification", [
-        ("start", None, {}, ["submit_explanation"]),
-        ("do", "submit_explanation", {}, ["review_rectification"]),
-        ("do", "review_rectification", {"accepted": False, "review_opinion": "整改措施不具体"}, ["submit_explanation"]),
-        ("do", "submit_explanation", {}, ["review_rectification"]),
+        ("start", None, RATED_ASSIST, ["submit_explanation_assistant"]),
+        ("do", "submit_explanation_assistant", {}, ["review_rectification"]),
+        ("do", "review_rectification", {"accepted": False, "review_opinion": "整改措施不具体"},
+         ["submit_explanation_assistant"]),
+        ("do", "submit_explanation_assistant", {}, ["review_rectification"]),
         ("do", "review_rectification", {"accepted": True}, []),
     ], []),
     "rectification_breach": ("rectification", [
-        ("start", None, {}, ["submit_explanation"]),
-        ("fire", "rectification_overdue", {}, ["escalate_rectification_breach", "submit_explanation"]),
-        ("do", "escalate_rectification_breach", {}, ["submit_explanation"]),
-        ("do", "submit_explanation", {}, ["review_rectification"]),
+        ("start", None, RATED_ASSIST, ["submit_explanation_assistant"]),
+        ("fire", "rectification_overdue_assistant", {}, ["escalate_rectification_breach", "submit_explanation_assistant"]),
+        ("do", "escalate_rectification_breach", {}, ["submit_explanation_assistant"]),
+        ("do", "submit_explanation_assistant", {}, ["review_rectification"]),
         ("do", "review_rectification", {"accepted": True}, []),
     ], []),
     # R-10.2 R-6.4.1–3: the explanation still not submitted, the county chief officer and then the office again;
     # submitting it ends the ladder.
     "rectification_breach_three_levels": ("rectification", [
-        ("start", None, {}, ["submit_explanation"]),
-        ("fire", "rectification_overdue", {}, ["escalate_rectification_breach", "submit_explanation"]),
-        ("fire", "rectification_overdue_county", {}, ["escalate_rectification_breach",
-                                                      "escalate_rectification_breach_county", "submit_explanation"]),
-        ("fire", "rectification_overdue_office", {}, ["escalate_rectification_breach", "escalate_rectification_breach_county",
-                                                      "escalate_rectification_breach_office", "submit_explanation"]),
-        ("do", "escalate_rectification_breach", {}, ["escalate_rectification_breach_county",
-                                                     "escalate_rectification_breach_office", "submit_explanation"]),
-        ("do", "escalate_rectification_breach_county", {}, ["escalate_rectification_breach_office", "submit_explanation"]),
-        ("do", "escalate_rectification_breach_office", {}, ["submit_explanation"]),
-        ("do", "submit_explanation", {}, ["review_rectification"]),
+        ("start", None, RATED_ASSIST, [WRITER]),
+        ("fire", "rectification_overdue_assistant", {}, [ESCALATE, WRITER]),
+        ("fire", "rectification_overdue_assistant_county", {}, [ESCALATE, f"{ESCALATE}_county", WRITER]),
+        ("fire", "rectification_overdue_assistant_office", {}, [ESCALATE, f"{ESCALATE}_county", f"{ESCALATE}_office",
+                                                                WRITER]),
+        ("do", ESCALATE, {}, [f"{ESCALATE}_county", f"{ESCALATE}_office", WRITER]),
+        ("do", f"{ESCALATE}_county", {}, [f"{ESCALATE}_office", WRITER]),
+        ("do", f"{ESCALATE}_office", {}, [WRITER]),
+        ("do", WRITER, {}, ["review_rectification"]),
         ("do", "review_rectification", {"accepted": True}, []),
     ], []),
     "complaint_in_time": ("complaint", [
@@ -358,13 +379,13 @@ def test_firing_a_timer_reports_it_once(parsed, forms):
     ("onsite", [("visit_applicant", {"materials_complete": False, "fixable_on_site": False}),
                 ("accept_with_deficiencies", {})], "deadline_overdue", "complete_within_deadline", 3),
     ("complaint", [("record_complaint", {})], "complaint_overdue", "handle_complaint", 5),
-    ("rectification", [], "rectification_overdue", "submit_explanation", 10),
+    ("rectification", [], "rectification_overdue_assistant", "submit_explanation_assistant", 10),
 ])
 def test_working_day_timers_follow_the_calendar(parsed, forms, process, before, timer, task, days):
     """R-9.3.2.2 promised deadline, R-4.c complaints, R-10.2 rectification: due at a working day's close."""
     clock = now_clock()
     walk = Walk(parsed[process], forms, clock, roundtrip=False)
-    walk.start()
+    walk.start(**STARTS.get(process, {}))
     for name, decisions in before:
         walk.do(name, **decisions)
     expected, _ = CALENDAR.add_working_days(clock.now(), days)
@@ -435,11 +456,12 @@ def test_r_6_4_3_a_relay_moves_the_open_step_and_every_later_one(parsed, forms, 
     ("callback", [], "make_callback", CONSULTANT, UNITS_BY_KIND["consultation_centre"]),
     ("complaint", [], "record_complaint", CONSULTANT, "CA-ZX"),
     ("complaint", [("record_complaint", {})], "handle_complaint", CHIEF_OFFICER, "CA-MZ"),
-    ("rectification", [("submit_explanation", {})], "review_rectification", SUPERVISOR, UNITS_BY_KIND["county_centre"]),
+    ("rectification", [("submit_explanation_assistant", {})], "review_rectification", SUPERVISOR,
+     UNITS_BY_KIND["county_centre"]),
 ])
 def test_tasks_go_to_the_right_role_and_unit(parsed, forms, process, before, task, role, unit):
     walk = Walk(parsed[process], forms, now_clock(), roundtrip=False)
-    walk.start()
+    walk.start(**STARTS.get(process, {}))
     for name, decisions in before:
         walk.do(name, **decisions)
     ready = walk.task(task)

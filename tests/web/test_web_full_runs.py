@@ -201,13 +201,16 @@ def test_a_bad_callback_rating_starts_a_rectification(client, auth):
     case, _ = run_to_completion(client, auth, case)
     callback = callback_of(client, auth, case)
     callback, _ = run_to_completion(client, auth, callback, {"make_callback": {"satisfaction": "dissatisfied"}})
-    links = [c for c in callback["linked_cases"] if c["direction"] == "to"]
-    assert [(c["process"], c["relation"]) for c in links] == [("rectification", "rectification")]
+    assert not [c for c in callback["linked_cases"] if c["direction"] == "to"]
+    # The rectification is about the rated service case: linked from it.
+    links = [c for c in get_case(client, auth, case["id"])["linked_cases"] if c["relation"] == "rectification"]
+    assert [(c["process"], c["direction"]) for c in links] == [("rectification", "to")]
     rectification = get_case(client, auth, links[0]["id"])
     task = rectification["tasks"][0]
-    assert task["name"] == "submit_explanation" and task["due_at"]
+    assert (task["name"], task["role"], task["unit"]) == ("submit_explanation_assistant", "assistant", "CA-MZ")
+    assert task["due_at"]
     rectification, done = run_to_completion(client, auth, rectification)
-    assert [name for name, _ in done] == ["submit_explanation", "review_rectification"]
+    assert [name for name, _ in done] == ["submit_explanation_assistant", "review_rectification"]
 
 
 @pytest.mark.parametrize("process", ["assist", "proxy", "onsite"])

@@ -161,7 +161,7 @@ def test_r_10_1_online_rating_of_a_completed_case_once_and_a_second_time_refused
     first = anon.post("/public/rate", data=rating)
     assert first.status_code == 200 and "已收到" in text(first)
     again = anon.post("/public/rate", data={**rating, "satisfaction": "very_dissatisfied"})
-    assert again.status_code == 409 and "已经评价过了" in text(again)
+    assert again.status_code == 409 and "通过网上评价评价为“满意”" in text(again) and "本次评价未记录" in text(again)
     with system.db.unit_of_work(write=False) as session:
         rows = session.scalars(select(Evaluation).where(Evaluation.case_id == case["id"], Evaluation.source == "online")).all()
     assert [(r.satisfaction, r.comment) for r in rows] == [("satisfied", "代办员很耐心")]
@@ -307,7 +307,7 @@ def test_r_7_2_1_the_counter_records_one_window_rating_per_case(anon, staff_clie
     assert again.status_code == 409
     refused = client.post("/documents/counter", data={"csrf_token": token, "number": case["number"]},
                           follow_redirects=True)
-    assert "已经在窗口评价过了" in text(refused)
+    assert "通过窗口评价器评价为“非常满意”" in text(refused)
     assert anon.get("/documents/counter").status_code == 302  # staff only
     other_unit = staff_client("lijianhua")  # 行政审批局: not this case's unit
     token = csrf(other_unit, "/documents/counter")
