@@ -98,7 +98,7 @@ class System:
         org = self.org(session)
         return RunContext(
             clock=self.clock, calendar=self.calendar, sla=self.settings.sla_values(),
-            units_by_kind=dict(org.kinds), unit_tree=org.tree,
+            units_by_kind=dict(org.kinds), unit_tree=org.tree, directory=_Directory(self, session),
         )
 
     def parser(self, session=None, check_requirements: bool = False) -> DiagramParser:
@@ -131,3 +131,33 @@ class System:
 
 def create_system(settings: Settings | None = None, clock: Clock | None = None) -> System:
     return System(settings or Settings.from_env(), clock)
+
+
+class _Directory:
+    """What a diagram's directing_unit / case_unit / staff_unit / staff_role ask, answered from the database
+    of the engine run's own transaction, once per question."""
+
+    def __init__(self, system: "System", session) -> None:
+        self.system, self.session, self.asked = system, session, {}
+
+    def _once(self, key, compute):
+        if key not in self.asked:
+            self.asked[key] = compute()
+        return self.asked[key]
+
+    def directing_unit(self, code: str) -> str | None:
+        from .services.access import directing_unit  # services build on this module
+        return self._once(("directs", code), lambda: directing_unit(self.system, self.session, code))
+
+    def case_unit(self, number: str) -> str | None:
+        from .db.models import Case
+        return self._once(("case", number), lambda: self.session.scalar(
+            select(Case.unit_code).where(Case.number == number[:32])))
+
+    def staff(self, username: str) -> tuple[str | None, str | None]:
+        from .db.models import Staff
+        def look() -> tuple[str | None, str | None]:
+            row = self.session.execute(select(OrgUnit.code, Staff.role).outerjoin(OrgUnit, Staff.unit_id == OrgUnit.id)
+                                       .where(Staff.username == username[:64])).first()
+            return (row.code, row.role) if row is not None else (None, None)
+        return self._once(("staff", username), look)

@@ -202,7 +202,12 @@ def check_script(script: str) -> None:
 # The operations a service task may name, with the parameters each needs: start_case starts a linked case
 # (processes/README.md); note_source_case writes a line into the history of the case this one was started
 # from (a problem report's answer shows on the case it is about, R-6.4.2).
-SERVICE_OPERATIONS: dict[str, tuple[str, ...]] = {"start_case": ("process",), "note_source_case": ("label", "text")}
+# start_case may also name ``items`` (a list: one linked case per item, its keys joined to that case's data; 问题交办
+# starts one per problem a callback found, R-10.1) and ``link_from`` ('this', the default, or 'source': the new
+# case is linked from the case this one was started from). record_complaint_finding keeps a complaint's finding for
+# the figures of the unit and the staff member it is about (R-4.c, R-5.2).
+SERVICE_OPERATIONS: dict[str, tuple[str, ...]] = {"start_case": ("process",), "note_source_case": ("label", "text"),
+                                                  "record_complaint_finding": ()}
 
 
 @dataclass
@@ -215,6 +220,9 @@ class RunContext:
     units_by_kind: dict[str, str]
     # code -> (level, parent code) of every unit: the levels the routing decision walks (R-3.3).
     unit_tree: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)
+    # Who directs a unit, whose a case or a staff member is: asked of the database only when an expression
+    # calls directing_unit, case_unit, staff_unit or staff_role (System.run_context gives it).
+    directory: Any = None
     provisional: bool = False
     service_calls: list[dict[str, Any]] = field(default_factory=list)
     _now: datetime | None = None
@@ -288,10 +296,31 @@ def script_functions(ctx: RunContext) -> dict[str, Callable[..., Any]]:
     def is_bad_rating(satisfaction: str) -> bool:
         return satisfaction in BAD_RATINGS
 
+    def _directory():
+        if ctx.directory is None:
+            raise KeyError("这里不能查询单位和人员")
+        return ctx.directory
+
+    def directing_unit(code: str | None) -> str | None:
+        """The unit of the chief officer who directs ``code``: itself or the nearest unit above it with an
+        active chief officer (a village's township, a county department's county centre, R-6.4.1)."""
+        return _directory().directing_unit(code) if code else None
+
+    def case_unit(number: str | None) -> str | None:
+        """The handling unit of the case with this number; None for no case."""
+        return _directory().case_unit(str(number)) if number else None
+
+    def staff_unit(username: str | None) -> str | None:
+        return _directory().staff(str(username))[0] if username else None
+
+    def staff_role(username: str | None) -> str | None:
+        return _directory().staff(str(username))[1] if username else None
+
     return {
         "now": now, "add_duration": add_duration, "add_working_days": add_working_days,
         "sla": sla, "unit_of_kind": unit_of_kind, "unit_level": unit_level, "unit_at_level": unit_at_level,
-        "is_bad_rating": is_bad_rating,
+        "is_bad_rating": is_bad_rating, "directing_unit": directing_unit, "case_unit": case_unit,
+        "staff_unit": staff_unit, "staff_role": staff_role,
         "timedelta": timedelta,
     }
 

@@ -24,7 +24,7 @@ SHARED_SPEC = ROOT.parent / "shared" / "spec"
 DMN = PROCESSES / "handling_unit_routing.dmn"
 
 SLA = {"contact": "PT30M", "complaint_days": 5, "rectification_days": 10, "problem_urgent": "PT2H", "problem_days": 1,
-       "escalation_interval_days": 1}
+       "escalation_interval_days": 1, "handover_days": 5}
 UNITS_BY_KIND = {"consultation_centre": "CA-ZX", "approval_bureau": "CA-SPJ", "county_centre": "CA"}
 # A slice of the county's three levels (R-3.3): code -> (level, parent), what the routing decision walks.
 UNIT_TREE = {
@@ -51,8 +51,8 @@ CASE_DATA: dict[str, Any] = {
 
 HAND_OVER = {"handed_over_documents": ["审批决定书", "全部申请材料原件"], "all_handed_over": True}
 ACK = {"acknowledged": True, "measures_taken": "已电话督促承办人立即处理，并记录在案。"}
-SCORES = {f"score_{d}": 5 for d in ("attitude", "quality", "efficiency", "integrity", "standard",
-                                    "openness", "timeliness", "one_time_notice")}
+SCORES = {**{f"score_{d}": 5 for d in ("attitude", "quality", "efficiency", "integrity", "standard",
+                                       "openness", "timeliness", "one_time_notice")}, "problems_found": "none"}
 
 # A valid submission for the form of every user task, keyed by (process, task); decisions are added per step.
 VALID: dict[tuple[str, str], dict[str, Any]] = {
@@ -91,6 +91,12 @@ VALID: dict[tuple[str, str], dict[str, Any]] = {
     ("onsite", "escalate_deadline_breach_office"): ACK,
     ("onsite", "hand_over_results"): HAND_OVER,
     ("callback", "make_callback"): SCORES,
+    ("handover", "handle_problem"): {"problem_confirmed": True, "actions_taken": "已约谈当事人并通报批评。"},
+    ("handover", "handle_integrity_problem"): {"problem_confirmed": True, "actions_taken": "已核查，退还礼品并通报批评。"},
+    ("handover", "receive_feedback"): {"feedback_received": True},
+    **{("handover", name): ACK for name in (
+        "escalate_handover_breach", "escalate_handover_breach_county", "escalate_handover_breach_office",
+        "escalate_integrity_breach_county", "escalate_integrity_breach_office")},
     ("rectification", "submit_explanation"): {"written_explanation": "窗口人员解释不清，已批评教育。",
                                               "rectification_measures": "组织业务培训"},
     ("rectification", "review_rectification"): {"review_opinion": "整改到位"},
@@ -120,9 +126,28 @@ def ref_exists(kind: str, value: str) -> bool:
     return value in {"unit": KNOWN_UNITS, "staff": KNOWN_STAFF, "matter": KNOWN_MATTERS}.get(kind, set())
 
 
+class Directory:
+    """What directing_unit / case_unit / staff_unit / staff_role answer without a database: the county centre and
+    成安镇 have chief officers (as in the demo county); zhangwei is the county chief officer, lina a township
+    assistant; no case numbers are known."""
+
+    STAFF = {"zhangwei": ("CA", "chief_officer"), "lina": ("CA-T01", "assistant")}
+
+    def directing_unit(self, code):
+        while code and code not in ("CA", "CA-T01"):
+            code = UNIT_TREE.get(code, (None, None))[1]
+        return code
+
+    def case_unit(self, number):
+        return None
+
+    def staff(self, username):
+        return self.STAFF.get(username, (None, None))
+
+
 def make_ctx(clock: Clock | None = None, calendar: WorkingCalendar = CALENDAR) -> RunContext:
     return RunContext(clock=clock or FixedClock(datetime.now(timezone.utc)), calendar=calendar,
-                      sla=dict(SLA), units_by_kind=dict(UNITS_BY_KIND), unit_tree=UNIT_TREE)
+                      sla=dict(SLA), units_by_kind=dict(UNITS_BY_KIND), unit_tree=UNIT_TREE, directory=Directory())
 
 
 def make_parser(clock: Clock | None = None, forms: FormRegistry | None = None, requirements=None) -> DiagramParser:

@@ -20,6 +20,13 @@ from .support import CALENDAR, UNITS_BY_KIND, Walk
 CALLBACK = {"operation": "start_case", "process": "callback", "relation": "callback"}
 TO_PROXY = {"operation": "start_case", "process": "proxy", "relation": "converted_to_proxy"}
 RECTIFY = {"operation": "start_case", "process": "rectification", "relation": "rectification"}
+# 问题交办: one linked case per problem the callback found, linked from the service case.
+HAND_OVER_NONE = {"operation": "start_case", "process": "handover", "relation": "handover", "link_from": "source",
+                  "items": []}
+PROBLEM = {"problem_category": "integrity", "problem_title": "廉洁自律", "problem_description": "办事员收了服务对象礼品"}
+HAND_OVER_GIFT = {**HAND_OVER_NONE, "items": [PROBLEM]}
+NOTE_HANDOVER = {"operation": "note_source_case", "label": "问题交办",
+                 "text": "回访发现廉洁自律问题，已交办处理：办事员收了服务对象礼品"}
 
 # A problem report as services/problems.py starts it: the start form's fields and who reported on what.
 REPORT = {"problem": "审批系统无法受理", "urgency": "normal", "needs": "", "source_task_title": "指导准备材料",
@@ -186,11 +193,41 @@ SCENARIOS = {
     "callback_good_rating": ("callback", [
         ("start", None, {}, ["make_callback"]),
         ("do", "make_callback", {"satisfaction": "basically_satisfied"}, []),
-    ], []),
+    ], [HAND_OVER_NONE]),
+    "callback_problem_found": ("callback", [
+        ("start", None, {}, ["make_callback"]),
+        ("do", "make_callback", {"satisfaction": "satisfied", "problems_found": "found",
+                                 "problems": [{"category": "integrity", "description": "办事员收了服务对象礼品"}]}, []),
+    ], [HAND_OVER_GIFT]),
     "callback_bad_rating": ("callback", [
         ("start", None, {}, ["make_callback"]),
         ("do", "make_callback", {"satisfaction": "very_dissatisfied", "issues_found": "等候时间过长"}, []),
-    ], [RECTIFY]),
+    ], [HAND_OVER_NONE, RECTIFY]),
+    "handover_by_the_chief_officer": ("handover", [
+        ("start", None, {**PROBLEM, "problem_category": "attitude", "problem_title": "服务态度"}, ["handle_problem"]),
+        ("fire", "handover_overdue", {}, ["escalate_handover_breach", "handle_problem"]),
+        ("fire", "handover_overdue_county", {}, ["escalate_handover_breach", "escalate_handover_breach_county",
+                                                 "handle_problem"]),
+        ("fire", "handover_overdue_office", {}, ["escalate_handover_breach", "escalate_handover_breach_county",
+                                                 "escalate_handover_breach_office", "handle_problem"]),
+        ("do", "escalate_handover_breach", {}, ["escalate_handover_breach_county", "escalate_handover_breach_office",
+                                                "handle_problem"]),
+        ("do", "escalate_handover_breach_county", {}, ["escalate_handover_breach_office", "handle_problem"]),
+        ("do", "escalate_handover_breach_office", {}, ["handle_problem"]),
+        ("do", "handle_problem", {}, ["receive_feedback"]),
+        ("do", "receive_feedback", {}, []),
+    ], [{**NOTE_HANDOVER, "text": "回访发现服务态度问题，已交办处理：办事员收了服务对象礼品"},
+        {"operation": "note_source_case", "label": "交办问题处理结果", "text": "服务态度问题处理结果：已约谈当事人并通报批评。"}]),
+    "handover_of_an_integrity_problem": ("handover", [
+        ("start", None, PROBLEM, ["handle_integrity_problem"]),
+        ("fire", "integrity_overdue", {}, ["escalate_integrity_breach_county", "handle_integrity_problem"]),
+        ("fire", "integrity_overdue_office", {}, ["escalate_integrity_breach_county", "escalate_integrity_breach_office",
+                                                  "handle_integrity_problem"]),
+        ("do", "escalate_integrity_breach_county", {}, ["escalate_integrity_breach_office", "handle_integrity_problem"]),
+        ("do", "escalate_integrity_breach_office", {}, ["handle_integrity_problem"]),
+        ("do", "handle_integrity_problem", {}, []),
+    ], [NOTE_HANDOVER, {"operation": "note_source_case", "label": "交办问题处理结果",
+                        "text": "廉洁自律问题处理结果：已核查，退还礼品并通报批评。"}]),
     "rectification_accepted": ("rectification", [
         ("start", None, {}, ["submit_explanation"]),
         ("do", "submit_explanation", {}, ["review_rectification"]),
