@@ -61,7 +61,7 @@ class StartCaseRequest(StrictSchema):
         "description": "The applicant's fields below, plus the fields of the process's start form (`start_form` in "
                        "GET /processes; x-start-forms below names its schema, components.schemas[\"StartData.<start_form>\"], "
                        "per process): onsite's `address`, a consultation's "
-                       "`question`, a complaint's `complaint_text` and `about_case`. Each is checked against that "
+                       "`question`, a complaint's `complaint_text`, `about_case_number` and `about_staff`. Each is checked against that "
                        "form; a field neither listed here nor the form's is refused (422, named by field)."})
 
 

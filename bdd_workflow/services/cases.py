@@ -185,6 +185,11 @@ def _start(system: System, session, actor: Actor, definition, data: dict[str, An
     if matter is not None:
         seed.update(_matter_data(matter))
     seed.setdefault("matter_code", None)  # every case has the key, so a diagram can test it
+    if definition.start_form and system.forms.exists(definition.start_form):
+        # Every field of the start form is in the case data, None when not given: a diagram reads it as it is
+        # (a complaint names its case and/or staff member, or neither, R-4.c).
+        for name in system.forms.get(definition.start_form).schema.get("properties", {}):
+            seed.setdefault(name, None)
     seed.setdefault("matter_levels", [])  # the routing decision reads it (R-3.3 就近办)
     seed.setdefault("started_unit", actor.unit_code)
     seed.setdefault("handling_unit", actor.unit_code)

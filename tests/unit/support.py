@@ -117,6 +117,10 @@ VALID: dict[tuple[str, str], dict[str, Any]] = {
     ("complaint", "escalate_complaint_breach"): ACK,
     ("complaint", "escalate_complaint_breach_county"): ACK,
     ("complaint", "escalate_complaint_breach_office"): ACK,
+    ("complaint", "handle_complaint_office"): {"investigation": "调取录像核实", "complaint_substantiated": True,
+                                              "handling_result": "已约谈当事人"},
+    ("complaint", "escalate_office_complaint_county"): ACK,
+    ("complaint", "escalate_office_complaint_office"): ACK,
 }
 
 
@@ -213,7 +217,10 @@ class Walk:
         return sorted(t.name for t in self.result.ready)
 
     def start(self, **overrides: Any) -> RunResult:
-        return self._record(self.runner.start(self.spec, self.subprocess_specs, {**CASE_DATA, **overrides}, self.ctx()))
+        # As services/cases.py starts a case: every start form field is in the data, None when not given.
+        fields = self.forms.get(self.process.start_form).schema.get("properties", {}) if self.process.start_form else {}
+        seed = {**{name: None for name in fields}, **CASE_DATA, **overrides}
+        return self._record(self.runner.start(self.spec, self.subprocess_specs, seed, self.ctx()))
 
     def task(self, name: str):
         matches = [t for t in self.result.ready if t.name == name]

@@ -20,6 +20,8 @@ from .support import CALENDAR, UNITS_BY_KIND, Walk
 CALLBACK = {"operation": "start_case", "process": "callback", "relation": "callback"}
 TO_PROXY = {"operation": "start_case", "process": "proxy", "relation": "converted_to_proxy"}
 RECTIFY = {"operation": "start_case", "process": "rectification", "relation": "rectification"}
+# R-4.c: a complaint's finding, kept for the unit and staff member it is about (here: neither named).
+FINDING = {"operation": "record_complaint_finding", "upheld": True, "about_case": None, "unit": None, "staff": None}
 # 问题交办: one linked case per problem the callback found, linked from the service case.
 HAND_OVER_NONE = {"operation": "start_case", "process": "handover", "relation": "handover", "link_from": "source",
                   "items": []}
@@ -268,7 +270,7 @@ SCENARIOS = {
         ("do", "record_complaint", {}, ["handle_complaint"]),
         ("do", "handle_complaint", {}, ["reply_to_complainant"]),
         ("do", "reply_to_complainant", {}, []),
-    ], []),
+    ], [FINDING]),
     "complaint_breach": ("complaint", [
         ("start", None, {}, ["record_complaint"]),
         ("do", "record_complaint", {}, ["handle_complaint"]),
@@ -276,7 +278,7 @@ SCENARIOS = {
         ("do", "escalate_complaint_breach", {}, ["handle_complaint"]),
         ("do", "handle_complaint", {}, ["reply_to_complainant"]),
         ("do", "reply_to_complainant", {}, []),
-    ], []),
+    ], [FINDING]),
     # R-4.c –3: the complaint still not handled, up the ladder; handled after the county escalation, the
     # office is not asked again.
     "complaint_breach_two_levels": ("complaint", [
@@ -290,7 +292,18 @@ SCENARIOS = {
         ("do", "escalate_complaint_breach", {}, ["escalate_complaint_breach_county", "reply_to_complainant"]),
         ("do", "escalate_complaint_breach_county", {}, ["reply_to_complainant"]),
         ("do", "reply_to_complainant", {}, []),
-    ], []),
+    ], [FINDING]),
+    "complaint_about_a_chief_officer": ("complaint", [
+        ("start", None, {"about_staff": "zhangwei"}, ["record_complaint"]),
+        ("do", "record_complaint", {}, ["handle_complaint_office"]),
+        ("fire", "office_complaint_overdue", {}, ["escalate_office_complaint_county", "handle_complaint_office"]),
+        ("fire", "office_complaint_overdue_office", {}, ["escalate_office_complaint_county",
+                                                         "escalate_office_complaint_office", "handle_complaint_office"]),
+        ("do", "escalate_office_complaint_county", {}, ["escalate_office_complaint_office", "handle_complaint_office"]),
+        ("do", "escalate_office_complaint_office", {}, ["handle_complaint_office"]),
+        ("do", "handle_complaint_office", {"complaint_substantiated": False}, ["reply_to_complainant"]),
+        ("do", "reply_to_complainant", {}, []),
+    ], [{**FINDING, "upheld": False, "unit": "CA", "staff": "zhangwei"}]),
     "complaint_breach_three_levels": ("complaint", [
         ("start", None, {}, ["record_complaint"]),
         ("do", "record_complaint", {}, ["handle_complaint"]),
@@ -302,7 +315,7 @@ SCENARIOS = {
         ("do", "escalate_complaint_breach_office", {}, ["handle_complaint"]),
         ("do", "handle_complaint", {}, ["reply_to_complainant"]),
         ("do", "reply_to_complainant", {}, []),
-    ], []),
+    ], [FINDING]),
 }
 
 
@@ -471,7 +484,9 @@ def test_r_6_4_3_a_relay_moves_the_open_step_and_every_later_one(parsed, forms, 
 @pytest.mark.parametrize(("process", "before", "task", "role", "unit"), [
     ("callback", [], "make_callback", CONSULTANT, UNITS_BY_KIND["consultation_centre"]),
     ("complaint", [], "record_complaint", CONSULTANT, "CA-ZX"),
-    ("complaint", [("record_complaint", {})], "handle_complaint", CHIEF_OFFICER, "CA-MZ"),
+    ("complaint", [("record_complaint", {})], "handle_complaint", CHIEF_OFFICER, "CA"),  # who directs CA-MZ
+    ("complaint", [("record_complaint", {"about_staff": "lina"})], "handle_complaint", CHIEF_OFFICER, "CA-T01"),
+    ("complaint", [("record_complaint", {"about_staff": "zhangwei"})], "handle_complaint_office", SUPERVISOR, "CA"),
     ("rectification", [("submit_explanation", {})], "review_rectification", SUPERVISOR, UNITS_BY_KIND["county_centre"]),
 ])
 def test_tasks_go_to_the_right_role_and_unit(parsed, forms, process, before, task, role, unit):

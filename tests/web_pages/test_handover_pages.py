@@ -1,0 +1,68 @@
+"""问题交办 and complaints on the staff pages (R-10.1, R-4.c): the callback form lists the problems found, each is
+handed over and shown on the case page, the quality page counts open handovers and upheld complaints."""
+
+from __future__ import annotations
+
+from lxml import html as lxml_html
+
+from tests.processes.conftest import valid as form
+from tests.web_pages.conftest import csrf_token_of
+
+SCORES = {f"score_{d}": "5" for d in ("attitude", "quality", "efficiency", "integrity", "standard", "openness",
+                                       "timeliness", "one_time_notice")}
+
+
+def page(response):
+    return lxml_html.fromstring(response.get_data(as_text=True))
+
+
+def served_callback(desk):
+    case = desk.start("assist", by="gaohongxia", matter_code="GR-002")
+    for name, data in (("guide_materials", form("guide_materials", materials_complete=True)),
+                       ("accompany_submission", form("accompany_submission")),
+                       ("track_approval", form("track_approval", applicant_informed=True, approval_result="准予")),
+                       ("hand_over_results", form("hand_over_results"))):
+        desk.do(case["id"], name, data)
+    return case, desk.linked(case["id"], "callback")
+
+
+def test_r_10_1_the_callback_page_hands_over_a_gift_and_the_case_page_shows_it(client, login, desk):
+    """R-10.1: "发现问题" with no problem listed is refused beside the list; a 廉洁自律 problem listed on the page
+    becomes a handover shown on the service case's page, with the problem in its history."""
+    case, callback = served_callback(desk)
+    task = desk.task(callback["id"], "make_callback")
+    login("zhaolina")
+    shown = client.get(f"/tasks/{task.id}")
+    assert 'name="problems.0.category"' in shown.get_data(as_text=True)
+    token = csrf_token_of(shown.get_data(as_text=True))
+    base = {"csrf_token": token, **SCORES, "satisfaction": "satisfied"}
+    refused = client.post(f"/tasks/{task.id}", data={**base, "problems_found": "found"})
+    assert refused.status_code == 422
+    assert "发现了问题，请逐条列出。" in refused.get_data(as_text=True)
+    done = client.post(f"/tasks/{task.id}", data={**base, "problems_found": "found", "problems.0.category": "integrity",
+                                                  "problems.0.description": "办事员收了服务对象礼品"},
+                       follow_redirects=True)
+    assert done.status_code == 200 and "已启动问题交办办件" in done.get_data(as_text=True)
+    login("wangxiuying")
+    case_page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
+    assert "问题交办" in case_page and "回访发现廉洁自律问题，已交办处理：办事员收了服务对象礼品" in case_page
+    handover = desk.linked(case["id"], "handover")
+    assert handover["number"] in case_page
+
+
+def test_r_10_1_r_5_2_the_quality_page_counts_open_handovers_and_upheld_complaints(client, login, desk):
+    """R-10.1 R-5.2: 民政局's row shows one open handover and one upheld complaint of one decided."""
+    case, callback = served_callback(desk)
+    desk.do(callback["id"], "make_callback", form("make_callback", satisfaction="satisfied", problems_found="found",
+                                                  problems=[{"category": "attitude", "description": "态度生硬"}]))
+    complaint = desk.start("complaint", by="zhaolina", channel="phone", complaint_text="态度生硬",
+                           about_case_number=case["number"], about_staff="gaohongxia")
+    desk.do(complaint["id"], "record_complaint", form("record_complaint"))
+    desk.do(complaint["id"], "handle_complaint", form("handle_complaint"), by="zhangwei")
+    login("wangxiuying")
+    shown = page(client.get("/quality?staff=1"))
+    row = shown.xpath('//table[contains(@class, "by-unit")]//tr[td/a[contains(., "民政局")]]')[0]
+    assert row.xpath('string(td[@class="complaints"])').strip() == "1 / 1"
+    assert row.xpath('string(td[@class="handovers"])').strip() == "1 / 0"
+    her = shown.xpath('//table[contains(@class, "by-staff")]//tr[td[1][contains(., "高红霞")]]')[0]
+    assert her.xpath('string(td[@class="complaints"])').strip() == "1 / 1"
