@@ -408,11 +408,14 @@ class QualityReport(Schema):
     unit = fields.String(allow_none=True)
     unit_name = fields.String()
     figures = fields.List(fields.Nested(QualityFigure))
-    by_unit = fields.List(fields.Dict())
+    by_unit = fields.List(fields.Dict(), metadata={"description": "each unit's figures; complaints / complaints_upheld "
+                                                              "decided in the period (R-4.c, R-5.2), handovers_open / "
+                                                              "handovers_overdue now (问题交办, R-10.1)"})
     breaches = fields.List(fields.Dict(), metadata={"description": "fired deadlines by process and timer"})
     callback_coverage = fields.Nested(QualityFigure, metadata={"description": "R-10.1: completed cases called back"})
     by_staff = fields.List(fields.Dict(), metadata={"description": "steps done and done late per staff member (R-5.2), "
-                                                                   "and R-4.a, R-4.c, R-4.d, R-4.e over their work"})
+                                                                   "and R-4.a, R-4.c, R-4.d, R-4.e over their work; "
+                                                                   "complaints / complaints_upheld about them"})
     trends = fields.Nested("QualityTrends", allow_none=True,
                            metadata={"description": "with ?trend=week|month: each figure per week or month"})
 

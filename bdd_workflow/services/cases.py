@@ -331,6 +331,9 @@ def sync(system: System, session, case: CaseRecord, result: RunResult, actor: Ac
         for item in _start_items(call):
             linked = _start(system, session, SYSTEM, target, {**item, **linked_data}, now, source=source,
                             relation=call.get("relation"), depth=depth + 1)
+            if source is not case:  # the case that started it lists it too (a callback its handovers)
+                _INSERT_LINK.execute(db, dict(from_case_id=case.id, to_case_id=linked.id,
+                                              relation=call.get("relation") or "linked", created_at=now))
             started.append({"id": linked.id, "number": linked.number, "process": linked.process_id,
                             "relation": call.get("relation"), "unit": linked.unit_code})
     return started

@@ -56,6 +56,10 @@ def test_r_10_1_a_gift_found_on_the_callback_goes_to_the_centre_office(desk, for
     assert task["due_at"].astimezone(desk.system.calendar.tz).isoformat() == "2025-11-10T17:30:00+08:00"
     assert notes(desk, case["id"]) == [("问题交办", f"回访发现廉洁自律问题，已交办处理：{GIFT}")]
     assert desk.case(callback["id"])["status"] == "completed"
+    assert [c["number"] for c in desk.case(callback["id"])["linked_cases"] if c["relation"] == "handover"] == [
+        handover["number"]]  # the callback lists what it handed over
+    assert [(c["number"], c["direction"]) for c in handover["linked_cases"]] == [
+        (case["number"], "from"), (callback["number"], "from")]
 
 
 def test_r_10_1_an_attitude_problem_goes_to_the_chief_officer_directing_the_handling_unit(desk, form):
