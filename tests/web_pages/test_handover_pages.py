@@ -48,6 +48,9 @@ def test_r_10_1_the_callback_page_hands_over_a_gift_and_the_case_page_shows_it(c
     assert "问题交办" in case_page and "回访发现廉洁自律问题，已交办处理：办事员收了服务对象礼品" in case_page
     handover = desk.linked(case["id"], "handover")
     assert handover["number"] in case_page
+    callback_page = client.get(f"/cases/{callback['id']}")
+    assert callback_page.status_code == 200 and handover["number"] in callback_page.get_data(as_text=True)
+    assert "办事员收了服务对象礼品" in callback_page.get_data(as_text=True)
 
 
 def test_r_10_1_r_5_2_the_quality_page_counts_open_handovers_and_upheld_complaints(client, login, desk):
