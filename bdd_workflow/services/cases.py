@@ -456,9 +456,9 @@ def case_view(system: System, session, case: Case, actor: Actor) -> dict[str, An
     timers = session.scalars(select(PendingTimer).where(PendingTimer.case_id == case.id).order_by(PendingTimer.due_at)).all()
     history = session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.id)).all()
     links_out = session.execute(select(CaseLink, Case).join(Case, Case.id == CaseLink.to_case_id)
-                                .where(CaseLink.from_case_id == case.id)).all()
+                                .where(CaseLink.from_case_id == case.id).order_by(CaseLink.id)).all()
     links_in = session.execute(select(CaseLink, Case).join(Case, Case.id == CaseLink.from_case_id)
-                               .where(CaseLink.to_case_id == case.id)).all()
+                               .where(CaseLink.to_case_id == case.id).order_by(CaseLink.id)).all()
     return case_summary(system, case) | {
         "applicant_phone": case.applicant_phone,
         "tasks": [task_view(t, now) for t in tasks if t.status == "ready"],
