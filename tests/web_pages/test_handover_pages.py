@@ -4,6 +4,9 @@ handed over and shown on the case page, the quality page counts open handovers a
 from __future__ import annotations
 
 from lxml import html as lxml_html
+from sqlalchemy import func, select
+
+from bdd_workflow.db.models import Case
 
 from tests.processes.conftest import valid as form
 from tests.web_pages.conftest import csrf_token_of
@@ -14,6 +17,11 @@ SCORES = {f"score_{d}": "5" for d in ("attitude", "quality", "efficiency", "inte
 
 def page(response):
     return lxml_html.fromstring(response.get_data(as_text=True))
+
+
+def complaints(desk) -> int:
+    with desk.system.db.unit_of_work(write=False) as session:
+        return session.scalar(select(func.count()).select_from(Case).where(Case.process_id == "complaint"))
 
 
 def served_callback(desk):
@@ -69,3 +77,28 @@ def test_r_10_1_r_5_2_the_quality_page_counts_open_handovers_and_upheld_complain
     assert row.xpath('string(td[@class="handovers"])').strip() == "1 / 0"
     her = shown.xpath('//table[contains(@class, "by-staff")]//tr[td[1][contains(., "高红霞")]]')[0]
     assert her.xpath('string(td[@class="complaints"])').strip() == "1 / 1"
+
+
+def test_r_4_c_the_intake_desk_refuses_an_unknown_case_number_beside_its_field(client, login, desk):
+    """R-4.c: a complaint taken at the intake desk naming case BB20990101999999 is refused with the error beside
+    that field and nothing started; naming a real case and a staff member from the list, it reaches the chief
+    officer who directs that case's unit."""
+    case = desk.start("assist", by="luxuemei", matter_code="GR-007")  # 东关社区, directed by 成安镇
+    login("zhaolina")
+    shown = client.get("/intake")
+    intake = page(shown)
+    assert intake.xpath('//input[@name="about_case_number"]') and intake.xpath('//select[@name="about_staff"]')
+    fields = {"csrf_token": csrf_token_of(shown.get_data(as_text=True)), "process": "complaint",
+              "applicant_name": "赵先生", "applicant_phone": "13812345678", "applicant_type": "personal",
+              "channel": "phone", "complaint_text": "窗口人员态度生硬"}
+    refused = client.post("/intake", data={**fields, "about_case_number": "BB20990101999999"})
+    assert refused.status_code == 422
+    box = page(refused).xpath('//*[@data-field="about_case_number"]')[0]
+    assert "没有编号为 BB20990101999999 的办件" in box.text_content()
+    assert complaints(desk) == 0
+    started = client.post("/intake", data={**fields, "about_case_number": case["number"], "about_staff": "luxuemei"})
+    assert started.status_code == 302
+    complaint_id = int(started.headers["Location"].rsplit("/", 1)[1])
+    desk.do(complaint_id, "record_complaint", form("record_complaint"))
+    task = desk.task(complaint_id, "handle_complaint")
+    assert (task.role, task.unit_code) == ("chief_officer", "CA-T01")
