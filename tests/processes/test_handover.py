@@ -4,12 +4,13 @@ office and written into the service case's history."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import time_machine
 
 from bdd_workflow.errors import FormInvalid, Forbidden
+from bdd_workflow.services import metrics
 from bdd_workflow.services.cases import get_case, start_case
 from bdd_workflow.services.timers import fire_due_timers
 
@@ -165,3 +166,28 @@ def test_r_10_1_r_6_2_the_handling_unit_sees_the_handover_of_its_case(desk, form
     assert get_case(desk.system, desk.actor("gaohongxia"), handover["id"])["number"] == handover["number"]
     with pytest.raises(Forbidden):
         get_case(desk.system, desk.actor("wangjianjun"), handover["id"])
+
+
+def test_r_10_1_the_dashboard_counts_open_and_overdue_handovers_per_unit(desk, form):
+    """R-10.1 R-5.2: 民政局 has two problems handed over; past the deadline both are overdue; one dealt with
+    leaves one open and overdue; a village's problem counts for the village station."""
+    with time_machine.travel(T0, tick=False):
+        case, callback = served_case(desk, form)
+        call_back(desk, form, callback, ("attitude", "态度生硬"), ("integrity", GIFT))
+        village, village_callback = served_case(desk, form, by="luxuemei", matter="GR-007")
+        call_back(desk, form, village_callback, ("efficiency", "等候时间过长"))
+
+    def counts(at):
+        with time_machine.travel(at, tick=False):
+            start, end = metrics.local_period(desk.system, date(2025, 11, 1), date(2025, 11, 30))
+            report = metrics.quality(desk.system, desk.actor("wangxiuying"), start, end)
+        return {u["unit"]: (u["handovers_open"], u["handovers_overdue"]) for u in report["by_unit"]
+                if u["handovers_open"]}
+
+    assert counts(T0 + timedelta(hours=1)) == {"CA-MZ": (2, 0), "CA-T01-V01": (1, 0)}
+    late = datetime(2025, 11, 10, 9, 31, tzinfo=timezone.utc)
+    assert counts(late) == {"CA-MZ": (2, 2), "CA-T01-V01": (1, 1)}  # past the due time, before any timer fires
+    [integrity] = [h for h in handovers(desk, case["id"]) if h["tasks"][0]["name"] == "handle_integrity_problem"]
+    with time_machine.travel(late, tick=False):
+        desk.do(integrity["id"], "handle_integrity_problem", form("handle_integrity_problem"), by="wangxiuying")
+    assert counts(late) == {"CA-MZ": (1, 1), "CA-T01-V01": (1, 1)}
