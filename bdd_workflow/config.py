@@ -89,6 +89,8 @@ class Settings:
     contact_sla: str = field(default_factory=lambda: os.environ.get("BDD_CONTACT_SLA", "PT30M"))
     complaint_days: int = field(default_factory=lambda: _int("BDD_COMPLAINT_DAYS", 5))
     rectification_days: int = field(default_factory=lambda: _int("BDD_RECTIFICATION_DAYS", 10))
+    # 问题交办: working days the chief officer (or the centre office) has to deal with a problem a callback found.
+    handover_days: int = field(default_factory=lambda: _int("BDD_HANDOVER_DAYS", 5))
     # R-6.4.2/3: how long a chief officer has to answer a problem staff report, urgent and ordinary.
     problem_urgent_sla: str = field(default_factory=lambda: os.environ.get("BDD_PROBLEM_URGENT_SLA", "PT2H"))
     problem_days: int = field(default_factory=lambda: _int("BDD_PROBLEM_DAYS", 1))
@@ -146,6 +148,7 @@ class Settings:
             "contact": self.contact_sla,
             "complaint_days": self.complaint_days,
             "rectification_days": self.rectification_days,
+            "handover_days": self.handover_days,
             "problem_urgent": self.problem_urgent_sla,
             "problem_days": self.problem_days,
             "escalation_interval_days": self.escalation_interval_days,

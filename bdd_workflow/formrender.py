@@ -239,7 +239,7 @@ def _field(name: str, prop: Mapping[str, Any], ui: Mapping[str, Any], required: 
         out.children = _object_fields(name, prop, ui, value if isinstance(value, Mapping) else {}, errors, used, refs)
         return out
 
-    if isinstance(prop.get("x-ref"), str):
+    if isinstance(prop.get("x-ref"), str) and prop["x-ref"] != "case":  # a case number is typed, never listed
         out.widget, out.ref = "select", prop["x-ref"]
         out.value = "" if value is None else str(value)
         out.options = _ref_options(prop["x-ref"], refs, out.value)

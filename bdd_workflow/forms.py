@@ -37,7 +37,7 @@ RefCheck = Callable[[str, str], bool]
 # How long another worker process may keep serving a form after it was saved elsewhere: each process
 # asks the database at most this often whether anything was saved (one indexed aggregate query).
 CACHE_SECONDS = 5.0
-REF_KINDS = {"unit": "单位", "matter": "事项", "staff": "工作人员"}
+REF_KINDS = {"unit": "单位", "matter": "事项", "staff": "工作人员", "case": "办件"}
 EXTENSIONS = {"x-applicant-text", "x-ref", "x-signature", "x-enumNames", "x-messages", "x-staffed-by", "x-options-from",
               "x-matter-notice"}
 # x-options-from: where a check list's choices come from, for the case at hand (R-5.4, R-9.1.3.3).
@@ -45,7 +45,7 @@ OPTION_SOURCES = {"matter_materials": "本办件事项的一次性告知材料"}
 
 # The checks whose message a field may word itself (x-messages), e.g. "上门办需要填写上门地址。" for required.
 MESSAGE_KEYWORDS = ("required", "minLength", "maxLength", "pattern", "format", "enum", "minimum", "maximum",
-                    "minItems", "const", "type")
+                    "minItems", "maxItems", "const", "type")
 WIDGETS = ("textarea", "radio", "checkbox", "checkboxes", "date", "file", "password", "email", "tel", "url")
 UI_KEYS = ("ui:order", "ui:widget", "ui:help", "ui:placeholder")
 FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -169,7 +169,7 @@ def _check_field(prop: Mapping[str, Any], path: list[Any], problems: list[Proble
         ref = prop["x-ref"]
         if ref not in REF_KINDS:
             problems.append(Problem("schema", [*path, "x-ref"], f"x-ref 的值 {json.dumps(ref, ensure_ascii=False)} "
-                                                                "无效，只能是 unit（单位）、matter（事项）或 staff（工作人员）。"))
+                                                                "无效，只能是 unit（单位）、matter（事项）、staff（工作人员）或 case（办件编号）。"))
         elif kind != "string":
             problems.append(Problem("schema", [*path, "x-ref"], "x-ref 只能用于 type 为 string 的字段（值是编码或用户名）。"))
     if "x-staffed-by" in prop:
@@ -333,6 +333,8 @@ def _message(error) -> str:
         return f"至少选择 {value} 项。"
     if v == "uniqueItems":
         return "有重复的项。"
+    if v == "maxItems":
+        return f"最多 {value} 项。"
     if v == "additionalProperties":
         return "表单中没有这个字段。"
     return "内容不符合要求。"
@@ -486,7 +488,8 @@ def validate_form(form: Form, data: Any, ref_exists: RefCheck, matter: Any = UNB
         ref = prop.get("x-ref")
         if ref and isinstance(value, str) and not ref_exists(ref, value):
             label = REF_KINDS.get(ref, ref)
-            errors.setdefault(path, []).append(f"{label}编码 {value} 不存在。")
+            errors.setdefault(path, []).append(f"没有编号为 {value} 的办件，请核对办件编号。" if ref == "case"
+                                               else f"{label}编码 {value} 不存在。")
         elif ref == "unit" and prop.get("x-staffed-by") in ROLE_TITLES and isinstance(value, str) \
                 and not ref_exists(f"unit:{prop['x-staffed-by']}", value):
             title = ROLE_TITLES[prop["x-staffed-by"]]

@@ -61,7 +61,7 @@ class StartCaseRequest(StrictSchema):
         "description": "The applicant's fields below, plus the fields of the process's start form (`start_form` in "
                        "GET /processes; x-start-forms below names its schema, components.schemas[\"StartData.<start_form>\"], "
                        "per process): onsite's `address`, a consultation's "
-                       "`question`, a complaint's `complaint_text` and `about_case`. Each is checked against that "
+                       "`question`, a complaint's `complaint_text`, `about_case_number` and `about_staff`. Each is checked against that "
                        "form; a field neither listed here nor the form's is refused (422, named by field)."})
 
 
@@ -432,11 +432,14 @@ class QualityReport(Schema):
     unit = fields.String(allow_none=True)
     unit_name = fields.String()
     figures = fields.List(fields.Nested(QualityFigure))
-    by_unit = fields.List(fields.Dict())
+    by_unit = fields.List(fields.Dict(), metadata={"description": "each unit's figures; complaints / complaints_upheld "
+                                                              "decided in the period (R-4.c, R-5.2), handovers_open / "
+                                                              "handovers_overdue now (问题交办, R-10.1)"})
     breaches = fields.List(fields.Dict(), metadata={"description": "fired deadlines by process and timer"})
     callback_coverage = fields.Nested(QualityFigure, metadata={"description": "R-10.1: completed cases called back"})
     by_staff = fields.List(fields.Dict(), metadata={"description": "steps done and done late per staff member (R-5.2), "
-                                                                   "and R-4.a, R-4.c, R-4.d, R-4.e over their work"})
+                                                                   "and R-4.a, R-4.c, R-4.d, R-4.e over their work; "
+                                                                   "complaints / complaints_upheld about them"})
     trends = fields.Nested("QualityTrends", allow_none=True,
                            metadata={"description": "with ?trend=week|month: each figure per week or month"})
     rectifications = fields.List(fields.Dict(), metadata={

@@ -101,13 +101,7 @@ class System:
         org = self.org(session)
         return RunContext(
             clock=self.clock, calendar=self.calendar, sla=self.settings.sla_values(),
-            units_by_kind=dict(org.kinds), unit_tree=org.tree,
-            rating_channel=lambda number: session.scalar(
-                select(Evaluation.source).join(Case, Case.id == Evaluation.case_id)
-                .where(Case.number == number, Evaluation.of_record)),
-            unit_staffed=lambda code, role: session.scalar(
-                select(Staff.id).join(OrgUnit, Staff.unit_id == OrgUnit.id)
-                .where(OrgUnit.code == code, OrgUnit.active, Staff.active, Staff.role == role).limit(1)) is not None,
+            units_by_kind=dict(org.kinds), unit_tree=org.tree, directory=_Directory(self, session),
         )
 
     def parser(self, session=None, check_requirements: bool = False) -> DiagramParser:
@@ -140,3 +134,46 @@ class System:
 
 def create_system(settings: Settings | None = None, clock: Clock | None = None) -> System:
     return System(settings or Settings.from_env(), clock)
+
+
+class _Directory:
+    """What a diagram's directing_unit / case_unit / staff_unit / staff_role / unit_has_staff /
+    rating_of_record ask, answered from the database of the engine run's own transaction (once per question,
+    but the rating, which a step of the run may record)."""
+
+    def __init__(self, system: "System", session) -> None:
+        self.system, self.session, self.asked = system, session, {}
+
+    def _once(self, key, compute):
+        if key not in self.asked:
+            self.asked[key] = compute()
+        return self.asked[key]
+
+    def directing_unit(self, code: str) -> str | None:
+        from .services.access import directing_unit  # services build on this module
+        return self._once(("directs", code), lambda: directing_unit(self.system, self.session, code))
+
+    def case_unit(self, number: str) -> str | None:
+        from .db.models import Case
+        return self._once(("case", number), lambda: self.session.scalar(
+            select(Case.unit_code).where(Case.number == number[:32])))
+
+    def unit_staffed(self, code: str, role: str) -> bool:
+        from .db.models import Staff
+        return self._once(("staffed", code, role), lambda: self.session.scalar(
+            select(Staff.id).join(OrgUnit, Staff.unit_id == OrgUnit.id)
+            .where(OrgUnit.code == code, OrgUnit.active, Staff.active, Staff.role == role).limit(1)) is not None)
+
+    def rating_channel(self, number: str) -> str | None:
+        """Asked afresh each time: a step of this very run may have just recorded the rating."""
+        from .db.models import Case, Evaluation
+        return self.session.scalar(select(Evaluation.source).join(Case, Case.id == Evaluation.case_id)
+                                   .where(Case.number == number[:32], Evaluation.of_record))
+
+    def staff(self, username: str) -> tuple[str | None, str | None]:
+        from .db.models import Staff
+        def look() -> tuple[str | None, str | None]:
+            row = self.session.execute(select(OrgUnit.code, Staff.role).outerjoin(OrgUnit, Staff.unit_id == OrgUnit.id)
+                                       .where(Staff.username == username[:64])).first()
+            return (row.code, row.role) if row is not None else (None, None)
+        return self._once(("staff", username), look)

@@ -461,6 +461,25 @@ class Evaluation(Base):
     at: Mapped[datetime] = mapped_column(index=True)
 
 
+class ComplaintFinding(Base):
+    """投诉处理结论 (R-4.c, R-5.2): one row per complaint whose finding was recorded, written by the complaint
+    diagram's record_complaint_finding step, so the upheld complaints of a unit or a staff member over a
+    period are an index range, never a workflow read."""
+
+    __tablename__ = "complaint_finding"
+    __table_args__ = (Index("ix_complaint_finding_unit_decided", "unit_code", "decided_at"),
+                      Index("ix_complaint_finding_staff_decided", "staff_username", "decided_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), unique=True)  # the complaint case
+    about_case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
+    unit_code: Mapped[str | None] = mapped_column(String(32))  # the unit complained about
+    staff_username: Mapped[str | None] = mapped_column(String(64))  # the staff member complained about
+    upheld: Mapped[bool] = mapped_column(Boolean)
+    decided_by: Mapped[str] = mapped_column(String(64))
+    decided_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class Publicity(Base):
     """留档宣传 (R-9.4): a write-up of a case; published on the public page once approved."""
 

@@ -362,7 +362,12 @@ def check_script(script: str) -> None:
 # The operations a service task may name, with the parameters each needs: start_case starts a linked case
 # (processes/README.md); note_source_case writes a line into the history of the case this one was started
 # from (a problem report's answer shows on the case it is about, R-6.4.2).
-SERVICE_OPERATIONS: dict[str, tuple[str, ...]] = {"start_case": ("process",), "note_source_case": ("label", "text")}
+# start_case may also name ``items`` (a list: one linked case per item, its keys joined to that case's data; 问题交办
+# starts one per problem a callback found, R-10.1) and ``link_from`` ('this', the default, or 'source': the new
+# case is linked from the case this one was started from). record_complaint_finding keeps a complaint's finding for
+# the figures of the unit and the staff member it is about (R-4.c, R-5.2).
+SERVICE_OPERATIONS: dict[str, tuple[str, ...]] = {"start_case": ("process",), "note_source_case": ("label", "text"),
+                                                  "record_complaint_finding": ()}
 
 
 @dataclass
@@ -375,13 +380,14 @@ class RunContext:
     units_by_kind: dict[str, str]
     # code -> (level, parent code) of every unit: the levels the routing decision walks (R-3.3).
     unit_tree: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)
+    # Facts an expression may ask of the stored data, answered by the caller (the engine knows no SQL): who
+    # directs a unit, whose a case or a staff member is, whether a unit has an active staff member of a role,
+    # the channel of a case's rating of record. Asked only when an expression calls directing_unit, case_unit,
+    # staff_unit, staff_role, unit_has_staff or rating_of_record (System.run_context gives it; without it, at
+    # deploy-time checks, the last two answer False and None).
+    directory: Any = None
     provisional: bool = False
     service_calls: list[dict[str, Any]] = field(default_factory=list)
-    # Facts a gateway may ask of the stored data, answered by the caller (the engine knows no SQL):
-    # the channel of a case's rating of record (None: not rated), and whether a unit has an active staff
-    # member of a role. Without them (deploy-time checks) the answers are None and False.
-    rating_channel: Callable[[str], str | None] | None = None
-    unit_staffed: Callable[[str, str], bool] | None = None
     _now: datetime | None = None
 
     def now(self) -> datetime:
@@ -455,20 +461,41 @@ def script_functions(ctx: RunContext) -> dict[str, Callable[..., Any]]:
 
     def rating_of_record(case_number: str | None) -> str | None:
         """The channel (callback, window, online) of the case's rating of record; None: not rated (一事一评)."""
-        if not case_number or ctx.rating_channel is None:
+        if not case_number or ctx.directory is None:
             return None
-        return ctx.rating_channel(str(case_number))
+        return ctx.directory.rating_channel(str(case_number))
 
     def unit_has_staff(code: str | None, role: str) -> bool:
         """Whether the unit itself has an active staff member of the role (a unit's own chief officer)."""
-        if not code or ctx.unit_staffed is None:
+        if not code or ctx.directory is None:
             return False
-        return bool(ctx.unit_staffed(str(code), str(role)))
+        return bool(ctx.directory.unit_staffed(str(code), str(role)))
+
+    def _directory():
+        if ctx.directory is None:
+            raise KeyError("这里不能查询单位和人员")
+        return ctx.directory
+
+    def directing_unit(code: str | None) -> str | None:
+        """The unit of the chief officer who directs ``code``: itself or the nearest unit above it with an
+        active chief officer (a village's township, a county department's county centre, R-6.4.1)."""
+        return _directory().directing_unit(code) if code else None
+
+    def case_unit(number: str | None) -> str | None:
+        """The handling unit of the case with this number; None for no case."""
+        return _directory().case_unit(str(number)) if number else None
+
+    def staff_unit(username: str | None) -> str | None:
+        return _directory().staff(str(username))[0] if username else None
+
+    def staff_role(username: str | None) -> str | None:
+        return _directory().staff(str(username))[1] if username else None
 
     return {
         "now": now, "add_duration": add_duration, "add_working_days": add_working_days,
         "sla": sla, "unit_of_kind": unit_of_kind, "unit_level": unit_level, "unit_at_level": unit_at_level,
         "is_bad_rating": is_bad_rating, "rating_of_record": rating_of_record, "unit_has_staff": unit_has_staff,
+        "directing_unit": directing_unit, "case_unit": case_unit, "staff_unit": staff_unit, "staff_role": staff_role,
         "timedelta": timedelta,
     }
 

@@ -4,10 +4,11 @@ for training, supervision and assessment; 10.2 评价结果宜作为…绩效考
 For a period (local days, as the quality dashboard's), per staff member and per unit:
 
 - ``steps``: steps (user tasks) they completed in the period, and those completed after their due time.
-- ``ratings``: ratings given in the period (any channel) to the cases in which they completed a step; good / bad.
-- ``complaints``: complaints started in the period that name them (and those found upheld).
+- ``ratings``: ratings of record (一事一评) given in the period, on any channel, to the cases in which they
+  completed a step; good / bad.
+- ``complaints``: complaints decided in the period that name them (and those found upheld).
 - ``rectifications``: rectifications (差评整改) started in the period about a case in which they completed a step.
-- ``handovers``: 问题交办 started in the period about such a case; shown only when that procedure is deployed.
+- ``handovers``: 问题交办 started in the period about such a case (shown once that procedure is deployed).
 
 Each figure is ONE function below with the same signature, returning a :class:`Figure`: per staff member and per
 unit the count of each part and the ids of the cases behind it. A figure's unit is where the work was done (the
@@ -15,13 +16,11 @@ step's unit), so a unit's page counts the steps done in it and the ratings, rect
 cases worked in it; a complaint counts in the unit of the case it names, else of the staff member it names. The
 unit's total counts each rating, complaint or case once however many of its staff worked on it.
 
-When another part changes what is counted (one rating of record per case, complaints with a finding in a table of
-their own, the 问题交办 procedure), only that figure's function changes.
+When what is counted changes, only that figure's function changes.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable, Iterable
@@ -30,7 +29,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
 from ..db.fast import plain_rows
-from ..db.models import AuditEvent, Case, CaseLink, Evaluation, HumanTask, OrgUnit, ProcessDefinition, Staff
+from ..db.models import Case, CaseLink, ComplaintFinding, Evaluation, HumanTask, OrgUnit, ProcessDefinition, Staff
 from ..errors import DomainError, Forbidden, NotFound
 from ..system import System
 from . import access
@@ -152,46 +151,22 @@ def ratings(session, scope: Scope) -> Figure:
                    ((r[0], r[1], r[2], r[3], bad if r[4] else good) for r in rows))
 
 
-COMPLAINT_NOTE = ("投诉按登记投诉时填写的“涉及工作人员”计入本人，按“涉及案件编号”（未填写时按被投诉人）计入单位；"
-                  "“属实”按调查处理投诉时认定的“投诉是否属实”。")
+COMPLAINT_NOTE = ("投诉在调查处理、认定是否属实时计入（认定日期在所选期间内）：计入投诉涉及的工作人员本人；"
+                  "单位按投诉涉及的办件的承办单位，未涉及办件时按被投诉人所在单位。")
 
 
 def complaints(session, scope: Scope) -> Figure:
-    """Complaints started in the period that name the staff member, and those found upheld (R-4.c, 5.2).
-
-    Today a complaint's staff member, case and finding are only in its steps' form data (the audit trail): one
-    query reads the recording and handling steps of the period's complaints; the names and case numbers found
-    are then looked up once each. At merge with complaints that record their finding in a table, this
-    function reads that table instead."""
-    complaint_ids = select(Case.id).where(Case.process_id == "complaint", Case.started_at >= scope.start,
-                                          Case.started_at < scope.end)
-    steps_done = session.execute(select(AuditEvent.case_id, AuditEvent.element, AuditEvent.detail)
-                                 .where(AuditEvent.case_id.in_(complaint_ids), AuditEvent.action == "task_completed",
-                                        AuditEvent.element.in_(("record_complaint", "handle_complaint")))
-                                 .order_by(AuditEvent.id)).all()
-    about: dict[int, dict[str, Any]] = defaultdict(dict)
-    for case_id, element, detail in steps_done:  # the last recording and the last finding of each complaint
-        data = (detail or {}).get("data") or {}
-        if element == "record_complaint":
-            about[case_id]["who"] = str(data.get("about_staff") or "").strip() or None
-            about[case_id]["case"] = str(data.get("about_case_number") or "").strip() or None
-        elif "complaint_substantiated" in data:
-            about[case_id]["upheld"] = data["complaint_substantiated"] is True
-    people = {a["who"] for a in about.values() if a.get("who")}
-    numbers = {a["case"] for a in about.values() if a.get("case")}
-    units_of_staff = dict(session.execute(select(Staff.username, OrgUnit.code).outerjoin(
-        OrgUnit, OrgUnit.id == Staff.unit_id).where(Staff.username.in_(sorted(people)))).all()) if people else {}
-    units_of_cases = dict(session.execute(select(Case.number, Case.unit_code).where(
-        Case.number.in_(sorted(numbers)))).all()) if numbers else {}
-    rows = []
-    for case_id, a in about.items():
-        who = a.get("who") if a.get("who") in units_of_staff else None
-        unit = units_of_cases.get(a.get("case")) or units_of_staff.get(who)
-        if scope.units is not None and unit not in scope.units:
-            continue
-        if scope.who is not None and who != scope.who:
-            continue
-        rows.append((who, unit, case_id, case_id, ("all", "upheld") if a.get("upheld") else ("all",)))
+    """Complaints decided in the period that name the staff member, and those found upheld (R-4.c, 5.2): the
+    findings the complaint diagram records (``complaint_finding``), by their unit and staff member."""
+    query = select(ComplaintFinding.staff_username, ComplaintFinding.unit_code, ComplaintFinding.case_id,
+                   _flag(ComplaintFinding.upheld)).where(ComplaintFinding.decided_at >= scope.start,
+                                                         ComplaintFinding.decided_at < scope.end)
+    if scope.units is not None:
+        query = query.where(ComplaintFinding.unit_code.in_(sorted(scope.units)))
+    if scope.who is not None:
+        query = query.where(ComplaintFinding.staff_username == scope.who)
+    rows = ((who or None, unit, case_id, case_id, ("all", "upheld") if upheld else ("all",))
+            for who, unit, case_id, upheld in plain_rows(session, query))
     figure = _figure("complaints", "投诉", {"all": "被投诉", "upheld": "投诉属实"}, rows)
     figure.note = COMPLAINT_NOTE
     return figure
@@ -227,9 +202,9 @@ HANDOVER_NOTE = "问题交办程序尚未启用：回访发现的问题交办后
 def handovers(session, scope: Scope) -> Figure:
     """问题交办 (10.1) started in the period about cases in which the staff member completed a step.
 
-    The procedure is being added by another part of issue 15 (process ``handover``, linked by relation
-    ``handover`` from the callback or the case); until a version of it is deployed nothing can be counted and
-    the figure says so instead of showing zeros."""
+    The callback starts one ``handover`` per problem it found, linked by relation ``handover`` from the service
+    case (and listed on the callback). An installation that has not deployed that procedure (an older diagram
+    set) can count nothing here: the figure says so instead of showing zeros."""
     parts = {"all": "问题交办"}
     deployed = session.scalar(select(func.count(ProcessDefinition.id))
                               .where(ProcessDefinition.process_id == HANDOVER_PROCESS))

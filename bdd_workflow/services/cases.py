@@ -11,8 +11,8 @@ from types import SimpleNamespace
 from sqlalchemy import bindparam, delete, func, select, update
 
 from ..db.fast import Prepared
-from ..db.models import (MAX_ROW_ID, AuditEvent, Breach, Case, CaseLink, ElementVisit, Evaluation, HumanTask,
-                         LedgerEntry, Matter, PendingTimer)
+from ..db.models import (MAX_ROW_ID, AuditEvent, Breach, Case, CaseLink, ComplaintFinding, ElementVisit, Evaluation,
+                         HumanTask, LedgerEntry, Matter, PendingTimer)
 from ..engine.runner import CompletedStep, RunResult
 from ..errors import Conflict, DomainError, Forbidden, FormInvalid, NotFound
 from ..system import System
@@ -24,7 +24,7 @@ from .org import ref_exists
 
 NUMBER_PREFIX = {
     "consultation": "ZX", "assist": "BB", "proxy": "DB", "onsite": "SM",
-    "callback": "HF", "rectification": "ZG", "complaint": "TS", "problem_report": "WT",
+    "callback": "HF", "rectification": "ZG", "complaint": "TS", "problem_report": "WT", "handover": "JB",
 }
 # Matters list which of these services they offer (R-5.3); the ledger covers them (R-9.1.3.5, R-9.2.1).
 SERVICE_PROCESSES = ("assist", "proxy", "onsite")
@@ -37,6 +37,8 @@ MAX_LINK_DEPTH = 5
 # Procedures that begin from a task being worked, never on their own: a problem report is about a task and
 # goes to whoever directs the reporter's unit (services/problems.py, R-6.4.2).
 TASK_STARTED_PROCESSES = frozenset({"problem_report"})
+# Procedures only a diagram starts (start_case): a 问题交办 is one problem a callback found (R-10.1).
+LINK_STARTED_PROCESSES = frozenset({"handover"})
 # The hot path writes with SQLAlchemy Core: a task completion costs a handful of statements and no
 # ORM unit-of-work bookkeeping. Reads stay ORM.
 CASE = Case.__table__
@@ -153,6 +155,8 @@ def start_case(system: System, actor: Actor, process_id: str, data: dict[str, An
     now = system.clock.now()
     if process_id in TASK_STARTED_PROCESSES and actor is not SYSTEM:
         raise Forbidden("问题上报要在办理中的任务上提出（任务页的“向首席服务专员报告问题”，或 POST /api/v1/tasks/<id>/report）。")
+    if process_id in LINK_STARTED_PROCESSES and actor is not SYSTEM:
+        raise Forbidden("问题交办由回访记录的问题自动发起：请在回访任务中记录发现的问题。")
     with system.db.unit_of_work() as session:
         definition = latest_definition(session, process_id)
         case = _start(system, session, actor, definition, data, now)
@@ -181,6 +185,11 @@ def _start(system: System, session, actor: Actor, definition, data: dict[str, An
     if matter is not None:
         seed.update(_matter_data(matter))
     seed.setdefault("matter_code", None)  # every case has the key, so a diagram can test it
+    if definition.start_form and system.forms.exists(definition.start_form):
+        # Every field of the start form is in the case data, None when not given: a diagram reads it as it is
+        # (a complaint names its case and/or staff member, or neither, R-4.c).
+        for name in system.forms.get(definition.start_form).schema.get("properties", {}):
+            seed.setdefault(name, None)
     seed.setdefault("matter_levels", [])  # the routing decision reads it (R-3.3 就近办)
     seed.setdefault("source_case_id", None)  # a callback started on its own rates no case (一事一评)
     seed.setdefault("started_unit", actor.unit_code)
@@ -313,31 +322,88 @@ def sync(system: System, session, case: CaseRecord, result: RunResult, actor: Ac
         if call.get("operation") == "note_source_case":
             _note_source_case(db, case, call, actor, now)
             continue
-        source = case
+        if call.get("operation") == "record_complaint_finding":
+            _record_complaint_finding(db, case, call, actor, now)
+            continue
+        source = _link_source(db, case, call.get("link_from"))
+        listed_here = source is not case  # link_from='source': this case lists what it started too
         if call.get("about") and call["about"] != case.number:
             # The case the new one is about (a callback's rectification is about the service case it rated).
             source = session.scalars(select(Case).where(Case.number == str(call["about"]))).first()
             if source is None:
                 raise DomainError(f"start_case 的参数 about 指向的办件 {call['about']} 不存在。")
-        started.append(start_linked(system, session, source, result.data, call["process"], call.get("relation"),
-                                    now, depth=depth + 1))
+        for item in _start_items(call):
+            linked = start_linked(system, session, source, result.data, call["process"], call.get("relation"), now,
+                                  depth=depth + 1, item=item, started_unit=case.unit_code if listed_here else None)
+            if listed_here:  # the case that started it lists it too (a callback its handovers)
+                _INSERT_LINK.execute(db, dict(from_case_id=case.id, to_case_id=linked["id"],
+                                              relation=call.get("relation") or "linked", created_at=now))
+            started.append(linked)
     return started
 
 
 def start_linked(system: System, session, source, data: dict[str, Any], process_id: str, relation: str | None,
-                 now: datetime, depth: int = 1) -> dict[str, Any]:
+                 now: datetime, depth: int = 1, item: dict[str, Any] | None = None,
+                 started_unit: str | None = None) -> dict[str, Any]:
     """Start a linked case (the diagrams' start_case, a bad window or online rating's rectification): it gets
     the applicant, matter and handling unit from ``data`` and a link (``relation``) from ``source``, the case
     it is about, whose number, process and unit it knows as ``source_case_id``, ``source_process``,
-    ``source_unit``."""
+    ``source_unit``. ``item``: values of its own (one problem of several a callback found); ``started_unit``: where
+    it is registered, by default the source's unit."""
     target = latest_definition(session, process_id)
     linked_data = {k: v for k, v in data.items() if k in APPLICANT_FIELDS or k in (
         "matter_code", "handling_unit", "responsible_unit")}
     linked_data.update({"source_case_id": source.number, "source_process": source.process_id,
-                        "source_unit": source.unit_code, "started_unit": source.unit_code})
-    linked = _start(system, session, SYSTEM, target, linked_data, now, source=source, relation=relation, depth=depth)
+                        "source_unit": source.unit_code, "started_unit": started_unit or source.unit_code})
+    linked = _start(system, session, SYSTEM, target, {**(item or {}), **linked_data}, now, source=source,
+                    relation=relation, depth=depth)
     return {"id": linked.id, "number": linked.number, "process": linked.process_id, "relation": relation,
             "unit": linked.unit_code}
+
+
+MAX_START_ITEMS = 20
+
+
+def _start_items(call: dict[str, Any]) -> list[dict[str, Any]]:
+    """start_case's ``items``: one linked case per item, each item's plain values joined to its data
+    (问题交办: one per problem found, R-10.1). Without ``items``: one case."""
+    if "items" not in call:
+        return [{}]
+    items = call["items"]
+    if not isinstance(items, list) or len(items) > MAX_START_ITEMS or not all(isinstance(i, dict) for i in items):
+        raise DomainError(f"start_case 的参数 items 应为至多 {MAX_START_ITEMS} 项的列表，每项是一个字典。")
+    plain = (str, int, float, bool, type(None))
+    for item in items:
+        if not all(isinstance(k, str) and k.isidentifier() and not k.startswith("_") and isinstance(v, plain)
+                   for k, v in item.items()):
+            raise DomainError("start_case 的 items 每一项只能是“变量名: 文本/数字/是否”。")
+    return items
+
+
+def _link_source(db, case: CaseRecord, link_from: Any) -> CaseRecord:
+    """start_case's ``link_from``: ``'this'`` (the default) links the new case from this case, ``'source'`` from
+    the case this one was started from, when there is one (a problem a callback found belongs to the service
+    case the callback was about, R-10.1)."""
+    if link_from in (None, "", "this"):
+        return case
+    if link_from != "source":
+        raise DomainError(f"start_case 的参数 link_from 只能是 'this' 或 'source'，不是 {link_from!r}。")
+    source_id = db.scalar(select(CaseLink.from_case_id).where(CaseLink.to_case_id == case.id)
+                          .order_by(CaseLink.id).limit(1))
+    return load_case(db, source_id) if source_id is not None else case
+
+
+def _record_complaint_finding(db, case: CaseRecord, call: dict[str, Any], actor: Actor, now: datetime) -> None:
+    """The complaint diagram's record_complaint_finding: the finding, counted for the unit and the staff member
+    the complaint is about (R-4.c, R-5.2); recorded again (a migrated case), the newest finding stands."""
+    about = call.get("about_case") or None
+    about_id = db.scalar(select(Case.id).where(Case.number == str(about)[:32])) if about else None
+    values = dict(about_case_id=about_id, unit_code=(str(call["unit"])[:32] if call.get("unit") else None),
+                  staff_username=(str(call["staff"])[:64] if call.get("staff") else None),
+                  upheld=bool(call.get("upheld")), decided_by=actor.username, decided_at=now)
+    table = ComplaintFinding.__table__
+    if db.execute(update(table).where(table.c.case_id == case.id).values(**values)).rowcount == 0:
+        db.execute(table.insert().values(case_id=case.id, **values))
 
 
 def _note_source_case(db, case: CaseRecord, call: dict[str, Any], actor: Actor, now: datetime) -> None:
@@ -412,9 +478,9 @@ def case_view(system: System, session, case: Case, actor: Actor) -> dict[str, An
     timers = session.scalars(select(PendingTimer).where(PendingTimer.case_id == case.id).order_by(PendingTimer.due_at)).all()
     history = session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.id)).all()
     links_out = session.execute(select(CaseLink, Case).join(Case, Case.id == CaseLink.to_case_id)
-                                .where(CaseLink.from_case_id == case.id)).all()
+                                .where(CaseLink.from_case_id == case.id).order_by(CaseLink.id)).all()
     links_in = session.execute(select(CaseLink, Case).join(Case, Case.id == CaseLink.from_case_id)
-                               .where(CaseLink.to_case_id == case.id)).all()
+                               .where(CaseLink.to_case_id == case.id).order_by(CaseLink.id)).all()
     return case_summary(system, case) | {
         "applicant_phone": case.applicant_phone,
         "tasks": [task_view(t, now) for t in tasks if t.status == "ready"],

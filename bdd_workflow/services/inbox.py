@@ -21,7 +21,7 @@ from .identity import NON_STAFF_NAMES, Actor
 
 PROCESS_TITLES = {
     "consultation": "咨询", "assist": "帮办", "proxy": "代办", "onsite": "上门办",
-    "callback": "回访", "rectification": "整改", "complaint": "投诉", "problem_report": "问题上报",
+    "callback": "回访", "rectification": "整改", "complaint": "投诉", "problem_report": "问题上报", "handover": "问题交办",
 }
 STATUS_TITLES = {"running": "办理中", "waiting": "等待中", "suspended": "已暂停", "completed": "已办结",
                  "cancelled": "已取消", "ready": "待办"}
@@ -30,7 +30,7 @@ APPLICANT_TYPES = {"personal": "个人", "enterprise": "企业"}
 DUE_STATES = {"overdue": "已超时", "today": "今日到期", "later": "以后到期", "none": "无期限"}
 SORTS = {"due": "按到期时间", "created": "按创建时间"}
 RELATION_TITLES = {"callback": "回访", "converted_to_proxy": "转为代办", "rectification": "差评整改",
-                   "problem_report": "问题上报", "linked": "关联"}
+                   "problem_report": "问题上报", "handover": "回访发现问题交办", "linked": "关联"}
 ACTION_TITLES = {
     "case_started": "受理登记", "task_claimed": "认领任务", "task_unclaimed": "退回任务", "task_reassigned": "改派任务",
     "task_completed": "办理", "timer_fired": "超过时限", "case_completed": "办结", "attachment_added": "上传附件",
@@ -403,7 +403,7 @@ def complete(system: System, actor: Actor, task_id: str, data: dict[str, Any]) -
         steps = [f"{t['title']}（{ROLE_TITLES.get(t['role'], t['role'] or '')}"
                  f"{' · ' + (org.name(t['unit']) or t['unit']) if t.get('unit') else ''}）" for t in result["next_tasks"]]
     done = f"“{result['task'].get('title') or result['task']['name']}”已提交。"
-    relations = {"callback": "回访", "converted_to_proxy": "转代办", "rectification": "差评整改"}
+    relations = {"callback": "回访", "converted_to_proxy": "转代办", "rectification": "差评整改", "handover": "问题交办"}
     with system.db.unit_of_work(write=False) as session:
         org = system.org(session)
         for linked in result.get("started_cases", []):

@@ -41,7 +41,7 @@ from ..db.models import Breach, Case, CaseLink, Evaluation, HumanTask, LedgerEnt
 from ..errors import DomainError, Forbidden, NotFound
 from ..system import System
 from .cases import SERVICE_PROCESSES
-from . import access
+from . import access, accountability
 from .identity import SUPERVISING_ROLES, Actor, require_role
 
 LEDGER_REQUIRED = ("case_number", "process_id", "unit_code", "applicant_name", "matter_code", "step", "actor", "at")
@@ -394,6 +394,15 @@ def quality(system: System, actor: Actor, start: datetime, end: datetime, unit: 
         staff = _by_staff(session, start, end, units, completed_where, handled_where, rated_where,
                           ledger_by_actor, promised if staff_figures else None)
         rectifications = open_rectifications(system, session, units, system.clock.now())
+        # R-5.2: complaints found upheld (R-4.c) and problems handed over and still open (R-10.1).
+        complaints_by_unit, complaints_by_staff = accountability.complaint_findings(session, start, end, units)
+        handovers = accountability.open_handovers(session, system.clock.now(), units)
+        for code, (upheld, decided) in complaints_by_unit.items():
+            by_unit[code]["complaints_upheld"], by_unit[code]["complaints"] = upheld, decided
+        for code, counts in handovers.items():
+            by_unit[code]["handovers_open"], by_unit[code]["handovers_overdue"] = counts["open"], counts["overdue"]
+        for who, (upheld, decided) in complaints_by_staff.items():
+            staff[who]["complaints_upheld"], staff[who]["complaints"] = upheld, decided
 
     def cut(ids: list, key: str) -> list:
         n = limit(key)
@@ -418,7 +427,7 @@ def quality(system: System, actor: Actor, start: datetime, end: datetime, unit: 
     return {
         "breaches": sorted(kinds.values(), key=lambda k: (-k["count"], k["process"], k["timer"])),
         "callback_coverage": coverage,
-        "by_staff": [{"username": u, "name": names.get(u, u), **v,
+        "by_staff": [{"username": u, "name": names.get(u, u), "complaints_upheld": 0, "complaints": 0, **v,
                       "on_time_rate": _rate(v["done"] - v["late"], v["done"]),
                       "rates": {k: _rate(*v[k]) for k in ("R-4.a", "R-4.c", "R-4.d", "R-4.e")} if staff_figures else None}
                      for u, v in sorted(staff.items(), key=lambda kv: (-kv[1]["done"], kv[0]))],
@@ -428,7 +437,9 @@ def quality(system: System, actor: Actor, start: datetime, end: datetime, unit: 
                      "on_time_rate": _rate(v["on_time"], v["completed"]), "completed": v["completed"],
                      "satisfaction_rate": _rate(v["good"], v["ratings"]), "ratings": v["ratings"],
                      "handled_rate": _rate(v["handled_good"], v["handled"]), "handled": v["handled"],
-                     "ledger_rate": _rate(v["entries_complete"], v["entries"]), "entries": v["entries"]}
+                     "ledger_rate": _rate(v["entries_complete"], v["entries"]), "entries": v["entries"],
+                     "complaints_upheld": v["complaints_upheld"], "complaints": v["complaints"],
+                     "handovers_open": v["handovers_open"], "handovers_overdue": v["handovers_overdue"]}
                     for code, v in sorted(by_unit.items())],
         "trends": _trends(by if trend else None, buckets, counted, fired, figures[1]),
         "rectifications": rectifications,

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..db.models import Matter, OrgUnit, Staff, StaffChange
+from ..db.models import Case, Matter, OrgUnit, Staff, StaffChange
 from ..errors import Conflict, DomainError, NotFound
 from ..roles import ROLE_TITLES, ROLES, UNITLESS_ROLES
 from ..system import System
@@ -166,11 +166,13 @@ def list_matters(system: System) -> list[dict[str, Any]]:
 
 
 def ref_exists(session, kind: str, value: str) -> bool:
-    """For forms' ``x-ref``: does a unit / matter / staff member with this code exist?
+    """For forms' ``x-ref``: does a unit / matter / staff member with this code (a case with this number) exist?
     A retired unit does not: it cannot be a dispatch or relay target (its old cases keep its code)."""
     if kind.startswith("unit:"):  # a unit with an active staff member of this role (x-staffed-by)
         return session.scalars(select(Staff.id).join(OrgUnit, Staff.unit_id == OrgUnit.id).where(
             OrgUnit.code == value, OrgUnit.active, Staff.active, Staff.role == kind[5:])).first() is not None
+    if kind == "case":  # a case number (a complaint names the case it is about, R-4.c)
+        return len(value) <= 32 and session.scalars(select(Case.id).where(Case.number == value)).first() is not None
     model, column = {"unit": (OrgUnit, OrgUnit.code), "matter": (Matter, Matter.code),
                      "staff": (Staff, Staff.username)}.get(kind, (None, None))
     if model is None:

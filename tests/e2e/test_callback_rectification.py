@@ -47,7 +47,11 @@ def test_bad_callback_rating_starts_rectification_for_the_responsible_unit(perso
     for topic, score in zip(SCORES, ["2分", "3分", "2分", "5分", "3分", "4分", "2分", "3分"]):
         choose(page, topic, score)
     choose(page, "总体评价", "不满意")
-    label(page, "回访发现的问题").fill("服务对象反映材料退回两次，告知不够清楚，等待时间较长。")
+    # each problem found is listed by category; it will be handed over.
+    choose(page, "回访中是否发现问题", "发现问题（逐条列出，将交办处理）")
+    page.locator('select[name="problems.0.category"]').select_option("one_time_notice")
+    page.locator('[name="problems.0.description"]').fill("材料退回两次，一次性告知不够清楚。")
+    label(page, "回访记录").fill("服务对象反映材料退回两次，告知不够清楚，等待时间较长。")
     label(page, "向政务服务中心办公室反馈").fill("已交办民政局说明情况并整改。")
     for topic in SCORES:
         expect(group(page, topic).get_by_role("radio", checked=True)).to_have_count(1)
@@ -59,6 +63,16 @@ def test_bad_callback_rating_starts_rectification_for_the_responsible_unit(perso
     callback_row = page.get_by_role("row").filter(has_text="孙凤英")
     expect(callback_row).to_contain_text("已办结")
     consultant.snap("consultant-callback-cases")
+
+    # the problem found on the callback waits, with its deadline, for the county's chief officer, who
+    # directs 民政局 (问题交办).
+    chief = person("县首席服务专员 张伟")
+    chief.login("zhangwei", shot="county-chief-signed-in-inbox")
+    c = chief.page
+    c.goto("/?scope=group&process=handover")
+    handover = c.get_by_role("row").filter(has_text="孙凤英").filter(has_text="处理回访发现的问题")
+    expect(handover).to_have_count(1)
+    expect(handover.locator("[data-due]")).to_have_text(re.compile(r"^剩余 \d+天"))
 
     # 民政局 has no chief officer of its own: its assistant, who handled the case, writes the explanation.
     a.goto(f"/cases/{case_id}")

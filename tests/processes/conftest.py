@@ -34,8 +34,8 @@ VALID: dict[str, dict[str, Any]] = {
                                  "materials_to_supply": ["本人社会保障卡或银行账户信息"]},
     "complete_within_deadline": {"supplied_materials_received": True, "result_note": "已补齐并办结"},
     "escalate_deadline_breach": ACK,
-    "make_callback": {f"score_{d}": 5 for d in ("attitude", "quality", "efficiency", "integrity", "standard",
-                                                "openness", "timeliness", "one_time_notice")},
+    "make_callback": {**{f"score_{d}": 5 for d in ("attitude", "quality", "efficiency", "integrity", "standard",
+                                                   "openness", "timeliness", "one_time_notice")}, "problems_found": "none"},
     "submit_explanation": {"written_explanation": "窗口人员解释不清，已批评教育。", "rectification_measures": "组织业务培训"},
     "submit_explanation_assistant": {"written_explanation": "窗口人员解释不清，已批评教育。", "rectification_measures": "组织业务培训"},
     "submit_explanation_proxy_agent": {"written_explanation": "窗口人员解释不清，已批评教育。", "rectification_measures": "组织业务培训"},
@@ -45,6 +45,10 @@ VALID: dict[str, dict[str, Any]] = {
     "handle_complaint": {"investigation": "调取录像核实", "complaint_substantiated": True, "handling_result": "已约谈当事人"},
     "reply_to_complainant": {"reply_method": "phone", "reply_text": "您好，您反映的问题已核实处理，感谢监督。"},
     "escalate_complaint_breach": ACK,
+    "handle_problem": {"problem_confirmed": True, "actions_taken": "已约谈当事人，退还礼品并通报批评。"},
+    "handle_integrity_problem": {"problem_confirmed": True, "actions_taken": "已约谈当事人，退还礼品并通报批评。"},
+    "receive_feedback": {"feedback_received": True},
+    "escalate_handover_breach": ACK,
 }
 
 

@@ -17,7 +17,8 @@ In Cheng'an time:
 
 So 高红霞 in November: steps 10 (A1 4, A3 4, C2 2), late 1 (C2); ratings good 2 (A3, A4), bad 1 (A1);
 complaints 2 (K1, K2), upheld 1 (K1); rectifications 1 (R1). 徐志强 (xuzhiqiang, 民政局's proxy agent) did nothing:
-a row of zeros. 民政局's total is 高红霞's. 问题交办 is not deployed yet: its column is not shown, a note says why.
+a row of zeros. 民政局's total is 高红霞's. The callback of A1 also found a problem (办事效率): H1, a 问题交办 about A1,
+so 高红霞 has 1 problem handed over.
 """
 
 from __future__ import annotations
@@ -84,24 +85,27 @@ def november(desk, form, system):
     with time_machine.travel(at(11, 5, 15), tick=False):
         callback = desk.linked(a1["id"], "callback")
         desk.do(callback["id"], "make_callback", form("make_callback", satisfaction="dissatisfied",
-                                                      issues_found="材料讲解不清"))
-    r1 = desk.linked(a1["id"], "rectification")  # a bad rating's rectification is linked from the rated case
+                                                      issues_found="材料讲解不清", problems_found="found",
+                                                      problems=[{"category": "efficiency",
+                                                                 "description": "材料讲解不清，来回跑了两次"}]))
+    r1 = desk.linked(a1["id"], "rectification")
+    h1 = desk.linked(a1["id"], "handover")  # R-10.1: the problem the callback found, linked from the service case  # a bad rating's rectification is linked from the rated case
     a3 = assist(desk, form, "gaohongxia", "GR-002", at(11, 10, 9), at(11, 10, 16))
     with time_machine.travel(at(11, 12, 10), tick=False):
         evaluations.rate(system, a2["number"], "13812345678", "dissatisfied", "太慢", "online", "applicant")
         evaluations.rate(system, a3["number"], "13812345678", "satisfied", None, "online", "applicant")
     k1 = complaint(desk, form, at(11, 20, 10), True, about_case=a1["number"])
     k2 = complaint(desk, form, at(11, 21, 10), False)
-    return {"A1": a1, "A2": a2, "A3": a3, "A4": a4, "C2": c2, "R1": r1, "K1": k1, "K2": k2}
+    return {"A1": a1, "A2": a2, "A3": a3, "A4": a4, "C2": c2, "R1": r1, "H1": h1, "K1": k1, "K2": k2}
 
 
 # (figure, part) -> the cases behind 高红霞's number in November, by the names of the fixture
 EXPECTED = {("steps", "done"): ["A1", "A3", "C2"], ("steps", "late"): ["C2"], ("ratings", "good"): ["A3", "A4"],
             ("ratings", "bad"): ["A1"], ("complaints", "all"): ["K1", "K2"], ("complaints", "upheld"): ["K1"],
-            ("rectifications", "all"): ["R1"]}
+            ("rectifications", "all"): ["R1"], ("handovers", "all"): ["H1"]}
 COUNTS = {("steps", "done"): 10, ("steps", "late"): 1, ("ratings", "good"): 2, ("ratings", "bad"): 1,
-          ("complaints", "all"): 2, ("complaints", "upheld"): 1, ("rectifications", "all"): 1}
-COLUMNS = ["办理环节", "超期办理", "好评", "差评", "被投诉", "投诉属实", "差评整改"]
+          ("complaints", "all"): 2, ("complaints", "upheld"): 1, ("rectifications", "all"): 1, ("handovers", "all"): 1}
+COLUMNS = ["办理环节", "超期办理", "好评", "差评", "被投诉", "投诉属实", "差评整改", "问题交办"]
 
 
 def ids(cases: dict, names: list[str]) -> tuple[int, ...]:
@@ -123,8 +127,8 @@ def test_r_5_2_a_staff_member_and_the_unit_match_the_hand_count(desk, november):
             assert (cell.count, cell.cases) == (COUNTS[(key, part)], ids(november, names)), (key, part, who)
     assert [p.username for p in unit.people] == ["gaohongxia", "xuzhiqiang"]
     assert all(f.cell("xuzhiqiang", part).count == 0 for f in unit.figures for part in f.parts)
-    assert figures(unit)["handovers"].available is False
-    assert [title for _, _, title in unit.columns] == COLUMNS  # no 问题交办 column while it cannot be counted
+    assert figures(unit)["handovers"].available is True
+    assert [title for _, _, title in unit.columns] == COLUMNS
     # 人社局's bad rating is 宋丽's and 人社局's, not 民政局's.
     rs = figures(assessment.report(desk.system, desk.actor("wangxiuying"), *NOV, unit="CA-RS"))
     assert rs["ratings"].cell("songli", "bad").cases == ids(november, ["A2"])
@@ -148,7 +152,6 @@ def test_r_5_2_each_number_on_the_page_opens_exactly_its_cases(desk, november):
         page = html.fromstring(client.get("/assessment", query_string={**QUERY, "unit": "CA-MZ"}).get_data(as_text=True))
         headers = [th.text_content().strip() for th in page.xpath('//table[@id="assessment"]/thead/tr/th')]
         assert headers == ["工作人员", "单位", *COLUMNS]
-        assert "问题交办程序尚未启用" in page.text_content()
         for who in ("gaohongxia", ""):
             row = page.xpath(f'//table[@id="assessment"]//tr[@data-staff="{who}"]')[0]
             for (key, part), count in COUNTS.items():
@@ -183,7 +186,6 @@ def test_r_5_2_the_excel_export_has_the_same_numbers(desk, november):
     assert not [c for r in sheet.iter_rows() for c in r if c.data_type == "f"]
     listed = {(r[1], r[2]) for r in list(book["办件明细"].iter_rows(values_only=True))[1:] if r[0] == "高红霞"}
     assert listed == {(COLUMNS[i], november[n]["number"]) for i, k in enumerate(COUNTS) for n in EXPECTED[k]}
-    assert any("问题交办程序尚未启用" in (r[0] or "") for r in book["说明"].iter_rows(values_only=True))
     mine = [[c.value for c in r] for r in load_workbook(io.BytesIO(own.data))["工作考核"].iter_rows()]
     assert mine[1] == ["高红霞", "gaohongxia", "成安县民政局", *expected] and len(mine) == 2
 
@@ -236,8 +238,7 @@ def test_r_5_2_the_api_gives_the_same_numbers_with_their_cases(desk, november):
     for numbers in (gao["numbers"], unit["total"], person["people"][0]["numbers"]):
         for (key, part), names in EXPECTED.items():
             assert numbers[key][part] == {"count": COUNTS[(key, part)], "cases": list(ids(november, names))}
-        assert "handovers" not in numbers
-    assert {f["key"]: f["available"] for f in unit["figures"]}["handovers"] is False
+    assert {f["key"]: f["available"] for f in unit["figures"]}["handovers"] is True
     assert refused.status_code == 403 and no_unit.status_code == 422
 
 

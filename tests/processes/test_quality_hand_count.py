@@ -269,7 +269,7 @@ def test_r_4_the_dashboard_page_shows_the_hand_counted_numbers(desk, november):
         people = html.fromstring(client.get(link.get("href")).get_data(as_text=True))
     staff = {r.xpath("./td")[0].text_content(): [td.text_content().strip() for td in r.xpath("./td")[1:]]
              for r in people.xpath('//table[@class="by-staff"]/tbody/tr')}
-    assert staff["高红霞"] == ["8", "0", "100.0%", "100.0% (2/2)", "—", "100.0% (2/2)", "100.0% (11/11)"]
+    assert staff["高红霞"] == ["8", "0", "100.0%", "100.0% (2/2)", "—", "100.0% (2/2)", "100.0% (11/11)", "0 / 0"]
     assert staff["宋丽"][3] == "0.0% (0/1)" and staff["赵丽娜"][4] == "66.7% (2/3)"
 
 

@@ -207,7 +207,7 @@ def test_r_10_2_the_handling_unit_s_staff_write_it_and_the_office_sends_it_back_
     assert [(r["explanation"], r["review"]["accepted"], r["review"]["opinion"]) for r in paper["rounds"]] == [
         ("窗口解释不到位。", False, "整改措施不具体，请写明培训时间和人员。"),
         ("窗口人员解释不清，已批评教育。", True, "整改到位。")]
-    with pytest.raises(Forbidden):  # another unit's staff cannot read it
+    with pytest.raises(NotFound):  # another unit's staff cannot read it: as absent as an unknown id
         rectifications.explanation(system, desk.actor("songli"), rid)
 
 

@@ -24,7 +24,7 @@ SHARED_SPEC = ROOT.parent / "shared" / "spec"
 DMN = PROCESSES / "handling_unit_routing.dmn"
 
 SLA = {"contact": "PT30M", "complaint_days": 5, "rectification_days": 10, "problem_urgent": "PT2H", "problem_days": 1,
-       "escalation_interval_days": 1}
+       "escalation_interval_days": 1, "handover_days": 5}
 UNITS_BY_KIND = {"consultation_centre": "CA-ZX", "approval_bureau": "CA-SPJ", "county_centre": "CA"}
 # A slice of the county's three levels (R-3.3): code -> (level, parent), what the routing decision walks.
 UNIT_TREE = {
@@ -55,8 +55,8 @@ RATED = {"BB20251103000009": "window"}
 
 HAND_OVER = {"handed_over_documents": ["审批决定书", "全部申请材料原件"], "all_handed_over": True}
 ACK = {"acknowledged": True, "measures_taken": "已电话督促承办人立即处理，并记录在案。"}
-SCORES = {f"score_{d}": 5 for d in ("attitude", "quality", "efficiency", "integrity", "standard",
-                                    "openness", "timeliness", "one_time_notice")}
+SCORES = {**{f"score_{d}": 5 for d in ("attitude", "quality", "efficiency", "integrity", "standard",
+                                       "openness", "timeliness", "one_time_notice")}, "problems_found": "none"}
 
 # A valid submission for the form of every user task, keyed by (process, task); decisions are added per step.
 VALID: dict[tuple[str, str], dict[str, Any]] = {
@@ -96,6 +96,12 @@ VALID: dict[tuple[str, str], dict[str, Any]] = {
     ("callback", "make_callback"): SCORES,
     **{("rectification", name): {"written_explanation": "窗口人员解释不清，已批评教育。", "rectification_measures": "组织业务培训"}
        for name in ("submit_explanation", "submit_explanation_assistant", "submit_explanation_proxy_agent")},
+    ("handover", "handle_problem"): {"problem_confirmed": True, "actions_taken": "已约谈当事人并通报批评。"},
+    ("handover", "handle_integrity_problem"): {"problem_confirmed": True, "actions_taken": "已核查，退还礼品并通报批评。"},
+    ("handover", "receive_feedback"): {"feedback_received": True},
+    **{("handover", name): ACK for name in (
+        "escalate_handover_breach", "escalate_handover_breach_county", "escalate_handover_breach_office",
+        "escalate_integrity_breach_county", "escalate_integrity_breach_office")},
     ("rectification", "review_rectification"): {"review_opinion": "整改到位"},
     ("rectification", "escalate_rectification_breach"): ACK,
     ("rectification", "escalate_rectification_breach_county"): ACK,
@@ -114,6 +120,10 @@ VALID: dict[tuple[str, str], dict[str, Any]] = {
     ("complaint", "escalate_complaint_breach"): ACK,
     ("complaint", "escalate_complaint_breach_county"): ACK,
     ("complaint", "escalate_complaint_breach_office"): ACK,
+    ("complaint", "handle_complaint_office"): {"investigation": "调取录像核实", "complaint_substantiated": True,
+                                              "handling_result": "已约谈当事人"},
+    ("complaint", "escalate_office_complaint_county"): ACK,
+    ("complaint", "escalate_office_complaint_office"): ACK,
 }
 
 
@@ -123,10 +133,34 @@ def ref_exists(kind: str, value: str) -> bool:
     return value in {"unit": KNOWN_UNITS, "staff": KNOWN_STAFF, "matter": KNOWN_MATTERS}.get(kind, set())
 
 
+class Directory:
+    """What directing_unit / case_unit / staff_unit / staff_role answer without a database: the county centre and
+    成安镇 have chief officers (as in the demo county); zhangwei is the county chief officer, lina a township
+    assistant; no case numbers are known."""
+
+    STAFF = {"zhangwei": ("CA", "chief_officer"), "lina": ("CA-T01", "assistant")}
+
+    def directing_unit(self, code):
+        while code and code not in ("CA", "CA-T01"):
+            code = UNIT_TREE.get(code, (None, None))[1]
+        return code
+
+    def case_unit(self, number):
+        return None
+
+    def staff(self, username):
+        return self.STAFF.get(username, (None, None))
+
+    def unit_staffed(self, code, role):
+        return role == "chief_officer" and code in CHIEF_UNITS
+
+    def rating_channel(self, number):
+        return RATED.get(number)
+
+
 def make_ctx(clock: Clock | None = None, calendar: WorkingCalendar = CALENDAR) -> RunContext:
     return RunContext(clock=clock or FixedClock(datetime.now(timezone.utc)), calendar=calendar,
-                      sla=dict(SLA), units_by_kind=dict(UNITS_BY_KIND), unit_tree=UNIT_TREE,
-                      rating_channel=RATED.get, unit_staffed=lambda code, role: role == "chief_officer" and code in CHIEF_UNITS)
+                      sla=dict(SLA), units_by_kind=dict(UNITS_BY_KIND), unit_tree=UNIT_TREE, directory=Directory())
 
 
 def make_parser(clock: Clock | None = None, forms: FormRegistry | None = None, requirements=None) -> DiagramParser:
@@ -192,7 +226,10 @@ class Walk:
         return sorted(t.name for t in self.result.ready)
 
     def start(self, **overrides: Any) -> RunResult:
-        return self._record(self.runner.start(self.spec, self.subprocess_specs, {**CASE_DATA, **overrides}, self.ctx()))
+        # As services/cases.py starts a case: every start form field is in the data, None when not given.
+        fields = self.forms.get(self.process.start_form).schema.get("properties", {}) if self.process.start_form else {}
+        seed = {**{name: None for name in fields}, **CASE_DATA, **overrides}
+        return self._record(self.runner.start(self.spec, self.subprocess_specs, seed, self.ctx()))
 
     def task(self, name: str):
         matches = [t for t in self.result.ready if t.name == name]

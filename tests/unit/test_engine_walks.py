@@ -25,6 +25,15 @@ RECTIFY = {"operation": "start_case", "process": "rectification", "relation": "r
 RATED_ASSIST = {"source_case_id": SERVICE_CASE, "source_process": "assist"}
 STARTS = {"rectification": RATED_ASSIST}  # what a process's start carries beyond CASE_DATA
 WRITER, ESCALATE = "submit_explanation_assistant", "escalate_rectification_breach"
+# R-4.c R-5.2: a complaint's finding, kept for the unit and staff member it is about (here: neither named).
+FINDING = {"operation": "record_complaint_finding", "upheld": True, "about_case": None, "unit": None, "staff": None}
+# 问题交办 (R-10.1): one linked case per problem the callback found, linked from the service case.
+HAND_OVER_NONE = {"operation": "start_case", "process": "handover", "relation": "handover", "link_from": "source",
+                  "items": []}
+PROBLEM = {"problem_category": "integrity", "problem_title": "廉洁自律", "problem_description": "办事员收了服务对象礼品"}
+HAND_OVER_GIFT = {**HAND_OVER_NONE, "items": [PROBLEM]}
+NOTE_HANDOVER = {"operation": "note_source_case", "label": "问题交办",
+                 "text": "回访发现廉洁自律问题，已交办处理：办事员收了服务对象礼品"}
 
 # A problem report as services/problems.py starts it (R-6.4.2): the start form's fields and who reported on what.
 REPORT = {"problem": "审批系统无法受理", "urgency": "normal", "needs": "", "source_task_title": "指导准备材料",
@@ -191,16 +200,46 @@ SCENARIOS = {
     "callback_good_rating": ("callback", [
         ("start", None, {"source_case_id": SERVICE_CASE}, ["make_callback"]),
         ("do", "make_callback", {"satisfaction": "basically_satisfied"}, []),
-    ], []),
+    ], [HAND_OVER_NONE]),
+    "callback_problem_found": ("callback", [
+        ("start", None, {}, ["make_callback"]),
+        ("do", "make_callback", {"satisfaction": "satisfied", "problems_found": "found",
+                                 "problems": [{"category": "integrity", "description": "办事员收了服务对象礼品"}]}, []),
+    ], [HAND_OVER_GIFT]),
     "callback_bad_rating": ("callback", [
         ("start", None, {"source_case_id": SERVICE_CASE}, ["make_callback"]),
         ("do", "make_callback", {"satisfaction": "very_dissatisfied", "issues_found": "等候时间过长"}, []),
-    ], [RECTIFY]),
+    ], [HAND_OVER_NONE, RECTIFY]),
     # R-7.2.1 一事一评: rated at the window first, the callback's bad grade is its opinion only: no rectification.
     "callback_rated_elsewhere": ("callback", [
         ("start", None, {"source_case_id": "BB20251103000009"}, ["make_callback"]),
         ("do", "make_callback", {"satisfaction": "very_dissatisfied"}, []),
-    ], []),
+    ], [HAND_OVER_NONE]),
+    "handover_by_the_chief_officer": ("handover", [
+        ("start", None, {**PROBLEM, "problem_category": "attitude", "problem_title": "服务态度"}, ["handle_problem"]),
+        ("fire", "handover_overdue", {}, ["escalate_handover_breach", "handle_problem"]),
+        ("fire", "handover_overdue_county", {}, ["escalate_handover_breach", "escalate_handover_breach_county",
+                                                 "handle_problem"]),
+        ("fire", "handover_overdue_office", {}, ["escalate_handover_breach", "escalate_handover_breach_county",
+                                                 "escalate_handover_breach_office", "handle_problem"]),
+        ("do", "escalate_handover_breach", {}, ["escalate_handover_breach_county", "escalate_handover_breach_office",
+                                                "handle_problem"]),
+        ("do", "escalate_handover_breach_county", {}, ["escalate_handover_breach_office", "handle_problem"]),
+        ("do", "escalate_handover_breach_office", {}, ["handle_problem"]),
+        ("do", "handle_problem", {}, ["receive_feedback"]),
+        ("do", "receive_feedback", {}, []),
+    ], [{**NOTE_HANDOVER, "text": "回访发现服务态度问题，已交办处理：办事员收了服务对象礼品"},
+        {"operation": "note_source_case", "label": "交办问题处理结果", "text": "服务态度问题处理结果：已约谈当事人并通报批评。"}]),
+    "handover_of_an_integrity_problem": ("handover", [
+        ("start", None, PROBLEM, ["handle_integrity_problem"]),
+        ("fire", "integrity_overdue", {}, ["escalate_integrity_breach_county", "handle_integrity_problem"]),
+        ("fire", "integrity_overdue_office", {}, ["escalate_integrity_breach_county", "escalate_integrity_breach_office",
+                                                  "handle_integrity_problem"]),
+        ("do", "escalate_integrity_breach_county", {}, ["escalate_integrity_breach_office", "handle_integrity_problem"]),
+        ("do", "escalate_integrity_breach_office", {}, ["handle_integrity_problem"]),
+        ("do", "handle_integrity_problem", {}, []),
+    ], [NOTE_HANDOVER, {"operation": "note_source_case", "label": "交办问题处理结果",
+                        "text": "廉洁自律问题处理结果：已核查，退还礼品并通报批评。"}]),
     # R-10.2: the handling unit's own chief officer writes where it has one (a township centre) ...
     "rectification_by_chief_officer": ("rectification", [
         ("start", None, {**RATED_ASSIST, "handling_unit": "CA-T01"}, ["submit_explanation"]),
@@ -252,7 +291,7 @@ SCENARIOS = {
         ("do", "record_complaint", {}, ["handle_complaint"]),
         ("do", "handle_complaint", {}, ["reply_to_complainant"]),
         ("do", "reply_to_complainant", {}, []),
-    ], []),
+    ], [FINDING]),
     "complaint_breach": ("complaint", [
         ("start", None, {}, ["record_complaint"]),
         ("do", "record_complaint", {}, ["handle_complaint"]),
@@ -260,7 +299,7 @@ SCENARIOS = {
         ("do", "escalate_complaint_breach", {}, ["handle_complaint"]),
         ("do", "handle_complaint", {}, ["reply_to_complainant"]),
         ("do", "reply_to_complainant", {}, []),
-    ], []),
+    ], [FINDING]),
     # R-4.c R-6.4.1–3: the complaint still not handled, up the ladder; handled after the county escalation, the
     # office is not asked again.
     "complaint_breach_two_levels": ("complaint", [
@@ -274,7 +313,18 @@ SCENARIOS = {
         ("do", "escalate_complaint_breach", {}, ["escalate_complaint_breach_county", "reply_to_complainant"]),
         ("do", "escalate_complaint_breach_county", {}, ["reply_to_complainant"]),
         ("do", "reply_to_complainant", {}, []),
-    ], []),
+    ], [FINDING]),
+    "complaint_about_a_chief_officer": ("complaint", [
+        ("start", None, {"about_staff": "zhangwei"}, ["record_complaint"]),
+        ("do", "record_complaint", {}, ["handle_complaint_office"]),
+        ("fire", "office_complaint_overdue", {}, ["escalate_office_complaint_county", "handle_complaint_office"]),
+        ("fire", "office_complaint_overdue_office", {}, ["escalate_office_complaint_county",
+                                                         "escalate_office_complaint_office", "handle_complaint_office"]),
+        ("do", "escalate_office_complaint_county", {}, ["escalate_office_complaint_office", "handle_complaint_office"]),
+        ("do", "escalate_office_complaint_office", {}, ["handle_complaint_office"]),
+        ("do", "handle_complaint_office", {"complaint_substantiated": False}, ["reply_to_complainant"]),
+        ("do", "reply_to_complainant", {}, []),
+    ], [{**FINDING, "upheld": False, "unit": "CA", "staff": "zhangwei"}]),
     "complaint_breach_three_levels": ("complaint", [
         ("start", None, {}, ["record_complaint"]),
         ("do", "record_complaint", {}, ["handle_complaint"]),
@@ -286,7 +336,7 @@ SCENARIOS = {
         ("do", "escalate_complaint_breach_office", {}, ["handle_complaint"]),
         ("do", "handle_complaint", {}, ["reply_to_complainant"]),
         ("do", "reply_to_complainant", {}, []),
-    ], []),
+    ], [FINDING]),
 }
 
 
@@ -455,7 +505,9 @@ def test_r_6_4_3_a_relay_moves_the_open_step_and_every_later_one(parsed, forms, 
 @pytest.mark.parametrize(("process", "before", "task", "role", "unit"), [
     ("callback", [], "make_callback", CONSULTANT, UNITS_BY_KIND["consultation_centre"]),
     ("complaint", [], "record_complaint", CONSULTANT, "CA-ZX"),
-    ("complaint", [("record_complaint", {})], "handle_complaint", CHIEF_OFFICER, "CA-MZ"),
+    ("complaint", [("record_complaint", {})], "handle_complaint", CHIEF_OFFICER, "CA"),  # who directs CA-MZ
+    ("complaint", [("record_complaint", {"about_staff": "lina"})], "handle_complaint", CHIEF_OFFICER, "CA-T01"),
+    ("complaint", [("record_complaint", {"about_staff": "zhangwei"})], "handle_complaint_office", SUPERVISOR, "CA"),
     ("rectification", [("submit_explanation_assistant", {})], "review_rectification", SUPERVISOR,
      UNITS_BY_KIND["county_centre"]),
 ])

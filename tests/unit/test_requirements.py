@@ -81,7 +81,7 @@ def test_documentation_of_every_diagram_is_read():
 def test_diagrams_deploy_with_requirement_checks(parsed):
     """`bdd check` refuses an unknown ID; the whole directory passes it."""
     assert set(parsed) == {"consultation", "assist", "proxy", "onsite", "callback", "rectification", "complaint",
-                           "problem_report"}
+                           "problem_report", "handover"}
 
 
 def test_every_element_has_documentation_citing_a_requirement():

@@ -13,7 +13,8 @@ API = "/api/v1"
 FORMS_DIR = PROJECT_ROOT / "forms"
 PROCESSES_DIR = PROJECT_ROOT / "processes"
 CATALOG = json.loads((PROJECT_ROOT / "bdd_workflow" / "demo" / "catalog.json").read_text(encoding="utf-8"))
-SHIPPED_PROCESSES = {"assist", "callback", "complaint", "consultation", "onsite", "proxy", "rectification", "problem_report"}
+SHIPPED_PROCESSES = {"assist", "callback", "complaint", "consultation", "onsite", "proxy", "rectification", "problem_report",
+                     "handover"}
 
 BASE_APPLICANT = {"applicant_name": "王芳", "applicant_phone": "13812345678", "applicant_type": "personal",
                   "channel": "walk_in"}
@@ -74,7 +75,7 @@ VALID_DATA: dict[str, dict[str, Any]] = {
                                "fixable_on_site": False},
     "onsite_apply": {"address": "成安县成安镇北关村 8 号"},
     "consultation_start": {"question": "低保怎么申请？"},
-    "complaint_start": {"complaint_text": "窗口人员态度不好。", "about_case": "BB20251010000123"},
+    "complaint_start": {"complaint_text": "窗口人员态度不好。"},
     "onsite_complete_on_site": {"completed_on_site": True, "result_note": "当场办结。"},
     "onsite_accept_with_deficiencies": {
         "accepted_with_deficiencies": True, "review_note": "先行受理。",
@@ -83,7 +84,7 @@ VALID_DATA: dict[str, dict[str, Any]] = {
     "onsite_hand_over_results": {"handed_over_documents": ["审批决定书"], "all_handed_over": True},
     "callback_make_callback": {**{f"score_{k}": 5 for k in (
         "attitude", "quality", "efficiency", "integrity", "standard", "openness", "timeliness", "one_time_notice")},
-        "satisfaction": "very_satisfied"},
+        "satisfaction": "very_satisfied", "problems_found": "none"},
     "consultation_record": {"question": "低保怎么申请？", "answerable": True},
     "consultation_one_time_notice": {"notice_text": "请携带户口簿、身份证到民政局窗口申请。", "notice_complete": True,
                                      "result": "已一次性告知"},
@@ -100,9 +101,11 @@ VALID_DATA: dict[str, dict[str, Any]] = {
     "problem_report_start": {"problem": "审批系统无法受理。", "urgency": "normal", "needs": "请协调审批科"},
     "problem_report_answer": {"answer": "已协调审批科优先审核。", "actions_taken": "电话协调审批科"},
     "problem_report_read_answer": {"answer_read": True},
+    "handover_handle": {"problem_confirmed": True, "actions_taken": "已约谈当事人并通报批评。"},
+    "handover_feedback": {"feedback_received": True},
     **{name: {"acknowledged": True, "measures_taken": "已督促承办人员当日办结。"} for name in (
         "onsite_escalate_deadline_breach", "consultation_escalate_contact_breach", "complaint_escalate_breach",
-        "rectification_escalate_breach", "problem_report_escalate_breach")},
+        "rectification_escalate_breach", "problem_report_escalate_breach", "handover_escalate_breach")},
 }
 
 

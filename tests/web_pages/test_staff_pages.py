@@ -747,7 +747,7 @@ def test_r_10_1_callback_desk_lists_the_callback_of_a_completed_case(client, log
     assert "服务态度（1-5分）" in text_of(task_page)
     scores = {f"score_{k}": "5" for k in ("attitude", "quality", "efficiency", "integrity", "standard",
                                           "openness", "timeliness", "one_time_notice")}
-    done = post(client, csrf, go.get("href"), {**scores, "satisfaction": "satisfied"})
+    done = post(client, csrf, go.get("href"), {**scores, "satisfaction": "satisfied", "problems_found": "none"})
     assert done.status_code == 302
     assert desk.case(callback["id"])["status"] == "completed"
     assert case["number"] not in text_of(client.get("/callbacks"))
