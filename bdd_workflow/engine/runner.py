@@ -48,6 +48,8 @@ class WaitingTimer:
     title: str
     due_at: datetime | None
     attached_to: str | None
+    # A reminder (property breach="false": a wait on the applicant) fires without being a breach of a deadline.
+    breach: bool = True
 
 
 @dataclass
@@ -304,4 +306,4 @@ class Runner:
                         not isinstance(sibling.task_spec, BoundaryEvent):
                     attached = sibling.task_spec.bpmn_id
         return WaitingTimer(id=str(task.id), name=spec.bpmn_id, title=spec.bpmn_name or spec.bpmn_id,
-                            due_at=due, attached_to=attached)
+                            due_at=due, attached_to=attached, breach=_props(spec).get("breach") != "false")

@@ -43,7 +43,13 @@ CASE = Case.__table__
 TASK = HumanTask.__table__
 TIMER = PendingTimer.__table__
 WRITABLE = ("number", "status", "state_json", "unit_code", "matter_code", "updated_at", "completed_at", "provisional",
-            "breaches")
+            "breaches", "due_at", "closure")
+# How a service case ended other than by being done (the diagrams' closure_reason, Case.closure): the applicant's
+# reasons, kept out of R-4.a's denominator and listed apart (services/metrics.py), and an assist case converted to
+# proxy, which its proxy case stands for.
+CLOSURE_REASONS = {"withdrawn": "服务对象撤回", "abandoned": "服务对象放弃", "overdue": "逾期未补正",
+                   "converted_to_proxy": "转为代办"}
+APPLICANT_CLOSURES = ("withdrawn", "abandoned", "overdue")
 # Statements built once and prepared per dialect (db/fast.py): a completion runs only these.
 _CANCEL_TASK = Prepared(update(TASK).where(TASK.c.id == bindparam("task_id"))
                         .values(status="cancelled", completed_at=bindparam("now")))
@@ -192,7 +198,7 @@ def _start(system: System, session, actor: Actor, definition, data: dict[str, An
         started_unit=seed.get("started_unit"), matter_code=seed.get("matter_code"),
         applicant_name=seed.get("applicant_name"), applicant_phone=seed.get("applicant_phone"),
         applicant_type=seed.get("applicant_type"), channel=seed.get("channel"), started_by=actor.username,
-        started_at=now, updated_at=now, completed_at=None, provisional=False, breaches=0,
+        started_at=now, updated_at=now, completed_at=None, provisional=False, breaches=0, due_at=None, closure=None,
     )
     case_id = _INSERT_CASE.first(session, columns)["id"]
     case = CaseRecord(id=case_id, **columns)
@@ -258,8 +264,13 @@ def sync(system: System, session, case: CaseRecord, result: RunResult, actor: Ac
     case.unit_code = result.data.get("handling_unit", case.unit_code)
     case.matter_code = result.data.get("matter_code") or case.matter_code
     case.provisional = case.provisional or result.provisional
+    # The promised deadline the diagram wrote at acceptance (case_due_at): the timers read it and R-4.a
+    # compares the completion with this column, so the escalation and the figure never disagree.
+    case.due_at = _due_at(result.data.get("case_due_at")) or case.due_at
     if result.completed:
         case.status, case.completed_at = "completed", now
+        reason = result.data.get("closure_reason")
+        case.closure = reason if reason in CLOSURE_REASONS else None
     else:
         case.status = "running" if result.ready else "waiting"
 
@@ -285,6 +296,14 @@ def sync(system: System, session, case: CaseRecord, result: RunResult, actor: Ac
     _INSERT_TIMERS.executemany(db, new_timers)
 
     for fired in result.fired:
+        if not fired.breach:  # a reminder of a wait on the applicant: in the history and the ledger, no breach
+            audit(db, now, SYSTEM.username, "timer_fired", case_id=case.id, task_id=fired.id, element=fired.name,
+                  detail={"title": fired.title, "due_at": fired.due_at.isoformat() if fired.due_at else None,
+                          "attached_to": fired.attached_to, "breach": False})
+            if case.process_id in LEDGER_PROCESSES:
+                ledger_entry(db, case, fired.name, f"到期: {fired.title}", SYSTEM, now,
+                             {"due_at": fired.due_at.isoformat() if fired.due_at else None}, unit=case.unit_code)
+            continue
         # A fired deadline is a breach: counted on the case, kept for the figures, and in the ledger.
         case.breaches += 1
         _INSERT_BREACH.execute(db, dict(
@@ -303,7 +322,11 @@ def sync(system: System, session, case: CaseRecord, result: RunResult, actor: Ac
             seconds=max(0.0, (now - visit.entered_at).total_seconds()) if visit.entered_at else 0.0)
             for visit in result.visits])
     if result.completed:
-        audit(db, now, actor.username, "case_completed", case_id=case.id)
+        audit(db, now, actor.username, "case_completed", case_id=case.id,
+              detail={"closure": case.closure} if case.closure else None)
+        if case.closure and case.process_id in LEDGER_PROCESSES:  # the closure and its reason, in the 台账
+            ledger_entry(db, case, "closure", f"结案: {CLOSURE_REASONS[case.closure]}", actor, now,
+                         {"closure_reason": case.closure, "reason": CLOSURE_REASONS[case.closure]}, unit=case.unit_code)
     save_case(db, case)
     started = []
     for call in result.service_calls:
@@ -320,6 +343,17 @@ def sync(system: System, session, case: CaseRecord, result: RunResult, actor: Ac
         started.append({"id": linked.id, "number": linked.number, "process": linked.process_id,
                         "relation": call.get("relation"), "unit": linked.unit_code})
     return started
+
+
+def _due_at(value: Any) -> datetime | None:
+    """case_due_at as the diagrams write it (ISO 8601 with offset, add_working_days' answer); None otherwise."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
 
 
 def _note_source_case(db, case: CaseRecord, call: dict[str, Any], actor: Actor, now: datetime) -> None:
@@ -374,6 +408,8 @@ def case_summary(system: System, case: Case) -> dict[str, Any]:
         "applicant_name": case.applicant_name, "applicant_type": case.applicant_type, "channel": case.channel,
         "started_by": case.started_by, "started_at": case.started_at, "updated_at": case.updated_at,
         "completed_at": case.completed_at, "provisional": case.provisional, "breaches": case.breaches,
+        "due_at": case.due_at, "closure": case.closure,
+        "closure_label": CLOSURE_REASONS.get(case.closure) if case.closure else None,
     }
 
 
