@@ -250,7 +250,10 @@ class Runner:
         ready = [self._ready_view(task) for task in self._all_tasks(workflow)
                  if task.state == TaskState.READY and task.task_spec.manual]
         timers = [self._timer_view(task) for task in self._waiting_timers(workflow)]
-        last = workflow.last_task
+        # The data of the step run last, in the process or in an embedded subprocess (the service diagrams'
+        # handling with its deadline, R-4.a): the top level's last task stays the one before the subprocess.
+        candidates = [t for t in (workflow.last_task, *(s.last_task for s in workflow.subprocesses.values())) if t is not None]
+        last = max(candidates, key=lambda t: t.last_state_change) if candidates else None
         data = dict(workflow.data)
         if last is not None:
             data.update(last.data)
