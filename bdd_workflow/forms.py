@@ -36,7 +36,7 @@ RefCheck = Callable[[str, str], bool]
 # asks the database at most this often whether anything was saved (one indexed aggregate query).
 CACHE_SECONDS = 5.0
 REF_KINDS = {"unit": "单位", "matter": "事项", "staff": "工作人员"}
-EXTENSIONS = {"x-applicant-text", "x-ref", "x-signature", "x-enumNames", "x-messages", "x-staffed-by"}
+EXTENSIONS = {"x-applicant-text", "x-ref", "x-signature", "x-enumNames", "x-messages", "x-staffed-by", "x-not-past"}
 # The checks whose message a field may word itself (x-messages), e.g. "上门办需要填写上门地址。" for required.
 MESSAGE_KEYWORDS = ("required", "minLength", "maxLength", "pattern", "format", "enum", "minimum", "maximum",
                     "minItems", "const", "type")

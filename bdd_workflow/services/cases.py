@@ -140,10 +140,37 @@ def _start_form_errors(system: System, session, definition, data: dict[str, Any]
         except FormInvalid as exc:
             for key, messages in exc.errors.items():
                 errors.setdefault(key, []).extend(messages)
+    if definition.start_form:
+        _check_times(system, system.forms.get(definition.start_form).schema.get("properties", {}), data, errors)
     for key in data:
         if key not in START_FIELDS and key not in declared:
             errors.setdefault(key, []).append(f"“{definition.name}”不收这个字段。")
     return errors
+
+
+def _check_times(system: System, properties: dict[str, Any], data: dict[str, Any], errors: dict[str, list[str]]) -> None:
+    """A start form's date-time fields (R-9.3.1: the appointment an onsite visit is due by): a local time as a
+    browser gives it ("2025-10-10T09:00") is taken in the county's zone and kept with its offset, so a timer can
+    read it; ``x-not-past`` refuses a time already gone. An empty value is no value."""
+    for key, prop in properties.items():
+        if not isinstance(prop, dict) or prop.get("format") != "date-time" or key not in data or key in errors:
+            continue
+        value = data[key]
+        if value in (None, ""):
+            data[key] = None
+            continue
+        title = prop.get("title", key).split("（")[0]
+        try:
+            parsed = datetime.fromisoformat(str(value))
+        except ValueError:
+            errors[key] = [(prop.get("x-messages") or {}).get("format") or f"请填写有效的{title}（日期和时间）。"]
+            continue
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=system.calendar.tz)
+        if prop.get("x-not-past") and parsed < system.clock.now():
+            errors[key] = [f"{title}不能早于现在，请重新约定。"]
+            continue
+        data[key] = parsed.isoformat()
 
 
 def start_form_errors(system: System, process_id: str, data: dict[str, Any], public: bool = False) -> dict[str, list[str]]:
@@ -186,6 +213,9 @@ def _start(system: System, session, actor: Actor, definition, data: dict[str, An
     seed.update({k: v for k, v in data.items() if k not in seed})
     if matter is not None:
         seed.update(_matter_data(matter))
+    if definition.start_form and system.forms.exists(definition.start_form):
+        for name in system.forms.get(definition.start_form).schema.get("properties", {}):
+            seed.setdefault(name, None)  # a start form's field left out is still a variable (onsite: appointment_at)
     seed.setdefault("matter_code", None)  # every case has the key, so a diagram can test it
     seed.setdefault("matter_levels", [])  # the routing decision reads it (R-3.3 就近办)
     seed.setdefault("started_unit", actor.unit_code)
