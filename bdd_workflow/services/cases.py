@@ -326,25 +326,20 @@ def sync(system: System, session, case: CaseRecord, result: RunResult, actor: Ac
     _INSERT_TIMERS.executemany(db, new_timers)
 
     for fired in result.fired:
-        if not fired.breach:  # a reminder of a wait on the applicant: in the history and the ledger, no breach
-            audit(db, now, SYSTEM.username, "timer_fired", case_id=case.id, task_id=fired.id, element=fired.name,
-                  detail={"title": fired.title, "due_at": fired.due_at.isoformat() if fired.due_at else None,
-                          "attached_to": fired.attached_to, "breach": False})
-            if case.process_id in LEDGER_PROCESSES:
-                ledger_entry(db, case, fired.name, f"到期: {fired.title}", SYSTEM, now,
-                             {"due_at": fired.due_at.isoformat() if fired.due_at else None}, unit=case.unit_code)
-            continue
-        # A fired deadline is a breach: counted on the case, kept for the figures, and in the ledger.
-        case.breaches += 1
-        _INSERT_BREACH.execute(db, dict(
-            case_id=case.id, process_id=case.process_id, timer=fired.name, title=fired.title,
-            attached_to=fired.attached_to, unit_code=case.unit_code, due_at=fired.due_at, fired_at=now))
+        # A fired deadline is a breach: counted on the case, kept for the figures, and in the ledger. A reminder of
+        # a wait on the applicant (breach="false") is in the history and the ledger, and no breach.
+        due = fired.due_at.isoformat() if fired.due_at else None
+        if fired.breach:
+            case.breaches += 1
+            _INSERT_BREACH.execute(db, dict(
+                case_id=case.id, process_id=case.process_id, timer=fired.name, title=fired.title,
+                attached_to=fired.attached_to, unit_code=case.unit_code, due_at=fired.due_at, fired_at=now))
         audit(db, now, SYSTEM.username, "timer_fired", case_id=case.id, task_id=fired.id, element=fired.name,
-              detail={"title": fired.title, "due_at": fired.due_at.isoformat() if fired.due_at else None,
-                      "attached_to": fired.attached_to})
-        ledger_entry(db, case, fired.name, f"超时: {fired.title}", SYSTEM, now,
-                {"due_at": fired.due_at.isoformat() if fired.due_at else None, "attached_to": fired.attached_to},
-                unit=case.unit_code)
+              detail={"title": fired.title, "due_at": due, "attached_to": fired.attached_to,
+                      **({} if fired.breach else {"breach": False})})
+        if fired.breach or case.process_id in LEDGER_PROCESSES:
+            ledger_entry(db, case, fired.name, f"{'超时' if fired.breach else '到期'}: {fired.title}", SYSTEM, now,
+                         {"due_at": due, "attached_to": fired.attached_to}, unit=case.unit_code)
     if result.visits:
         _INSERT_VISIT.executemany(db, [dict(
             case_id=case.id, process_id=case.process_id, version=case.version, element=visit.element,

@@ -228,3 +228,36 @@ def test_r_9_3_1_an_unreachable_applicant_is_waited_for_then_visited_again(desk,
         desk.do(case["id"], "contact_await", form("contact_await"))
     assert desk.task(case["id"], "visit_applicant").due_at == close_of(7)
     assert desk.case(case["id"])["breaches"] == 0
+
+
+def test_r_4_a_cases_from_before_the_change_get_their_deadline_the_old_way(desk, form, system):
+    """Migration 0016a: a service case started before cases carried their promised deadline gets one computed as
+    R-4.a used to (the matter's promised working days after the local day it started), and an assist case that
+    was converted to proxy is marked as closed by conversion, so the figures go on counting them."""
+    import importlib.util
+
+    from sqlalchemy import update
+
+    from bdd_workflow.config import PROJECT_ROOT
+    from bdd_workflow.db.models import Case
+
+    path = PROJECT_ROOT / "bdd_workflow" / "migrations" / "versions" / "0016a_promised_deadline_and_closure_on_cases.py"
+    loader = importlib.util.spec_from_file_location("migration_0016a", path)
+    MIGRATION = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(MIGRATION)
+
+    with time_machine.travel(at(3, 9), tick=False):
+        kept = desk.start("assist", by="gaohongxia", matter_code="GR-007")
+        converted = desk.start("assist", by="gaohongxia", matter_code="GR-002")
+        desk.do(converted["id"], "guide_materials", form("guide_materials", materials_complete=False))
+        desk.do(converted["id"], "list_missing_materials", form("list_missing_materials", convert_to_proxy=True,
+                                                                difficulty_reason="行动不便"))
+    with system.db.engine.begin() as connection:  # as an older installation has them: no deadline, no closure
+        connection.execute(update(Case).values(due_at=None, closure=None))
+        MIGRATION.backfill(connection)
+    with system.db.unit_of_work(write=False) as session:
+        rows = {c.id: c for c in session.scalars(select(Case))}
+    assert rows[kept["id"]].due_at == close_of(17) and rows[kept["id"]].closure is None
+    assert rows[converted["id"]].closure == "converted_to_proxy"
+    proxy = desk.linked(converted["id"], "converted_to_proxy")
+    assert rows[proxy["id"]].due_at == datetime(2025, 12, 1, 9, 30, tzinfo=timezone.utc)  # 20 working days from 3 Nov

@@ -49,7 +49,11 @@ def upgrade() -> None:
         batch_op.drop_index('ix_case_completed')
         batch_op.create_index('ix_case_completed', ['status', 'completed_at', 'process_id', 'unit_code', 'breaches',
                                                     'due_at', 'closure'], unique=False)
-    bind = op.get_bind()
+    backfill(op.get_bind())
+
+
+def backfill(bind) -> None:
+    """due_at the old way for service cases that have none; closure for assist cases converted to proxy."""
     case = sa.table('case', sa.column('id', sa.Integer), sa.column('process_id', sa.String), sa.column('matter_code', sa.String),
                     sa.column('started_at', bdd_workflow.db.models.UTCDateTime(timezone=True)),
                     sa.column('due_at', bdd_workflow.db.models.UTCDateTime(timezone=True)),
