@@ -140,7 +140,9 @@ def _check_field(prop: Mapping[str, Any], path: list[Any], problems: list[Proble
     for key in prop:
         if key.startswith("x-") and key not in EXTENSIONS:
             problems.append(Problem("schema", [*path, key], f"不认识的扩展 {key}（可用：x-applicant-text、x-ref、"
-                                                            "x-messages、x-signature、x-staffed-by）。"))
+                                                            "x-messages、x-signature、x-staffed-by、x-not-past）。"))
+    if "x-not-past" in prop and (prop.get("format") != "date-time" or not isinstance(prop["x-not-past"], bool)):
+        problems.append(Problem("schema", [*path, "x-not-past"], "x-not-past 只能用于 format 为 date-time 的字段，值为 true 或 false。"))
     if "x-signature" in prop:
         problems.append(Problem("schema", [*path, "x-signature"],
                                 "x-signature 只能写在 schema 顶层（整张表单需要服务对象签名），不能写在字段上。"))

@@ -90,7 +90,7 @@ def test_the_list_names_each_form_its_tasks_and_version(admin):
     assert "指导准备申报材料" in row and "第 0 版" in row and "（随系统提供）" in row
     assert "指导准备申报材料" in row and "帮办" in row  # the assist process's task that uses it
     assert "新建表单" in html
-    assert html.count("<tr data-form=") == 39
+    assert html.count("<tr data-form=") == 42
     # a start form is listed as used by its process's start (R-9.3.1: the onsite address)
     start = re.search(r'<tr data-form="onsite_apply">.*?</tr>', html, re.S).group(0)
     assert "上门办" in start and "发起申请时填写（开始事件）" in start
@@ -414,7 +414,7 @@ def test_a_completion_does_not_query_the_forms_table_while_cached(desk, system):
 def test_without_a_database_the_files_are_used(system, tmp_path):
     """`bdd check` before `bdd init`: no table, the forms of forms/ all the same."""
     bare = System(dataclasses.replace(system.settings, database_url=f"sqlite:///{tmp_path / 'missing' / 'none.sqlite3'}"))
-    assert bare.forms.get(FORM).version == 0 and len(bare.forms.forms) == 39
+    assert bare.forms.get(FORM).version == 0 and len(bare.forms.forms) == 42
     assert bare.forms.exists("assist_guide_materials") and not bare.forms.exists("assist_extra_check")
 
 
