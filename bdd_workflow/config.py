@@ -101,6 +101,12 @@ class Settings:
     # R-6.4.1 R-4.c: a fired deadline whose task is still open escalates again, one level up, after this many
     # working days (sla("escalation_interval_days")); the diagrams' further boundary timers read it.
     escalation_interval_days: int = field(default_factory=lambda: max(1, _int("BDD_ESCALATION_INTERVAL_DAYS", 1)))
+    # R-9.3.1 R-4.a: an onsite visit with no appointment is due this many working days after the application.
+    onsite_visit_days: int = field(default_factory=lambda: max(0, _int("BDD_ONSITE_VISIT_DAYS", 2)))
+    # A wait on the applicant (materials, the entrustment, the receipt, contact): a reminder for the staff
+    # member after this many working days, and the case closed as 逾期未补正 after that many.
+    applicant_reminder_days: int = field(default_factory=lambda: max(1, _int("BDD_APPLICANT_REMINDER_DAYS", 3)))
+    applicant_closure_days: int = field(default_factory=lambda: max(1, _int("BDD_APPLICANT_CLOSURE_DAYS", 10)))
     token_ttl_seconds: int = field(default_factory=lambda: _int("BDD_TOKEN_TTL", 8 * 3600))
     # A browser session ends this long after the login whatever happens (one working day) ...
     session_max_seconds: int = field(default_factory=lambda: _int("BDD_SESSION_MAX_SECONDS", 9 * 3600))
@@ -152,4 +158,7 @@ class Settings:
             "problem_urgent": self.problem_urgent_sla,
             "problem_days": self.problem_days,
             "escalation_interval_days": self.escalation_interval_days,
+            "onsite_visit_days": self.onsite_visit_days,
+            "applicant_reminder_days": self.applicant_reminder_days,
+            "applicant_closure_days": self.applicant_closure_days,
         }

@@ -266,6 +266,9 @@ def _field(name: str, prop: Mapping[str, Any], ui: Mapping[str, Any], required: 
     out.value = "" if value is None else value
     if prop.get("format") == "date" or widget_hint == "date":
         out.widget = "date"
+    elif prop.get("format") == "date-time":  # a local date and time (onsite_apply's appointment)
+        out.widget, out.attrs["type"] = "text", "datetime-local"
+        out.value = str(out.value)[:16]
     elif widget_hint == "textarea":
         out.widget = "textarea"
     elif widget_hint in ("password", "email", "tel", "url"):

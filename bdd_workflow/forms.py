@@ -39,7 +39,7 @@ RefCheck = Callable[[str, str], bool]
 CACHE_SECONDS = 5.0
 REF_KINDS = {"unit": "单位", "matter": "事项", "staff": "工作人员", "case": "办件"}
 EXTENSIONS = {"x-applicant-text", "x-ref", "x-signature", "x-enumNames", "x-messages", "x-staffed-by", "x-options-from",
-              "x-matter-notice"}
+              "x-matter-notice", "x-not-past"}
 # x-options-from: where a check list's choices come from, for the case at hand (R-5.4, R-9.1.3.3).
 OPTION_SOURCES = {"matter_materials": "本办件事项的一次性告知材料"}
 
@@ -161,7 +161,9 @@ def _check_field(prop: Mapping[str, Any], path: list[Any], problems: list[Proble
         if key.startswith("x-") and key not in EXTENSIONS:
             problems.append(Problem("schema", [*path, key], f"不认识的扩展 {key}（可用：x-applicant-text、x-ref、"
                                                             "x-messages、x-signature、x-staffed-by、x-options-from、"
-                                                            "x-matter-notice）。"))
+                                                            "x-matter-notice、x-not-past）。"))
+    if "x-not-past" in prop and (prop.get("format") != "date-time" or not isinstance(prop["x-not-past"], bool)):
+        problems.append(Problem("schema", [*path, "x-not-past"], "x-not-past 只能用于 format 为 date-time 的字段，值为 true 或 false。"))
     if "x-signature" in prop:
         problems.append(Problem("schema", [*path, "x-signature"],
                                 "x-signature 只能写在 schema 顶层（整张表单需要服务对象签名），不能写在字段上。"))

@@ -3,7 +3,8 @@
 Set-up: common.py's ``build`` (as the inbox bench's) (a fresh SQLite database with the demo county, 100,000 cases
 started over the last 30 days, one task each, every case row as large as a real one), then what the
 dashboard counts: a fifth of the cases completed between an hour and twelve days after they started
-(their task completed by a staff member of its role and unit), a tenth breached (a ``breach`` row of
+(their task completed by a staff member of its role and unit; a service case with its promised deadline,
+4 % of them closed for the applicant's reason or converted to proxy), a tenth breached (a ``breach`` row of
 the matching kind), a rating for 60 % of the completed service cases (8 % bad, three channels), a
 completed callback case linked to 70 % of them, and two to four ledger entries per service case
 (1 % without the applicant's name). The Flask test client, logged in, renders each view R times and
@@ -86,7 +87,13 @@ def add_quality_data(system: System, seed: int) -> None:
                                  unit_code=c.unit_code, due_at=fired, fired_at=fired))
         if c.id % 5 == 1:
             done = min(now, started + timedelta(minutes=rng.uniform(60, 12 * 24 * 60)))
-            completions.append({"b_id": c.id, "b_done": done})
+            # the promised deadline written at acceptance (R-4.a reads it); a few closed for the applicant's reason
+            # or converted to proxy, which R-4.a leaves out
+            service = c.process_id in SERVICE
+            closure = (rng.choice(("withdrawn", "abandoned", "overdue", "converted_to_proxy"))
+                       if service and rng.random() < 0.04 else None)
+            completions.append({"b_id": c.id, "b_done": done, "b_closure": closure,
+                                "b_due": started + timedelta(days=rng.choice((1, 3, 5, 10, 20))) if service else None})
             task_updates.append({"b_case": c.id, "b_done": done, "b_who": who})
             if c.process_id in SERVICE:
                 if rng.random() < 0.6:
@@ -116,7 +123,8 @@ def add_quality_data(system: System, seed: int) -> None:
                                    data={}))
     with system.db.unit_of_work() as session:
         session.execute(update(Case.__table__).where(Case.__table__.c.id == bindparam("b_id"))
-                        .values(status="completed", completed_at=bindparam("b_done"), updated_at=bindparam("b_done")),
+                        .values(status="completed", completed_at=bindparam("b_done"), updated_at=bindparam("b_done"),
+                                due_at=bindparam("b_due"), closure=bindparam("b_closure")),
                         completions)
         task = HumanTask.__table__
         session.execute(update(task).where(task.c.case_id == bindparam("b_case"))

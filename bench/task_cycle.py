@@ -62,7 +62,9 @@ class RawCycle:
         calendar = WorkingCalendar.load("Asia/Shanghai", "17:30")
         units = {"consultation_centre": "CA-ZX", "approval_bureau": "CA-SPJ", "county_centre": "CA"}
         self.ctx = lambda: RunContext(Clock(), calendar, {"contact": "PT30M", "complaint_days": 5,
-                                                          "rectification_days": 10}, units)
+                                                          "rectification_days": 10, "escalation_interval_days": 1,
+                                                          "onsite_visit_days": 2, "applicant_reminder_days": 3,
+                                                          "applicant_closure_days": 10}, units)
         parser = DiagramParser(self.ctx)
         dmn = (ROOT / "processes" / "handling_unit_routing.dmn").read_bytes()
         parsed = parser.parse((ROOT / "processes" / "assist.bpmn").read_bytes(), "assist.bpmn", [dmn]).processes[0]

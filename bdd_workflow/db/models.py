@@ -220,8 +220,7 @@ class Case(Base):
         Index("ix_case_applicant_phone", "applicant_phone"),
         # The quality figures (services.metrics) read these index-only, never a row with its workflow state:
         # completed cases of a period (R-4.a, R-10.1), consultations and complaints started in it (R-4.c).
-        Index("ix_case_completed", "status", "completed_at", "process_id", "unit_code", "matter_code", "started_at",
-              "breaches"),
+        Index("ix_case_completed", "status", "completed_at", "process_id", "unit_code", "breaches", "due_at", "closure"),
         Index("ix_case_process_started", "process_id", "started_at", "unit_code", "breaches"),
         # The calendar warning's count; partial, so the hot path never touches it (few cases are provisional).
         Index("ix_case_provisional", "status", "provisional", sqlite_where=text("provisional = 1"), postgresql_where=text("provisional")),
@@ -248,6 +247,11 @@ class Case(Base):
     completed_at: Mapped[datetime | None]
     provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     breaches: Mapped[int] = mapped_column(Integer, default=0)
+    # The promised deadline (R-4.a), from the case data variable case_due_at the diagram writes at acceptance;
+    # the deadline timers read the same variable. NULL: no promise (not a service case, or not accepted yet).
+    due_at: Mapped[datetime | None]
+    # How the case ended other than by being done (services/cases.py CLOSURE_REASONS), from closure_reason.
+    closure: Mapped[str | None] = mapped_column(String(32))
 
     definition: Mapped[ProcessDefinition] = relationship(lazy="raise")
     # lock_version is checked by services.cases.save_case: UPDATE ... WHERE lock_version = <read>.

@@ -56,6 +56,9 @@ SAMPLE_CASE_DATA: dict[str, Any] = {
     "matter_code": "SAMPLE", "matter_name": "示例事项", "matter_kind": "personal",
     "matter_department": "示例部门", "responsible_unit": "SAMPLE", "promised_days": 3, "matter_levels": ["county"],
     "channel": "walk_in", "address": "", "started_unit": "SAMPLE", "handling_unit": "SAMPLE",
+    # Set by the service diagrams before their timers are reached (processes/README.md "Case data"): the
+    # case's promised deadline, written at acceptance, and an onsite visit's deadline.
+    "case_due_at": "2025-01-06T17:30:00+08:00", "visit_due_at": "2025-01-06T17:30:00+08:00",
 }
 
 

@@ -48,6 +48,8 @@ class WaitingTimer:
     title: str
     due_at: datetime | None
     attached_to: str | None
+    # A reminder (property breach="false": a wait on the applicant) fires without being a breach of a deadline.
+    breach: bool = True
 
 
 @dataclass
@@ -253,7 +255,10 @@ class Runner:
         ready = [self._ready_view(task) for task in self._all_tasks(workflow)
                  if task.state == TaskState.READY and task.task_spec.manual]
         timers = [self._timer_view(task) for task in self._waiting_timers(workflow)]
-        last = workflow.last_task
+        # The data of the step run last, in the process or in an embedded subprocess (the service diagrams'
+        # handling with its deadline, R-4.a): the top level's last task stays the one before the subprocess.
+        candidates = [t for t in (workflow.last_task, *(s.last_task for s in workflow.subprocesses.values())) if t is not None]
+        last = max(candidates, key=lambda t: t.last_state_change) if candidates else None
         data = dict(workflow.data)
         if last is not None:
             data.update(last.data)
@@ -309,4 +314,4 @@ class Runner:
                         not isinstance(sibling.task_spec, BoundaryEvent):
                     attached = sibling.task_spec.bpmn_id
         return WaitingTimer(id=str(task.id), name=spec.bpmn_id, title=spec.bpmn_name or spec.bpmn_id,
-                            due_at=due, attached_to=attached)
+                            due_at=due, attached_to=attached, breach=_props(spec).get("breach") != "false")

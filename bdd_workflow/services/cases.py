@@ -45,7 +45,13 @@ CASE = Case.__table__
 TASK = HumanTask.__table__
 TIMER = PendingTimer.__table__
 WRITABLE = ("number", "status", "state_json", "unit_code", "matter_code", "updated_at", "completed_at", "provisional",
-            "breaches")
+            "breaches", "due_at", "closure")
+# How a service case ended other than by being done (the diagrams' closure_reason, Case.closure): the applicant's
+# reasons, kept out of R-4.a's denominator and listed apart (services/metrics.py), and an assist case converted to
+# proxy, which its proxy case stands for.
+CLOSURE_REASONS = {"withdrawn": "服务对象撤回", "abandoned": "服务对象放弃", "overdue": "逾期未补正",
+                   "converted_to_proxy": "转为代办"}
+APPLICANT_CLOSURES = ("withdrawn", "abandoned", "overdue")
 # Statements built once and prepared per dialect (db/fast.py): a completion runs only these.
 _CANCEL_TASK = Prepared(update(TASK).where(TASK.c.id == bindparam("task_id"))
                         .values(status="cancelled", completed_at=bindparam("now")))
@@ -136,10 +142,37 @@ def _start_form_errors(system: System, session, definition, data: dict[str, Any]
         except FormInvalid as exc:
             for key, messages in exc.errors.items():
                 errors.setdefault(key, []).extend(messages)
+    if definition.start_form:
+        _check_times(system, system.forms.get(definition.start_form).schema.get("properties", {}), data, errors)
     for key in data:
         if key not in START_FIELDS and key not in declared:
             errors.setdefault(key, []).append(f"“{definition.name}”不收这个字段。")
     return errors
+
+
+def _check_times(system: System, properties: dict[str, Any], data: dict[str, Any], errors: dict[str, list[str]]) -> None:
+    """A start form's date-time fields (R-9.3.1: the appointment an onsite visit is due by): a local time as a
+    browser gives it ("2025-10-10T09:00") is taken in the county's zone and kept with its offset, so a timer can
+    read it; ``x-not-past`` refuses a time already gone. An empty value is no value."""
+    for key, prop in properties.items():
+        if not isinstance(prop, dict) or prop.get("format") != "date-time" or key not in data or key in errors:
+            continue
+        value = data[key]
+        if value in (None, ""):
+            data[key] = None
+            continue
+        title = prop.get("title", key).split("（")[0]
+        try:
+            parsed = datetime.fromisoformat(str(value))
+        except ValueError:
+            errors[key] = [(prop.get("x-messages") or {}).get("format") or f"请填写有效的{title}（日期和时间）。"]
+            continue
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=system.calendar.tz)
+        if prop.get("x-not-past") and parsed < system.clock.now():
+            errors[key] = [f"{title}不能早于现在，请重新约定。"]
+            continue
+        data[key] = parsed.isoformat()
 
 
 def start_form_errors(system: System, process_id: str, data: dict[str, Any], public: bool = False) -> dict[str, list[str]]:
@@ -184,6 +217,9 @@ def _start(system: System, session, actor: Actor, definition, data: dict[str, An
     seed.update({k: v for k, v in data.items() if k not in seed})
     if matter is not None:
         seed.update(_matter_data(matter))
+    if definition.start_form and system.forms.exists(definition.start_form):
+        for name in system.forms.get(definition.start_form).schema.get("properties", {}):
+            seed.setdefault(name, None)  # a start form's field left out is still a variable (onsite: appointment_at)
     seed.setdefault("matter_code", None)  # every case has the key, so a diagram can test it
     if definition.start_form and system.forms.exists(definition.start_form):
         # Every field of the start form is in the case data, None when not given: a diagram reads it as it is
@@ -202,7 +238,7 @@ def _start(system: System, session, actor: Actor, definition, data: dict[str, An
         started_unit=seed.get("started_unit"), matter_code=seed.get("matter_code"),
         applicant_name=seed.get("applicant_name"), applicant_phone=seed.get("applicant_phone"),
         applicant_type=seed.get("applicant_type"), channel=seed.get("channel"), started_by=actor.username,
-        started_at=now, updated_at=now, completed_at=None, provisional=False, breaches=0,
+        started_at=now, updated_at=now, completed_at=None, provisional=False, breaches=0, due_at=None, closure=None,
     )
     case_id = _INSERT_CASE.first(session, columns)["id"]
     case = CaseRecord(id=case_id, **columns)
@@ -270,8 +306,13 @@ def sync(system: System, session, case: CaseRecord, result: RunResult, actor: Ac
     case.unit_code = result.data.get("handling_unit", case.unit_code)
     case.matter_code = result.data.get("matter_code") or case.matter_code
     case.provisional = case.provisional or result.provisional
+    # The promised deadline the diagram wrote at acceptance (case_due_at): the timers read it and R-4.a
+    # compares the completion with this column, so the escalation and the figure never disagree.
+    case.due_at = _due_at(result.data.get("case_due_at")) or case.due_at
     if result.completed:
         case.status, case.completed_at = "completed", now
+        reason = result.data.get("closure_reason")
+        case.closure = reason if reason in CLOSURE_REASONS else None
     else:
         case.status = "running" if result.ready else "waiting"
 
@@ -297,17 +338,20 @@ def sync(system: System, session, case: CaseRecord, result: RunResult, actor: Ac
     _INSERT_TIMERS.executemany(db, new_timers)
 
     for fired in result.fired:
-        # A fired deadline is a breach: counted on the case, kept for the figures, and in the ledger.
-        case.breaches += 1
-        _INSERT_BREACH.execute(db, dict(
-            case_id=case.id, process_id=case.process_id, timer=fired.name, title=fired.title,
-            attached_to=fired.attached_to, unit_code=case.unit_code, due_at=fired.due_at, fired_at=now))
+        # A fired deadline is a breach: counted on the case, kept for the figures, and in the ledger. A reminder of
+        # a wait on the applicant (breach="false") is in the history and the ledger, and no breach.
+        due = fired.due_at.isoformat() if fired.due_at else None
+        if fired.breach:
+            case.breaches += 1
+            _INSERT_BREACH.execute(db, dict(
+                case_id=case.id, process_id=case.process_id, timer=fired.name, title=fired.title,
+                attached_to=fired.attached_to, unit_code=case.unit_code, due_at=fired.due_at, fired_at=now))
         audit(db, now, SYSTEM.username, "timer_fired", case_id=case.id, task_id=fired.id, element=fired.name,
-              detail={"title": fired.title, "due_at": fired.due_at.isoformat() if fired.due_at else None,
-                      "attached_to": fired.attached_to})
-        ledger_entry(db, case, fired.name, f"超时: {fired.title}", SYSTEM, now,
-                {"due_at": fired.due_at.isoformat() if fired.due_at else None, "attached_to": fired.attached_to},
-                unit=case.unit_code)
+              detail={"title": fired.title, "due_at": due, "attached_to": fired.attached_to,
+                      **({} if fired.breach else {"breach": False})})
+        if fired.breach or case.process_id in LEDGER_PROCESSES:
+            ledger_entry(db, case, fired.name, f"{'超时' if fired.breach else '到期'}: {fired.title}", SYSTEM, now,
+                         {"due_at": due, "attached_to": fired.attached_to}, unit=case.unit_code)
     if result.visits:
         _INSERT_VISIT.executemany(db, [dict(
             case_id=case.id, process_id=case.process_id, version=case.version, element=visit.element,
@@ -315,7 +359,11 @@ def sync(system: System, session, case: CaseRecord, result: RunResult, actor: Ac
             seconds=max(0.0, (now - visit.entered_at).total_seconds()) if visit.entered_at else 0.0)
             for visit in result.visits])
     if result.completed:
-        audit(db, now, actor.username, "case_completed", case_id=case.id)
+        audit(db, now, actor.username, "case_completed", case_id=case.id,
+              detail={"closure": case.closure} if case.closure else None)
+        if case.closure and case.process_id in LEDGER_PROCESSES:  # the closure and its reason, in the 台账
+            ledger_entry(db, case, "closure", f"结案: {CLOSURE_REASONS[case.closure]}", actor, now,
+                         {"closure_reason": case.closure, "reason": CLOSURE_REASONS[case.closure]}, unit=case.unit_code)
     save_case(db, case)
     started = []
     for call in result.service_calls:
@@ -406,6 +454,17 @@ def _record_complaint_finding(db, case: CaseRecord, call: dict[str, Any], actor:
         db.execute(table.insert().values(case_id=case.id, **values))
 
 
+def _due_at(value: Any) -> datetime | None:
+    """case_due_at as the diagrams write it (ISO 8601 with offset, add_working_days' answer); None otherwise."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
 def _note_source_case(db, case: CaseRecord, call: dict[str, Any], actor: Actor, now: datetime) -> None:
     """The diagram's note_source_case: a line in the history of the case this one was started from (a problem
     report and its answer show on the case they are about, R-6.4.2), by whoever's step wrote it."""
@@ -458,6 +517,8 @@ def case_summary(system: System, case: Case) -> dict[str, Any]:
         "applicant_name": case.applicant_name, "applicant_type": case.applicant_type, "channel": case.channel,
         "started_by": case.started_by, "started_at": case.started_at, "updated_at": case.updated_at,
         "completed_at": case.completed_at, "provisional": case.provisional, "breaches": case.breaches,
+        "due_at": case.due_at, "closure": case.closure,
+        "closure_label": CLOSURE_REASONS.get(case.closure) if case.closure else None,
     }
 
 

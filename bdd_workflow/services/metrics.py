@@ -4,8 +4,11 @@ Each figure is a fraction with its numerator, denominator and the ids of the cas
 ledger entries) behind it, so a supervisor can check any number by hand.
 
 - R-4.a 按时办结率: service cases (assist, proxy, onsite) completed in the period whose completion
-  came no later than the promised deadline (the matter's promised working days after the case
-  started) and without a fired deadline.
+  came no later than their promised deadline (``Case.due_at``: the matter's promised working days
+  from acceptance, the same deadline the diagrams' timers read) and without a fired deadline.
+  Not counted: a case closed for the applicant's reason (撤回, 放弃, 逾期未补正: ``Case.closure``), which
+  is not the unit's lateness and is listed apart (``closures``); an assist case converted to proxy,
+  for which its proxy case stands (one service, counted once).
 - R-4.b 信息公开透明度: active matters whose one-time notice is complete (materials each with how to
   obtain them, conditions, steps, time limit, cautions) / active matters.
 - R-4.c 咨询投诉及时处理率: consultations and complaints started in the period with no fired deadline
@@ -19,10 +22,9 @@ ledger entries) behind it, so a supervisor can check any number by hand.
 
 Every figure is also given per ISO week or calendar month of the period (the trend), per unit and
 per staff member. The database counts, grouped by (week or month, unit) in one statement per figure,
-over indexes that hold every column it needs (migration 0008), so no case row with its workflow state
-is read and no row comes back to Python. R-4.a's deadline, a working-day calculation on the holiday
-calendar, is worked out here once per (local start day, promised days) and handed to the database as
-a CASE (see ``_Promised``).
+over indexes that hold every column it needs (migrations 0008, 0020), so no case row with its workflow
+state is read and no row comes back to Python. R-4.a compares two columns of the case row, its completion
+and its promised deadline, written when the case was accepted.
 """
 
 from __future__ import annotations
@@ -31,16 +33,14 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, and_, distinct, func, literal, literal_column, or_, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import FunctionElement
+from sqlalchemy import and_, distinct, func, literal, literal_column, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import aliased
 
 from ..db.models import Breach, Case, CaseLink, Evaluation, HumanTask, LedgerEntry, Matter, Staff
 from ..errors import DomainError, Forbidden, NotFound
 from ..system import System
-from .cases import SERVICE_PROCESSES
+from .cases import APPLICANT_CLOSURES, CLOSURE_REASONS, SERVICE_PROCESSES
 from . import access, accountability
 from .identity import SUPERVISING_ROLES, Actor, require_role
 
@@ -174,85 +174,20 @@ def _units_where(column, units: set[str] | None) -> list:
     return [] if units is None else [column.in_(sorted(units))]
 
 
-class epoch(FunctionElement):
-    """SQL: whole seconds since 1970-01-01 UTC of a stored (UTC) time, as an integer."""
-
-    type = Integer()
-    name = "epoch"
-    inherit_cache = True
+def on_time():
+    """SQL: a completed service case done by its promised deadline (none: no promise) with no fired deadline."""
+    return and_(Case.breaches == 0, or_(Case.due_at.is_(None), Case.completed_at <= Case.due_at))
 
 
-@compiles(epoch, "sqlite")
-def _epoch_sqlite(element, compiler, **kw):
-    return "CAST(strftime('%%s', %s) AS INTEGER)" % compiler.process(element.clauses, **kw)
+def counted_service():
+    """SQL: a completed service case that R-4.a counts: not closed for the applicant's reason, nor converted."""
+    return Case.closure.is_(None)
 
 
-@compiles(epoch)
-def _epoch_default(element, compiler, **kw):
-    return "CAST(FLOOR(EXTRACT(EPOCH FROM %s)) AS BIGINT)" % compiler.process(element.clauses, **kw)
-
-
-class _Promised:
-    """R-4.a's deadline in SQL. The deadlines are worked out with the holiday calendar for the (promised
-    days, local start day) pairs the period's completed cases have, and given to the database as a
-    CASE on the promised days, then a binary search on the start time over those days' bounds: a few
-    comparisons of a row's own columns, no function call and no join.
-
-    The pairs are found with the local day counted at the zone's offset at the period's start (China
-    keeps one offset all year); the search itself uses each day's exact bounds."""
-
-    def __init__(self, system: System, session, start: datetime, completed_where: list) -> None:
-        tz = system.calendar.tz
-        offset = int(start.astimezone(tz).utcoffset().total_seconds())
-        day_of = (epoch(Case.started_at) + offset) // 86400
-        pairs = session.execute(select(Matter.promised_days, day_of).distinct()
-                                .join(Matter, Matter.code == Case.matter_code).where(*completed_where)).all()
-        # Kept with the loaded calendar (which does not change while loaded): later requests reuse it.
-        memo = vars(system.calendar).setdefault("_promised_deadlines", {})
-        by_days: dict[int, list[tuple[datetime, datetime, datetime]]] = defaultdict(list)
-        for days, day in sorted(pairs):
-            if (days, day) not in memo:
-                first = date(1970, 1, 1) + timedelta(days=day)
-                begin, close = (datetime.combine(first + timedelta(days=n), time.min, tz) for n in (0, 1))
-                memo[(days, day)] = (begin, close, system.calendar.add_working_days(begin, days)[0])
-            bounds = by_days[days]
-            begin, close, due = memo[(days, day)]
-            if bounds and bounds[-1][1] == begin and bounds[-1][2] == due:  # a Friday and its weekend: one range
-                bounds[-1] = (bounds[-1][0], close, due)
-            else:
-                bounds.append((begin, close, due))
-        # The expression is kept too: the same pairs (the usual case from one request to the next) reuse
-        # it, and the statement cache then knows it.
-        trees = vars(system.calendar).setdefault("_promised_trees", {})
-        key = tuple((days, tuple(bounds)) for days, bounds in sorted(by_days.items()))
-        if key not in trees:
-            if len(trees) > 32:
-                trees.clear()
-            in_time = Matter.promised_days.is_(None)
-            if by_days:
-                due = sql_case(*[(Matter.promised_days == _int(days), self._search(bounds))
-                                 for days, bounds in by_days.items()])
-                in_time = or_(in_time, Case.completed_at <= due)
-            trees[key] = and_(Case.breaches == 0, in_time)
-        self.on_time = trees[key]
-
-    def _search(self, bounds: list[tuple[datetime, datetime, datetime]]):
-        if len(bounds) == 1:
-            begin, close, due = bounds[0]
-            return sql_case((and_(Case.started_at >= begin, Case.started_at < close),
-                             literal(due, Case.completed_at.type)))
-        middle = len(bounds) // 2
-        return sql_case((Case.started_at < bounds[middle][0], self._search(bounds[:middle])),
-                        else_=self._search(bounds[middle:]))
-
-    def join(self, stmt):
-        """``stmt`` (selecting from the case table) with the case's matter joined."""
-        return stmt.outerjoin(Matter, Matter.code == Case.matter_code)
-
-
-def _int(n: int):
-    """An integer written into the statement (computed here, never from input)."""
-    return literal_column(str(int(n)), Integer)
+def called_service(model=Case):
+    """SQL: a completed service case that should be called back (R-10.1): every one but an assist case converted
+    to proxy (its proxy case is the service, and is called back)."""
+    return or_(model.closure.is_(None), model.closure != "converted_to_proxy")
 
 
 def quality(system: System, actor: Actor, start: datetime, end: datetime, unit: str | None = None,
@@ -292,16 +227,23 @@ def quality(system: System, actor: Actor, start: datetime, end: datetime, unit: 
                 by_unit[r.unit or ""][names[0]] += r.n
                 by_unit[r.unit or ""][names[1]] += r.good
 
-        # R-4.a: completed service cases against their promised deadline, counted by the database.
-        completed_where = _served(Case, start, end, units)
-        promised = _Promised(system, session, start, completed_where)
-        tally("R-4.a", Case.completed_at, Case.unit_code, promised.on_time, completed_where, ("completed", "on_time"),
-              joins=promised.join)
+        # R-4.a: completed service cases against their promised deadline, counted by the database; not those
+        # closed for the applicant's reason (listed apart below) nor an assist case converted to proxy.
+        served_where = _served(Case, start, end, units)
+        completed_where = [*served_where, counted_service()]
+        tally("R-4.a", Case.completed_at, Case.unit_code, on_time(), completed_where, ("completed", "on_time"))
         # The ids behind the numbers in index order (by time), so a limited list stops early.
-        rows = session.execute(promised.join(select(Case.id, _flag(promised.on_time).label("good")))
+        rows = session.execute(select(Case.id, _flag(on_time()).label("good"))
                                .where(*completed_where).order_by(Case.completed_at, Case.id)
                                .limit(limit("R-4.a"))).all()
-        completed, on_time = [r.id for r in rows], [r.id for r in rows if r.good]
+        completed, in_time = [r.id for r in rows], [r.id for r in rows if r.good]
+        # Closed for the applicant's reason (撤回, 放弃, 逾期未补正): by reason, with their cases.
+        closed_where = [*served_where, Case.closure.in_(APPLICANT_CLOSURES)]
+        closures = {reason: 0 for reason in APPLICANT_CLOSURES}
+        for reason, n in session.execute(select(Case.closure, func.count()).where(*closed_where).group_by(Case.closure)):
+            closures[reason] = n
+        closed_ids = list(session.scalars(select(Case.id).where(*closed_where).order_by(Case.completed_at, Case.id)
+                                          .limit(limit("closures"))))
 
         # R-4.b: the matter catalog as it is now (not a figure of time).
         matters = session.execute(select(Matter.code, Matter.notice).where(Matter.active).order_by(Matter.code)).all()
@@ -358,20 +300,23 @@ def quality(system: System, actor: Actor, start: datetime, end: datetime, unit: 
         incomplete_ids = set(session.scalars(select(LedgerEntry.id).where(
             *ledger_where, ledger_incomplete(), *([] if limit("R-4.e") is None else [LedgerEntry.id.in_(entry_ids)]))))
 
-        # R-10.1: every completed case is called back: completed service cases with a completed callback.
+        # R-10.1: every completed case is called back: completed service cases with a completed callback. A case
+        # closed for the applicant's reason is called back too; an assist case converted to proxy is not a
+        # service of its own (its proxy case is), so one applicant served is one case to call back.
         done_callbacks = select(Case.id).where(Case.process_id == "callback", Case.status == "completed")
         served = aliased(Case)
         called_where = [CaseLink.relation == "callback", CaseLink.to_case_id.in_(done_callbacks),
-                        *_served(served, start, end, units)]
+                        *_served(served, start, end, units), called_service(served)]
         linked = lambda stmt: stmt.join(served, served.id == CaseLink.from_case_id)  # noqa: E731
         inner = linked(select(_bucket(served.completed_at, buckets).label("b"), CaseLink.from_case_id.label("case"))
                        .where(*called_where)).subquery()
         for b, n in session.execute(select(inner.c.b, func.count(distinct(inner.c.case))).group_by(inner.c.b)):
             counted["R-10.1"][b][0] += n  # a case with two callback links counts once
-        for b, (_, n) in enumerate(counted["R-4.a"]):
-            counted["R-10.1"][b][1] = n
-        served_ids = completed if limit("R-10.1") == limit("R-4.a") else list(session.scalars(
-            select(Case.id).where(*completed_where).order_by(Case.completed_at, Case.id).limit(limit("R-10.1"))))
+        covered_where = [*served_where, called_service()]
+        for r in _grouped(session, {"b": _bucket(Case.completed_at, buckets)}, covered_where, ("b",)):
+            counted["R-10.1"][r.b][1] = r.n
+        served_ids = list(session.scalars(
+            select(Case.id).where(*covered_where).order_by(Case.completed_at, Case.id).limit(limit("R-10.1"))))
         called = sorted(set(session.scalars(linked(select(CaseLink.from_case_id)).where(
             *called_where, CaseLink.from_case_id.in_(served_ids))))) if served_ids else []
 
@@ -392,7 +337,7 @@ def quality(system: System, actor: Actor, start: datetime, end: datetime, unit: 
             kinds[(r.process_id, r.timer)]["cases"].append(r.case_id)
 
         staff = _by_staff(session, start, end, units, completed_where, handled_where, rated_where,
-                          ledger_by_actor, promised if staff_figures else None)
+                          ledger_by_actor, staff_figures)
         rectifications = open_rectifications(system, session, units, system.clock.now())
         # R-5.2: complaints found upheld (R-4.c) and problems handed over and still open (R-10.1).
         complaints_by_unit, complaints_by_staff = accountability.complaint_findings(session, start, end, units)
@@ -410,7 +355,7 @@ def quality(system: System, actor: Actor, start: datetime, end: datetime, unit: 
 
     totals = {k: [sum(b[0] for b in v), sum(b[1] for b in v)] for k, v in counted.items()}
     figures = [
-        _figure("R-4.a", "按时办结率", cut(on_time, "R-4.a"), cut(completed, "R-4.a"), *totals["R-4.a"]),
+        _figure("R-4.a", "按时办结率", cut(in_time, "R-4.a"), cut(completed, "R-4.a"), *totals["R-4.a"]),
         _figure("R-4.b", "信息公开透明度", public, [m.code for m in matters]),
         _figure("R-4.c", "咨询投诉及时处理率", [r.id for r in handled_ids if r.breaches == 0], [r.id for r in handled_ids],
                 *totals["R-4.c"]),
@@ -425,6 +370,10 @@ def quality(system: System, actor: Actor, start: datetime, end: datetime, unit: 
             f["good"] = [i for i in f["good"] if i in shown]
     coverage = _figure("R-10.1", "回访覆盖率", called, served_ids, *totals["R-10.1"])
     return {
+        # Service cases closed for the applicant's reason in the period, kept out of R-4.a (README §4).
+        "closures": {"count": sum(closures.values()), "items": cut(closed_ids, "closures"),
+                     "by_reason": [{"reason": r, "title": CLOSURE_REASONS[r], "count": closures[r]}
+                                   for r in APPLICANT_CLOSURES]},
         "breaches": sorted(kinds.values(), key=lambda k: (-k["count"], k["process"], k["timer"])),
         "callback_coverage": coverage,
         "by_staff": [{"username": u, "name": names.get(u, u), "complaints_upheld": 0, "complaints": 0, **v,
@@ -476,11 +425,11 @@ def _trends(by: str | None, buckets: list[dict[str, Any]], counted: dict[str, li
 
 def _by_staff(session, start: datetime, end: datetime, units: set[str] | None, completed_where: list,
               handled_where: list, rated_where: list, ledger_by_actor: dict[str, list[int]],
-              promised: "_Promised | None") -> dict[str, dict[str, Any]]:
+              figures: bool = True) -> dict[str, dict[str, Any]]:
     """Each staff member's work (R-5.2) and the figures of the cases they worked on.
 
     Steps done and done late; R-4.a, R-4.c and R-4.d over the cases in which they completed a step;
-    R-4.e over the ledger entries they wrote. [numerator, denominator] pairs. Without ``promised``,
+    R-4.e over the ledger entries they wrote. [numerator, denominator] pairs. Without ``figures``,
     only the steps."""
     staff: dict[str, dict[str, Any]] = defaultdict(lambda: {"done": 0, "late": 0, "R-4.a": [0, 0], "R-4.c": [0, 0],
                                                             "R-4.d": [0, 0], "R-4.e": [0, 0]})
@@ -490,12 +439,12 @@ def _by_staff(session, start: datetime, end: datetime, units: set[str] | None, c
                                 "late": _flag(HumanTask.completed_at > HumanTask.due_at)}, task_where, ("who",)):
         staff[r.who]["done"] += r.n
         staff[r.who]["late"] += r.late
-    if promised is None:
+    if not figures:
         return staff
     worked = [HumanTask.completed_by.is_not(None)]  # only a completed task has it
-    for who, n, good in session.execute(promised.join(
+    for who, n, good in session.execute(
             select(HumanTask.completed_by, func.count(distinct(Case.id)),
-                   func.count(distinct(sql_case((promised.on_time, Case.id))))).join(Case, Case.id == HumanTask.case_id))
+                   func.count(distinct(sql_case((on_time(), Case.id))))).join(Case, Case.id == HumanTask.case_id)
             .where(*worked, *completed_where).group_by(HumanTask.completed_by)):
         staff[who]["R-4.a"] = [good, n]
     for who, n, good in session.execute(
@@ -577,6 +526,7 @@ def dashboard(system: System, actor: Actor, first: date, last: date, unit: str |
         kind["shown"] = kind["cases"][:20]
     with system.db.unit_of_work(write=False) as session:
         ids = {i for k in ("R-4.a", "R-4.c", "R-4.d", "R-10.1") for i in figures[k]["items"][:PAGE_ITEMS]}
+        ids |= set(report["closures"]["items"])
         if focused and focus not in ("R-4.b", "R-4.e"):
             ids |= set(focused["items"])
         rectifications = report["rectifications"]

@@ -163,21 +163,21 @@ def test_administrator_adds_a_task_and_a_timer_validates_fixes_and_deploys_a_new
     expect(page.locator("[data-role=not-built]")).to_be_hidden()
     administrator.snap("assist-opened")
 
-    # Room between 移交资料和审批文件 and 启动回访, then a task dropped onto the flow between them.
-    hand_over = shape(page, "hand_over_results")
-    gap_x = hand_over["x"] + hand_over["width"] + 25
-    mid_y = hand_over["y"] + hand_over["height"] / 2
-    make_space(page, gap_x, hand_over["y"] + hand_over["height"] + 40, 280)
-    assert shape(page, "start_callback")["x"] >= hand_over["x"] + hand_over["width"] + 300
-    task = palette_drop(page, "bpmn-icon-task", hand_over["x"] + hand_over["width"] + 100, mid_y)
-    assert task["incoming"] == ["hand_over_results"] and task["outgoing"] == ["start_callback"], task
+    # Room between 启动回访 and 帮办办结, then a task dropped onto the flow between them.
+    callback = shape(page, "start_callback")
+    gap_x = callback["x"] + callback["width"] + 25
+    mid_y = callback["y"] + callback["height"] / 2
+    make_space(page, gap_x, callback["y"] - 30, 280)
+    assert shape(page, "assist_completed")["x"] >= callback["x"] + callback["width"] + 300
+    task = palette_drop(page, "bpmn-icon-task", callback["x"] + callback["width"] + 100, mid_y)
+    assert task["incoming"] == ["start_callback"] and task["outgoing"] == ["assist_completed"], task
     task = change_type(page, task["id"], "replace-with-user-task")
     assert task["type"] == "bpmn:UserTask"
     new_task = task["id"]
 
     # And a timer on the flow after it: an intermediate event turned into a timer.
     event = palette_drop(page, "bpmn-icon-intermediate-event-none", task["x"] + task["width"] + 80, mid_y)
-    assert event["incoming"] == [new_task] and event["outgoing"] == ["start_callback"], event
+    assert event["incoming"] == [new_task] and event["outgoing"] == ["assist_completed"], event
     timer = change_type(page, event["id"], "replace-with-timer-intermediate-catch")
     timer_id = timer["id"]
     expect(panel(page, "bdd-timer-type")).to_be_visible()
@@ -214,8 +214,8 @@ def test_administrator_adds_a_task_and_a_timer_validates_fixes_and_deploys_a_new
     panel(page, "bdd-requirement").select_option("R-9.1.5")
     # A role whose lane this diagram has not got: the panel says so and moves nothing.
     y_before = shape(page, new_task)["y"]
-    panel(page, "bdd-lane").select_option("chief_officer")
-    expect(page.locator("[data-entry-id=bdd-lane] .bio-properties-panel-error")).to_contain_text("没有“首席服务专员”泳道")
+    panel(page, "bdd-lane").select_option("proxy_agent")
+    expect(page.locator("[data-entry-id=bdd-lane] .bio-properties-panel-error")).to_contain_text("没有“代办员”泳道")
     assert shape(page, new_task)["y"] == y_before
     panel(page, "bdd-lane").select_option("assistant")
     set_text(page, "bdd-due-date", "add_working_days(now(), 2)")

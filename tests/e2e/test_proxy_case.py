@@ -61,7 +61,7 @@ def test_proxy_case_entrusted_relayed_and_closed_with_signed_receipt(person):
     open_step(agent, case_id, "签订代办服务委托书", "mz-agent-open-record-entrustment")
     expect(page.locator("#signature").get_by_text("已签名")).to_be_visible()  # the signature is on file for the step
     claim_here(agent, "签订代办服务委托书")
-    label(page, "服务对象已自愿签订《代办服务委托书》").check()
+    choose(page, "服务对象是否自愿签订《代办服务委托书》", "是")
     label(page, "委托书编号").fill("MZ-WT-2025-018")
     label(page, "签订日期").fill(TODAY)
     label(page, "委托代办内容").fill("代为申请最低生活保障，递交材料并跟踪审批。")

@@ -48,3 +48,18 @@ def test_the_provisional_counts_read_their_partial_indexes(system):
     with system.db.engine.connect() as connection:
         case_plan = "\n".join(row[-1] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + literal))
     assert "ix_case_provisional" in case_plan
+
+
+def test_r_4_a_compares_the_promised_deadline_on_the_completed_index(system):
+    """R-4.a counts completed service cases against their own promised deadline (case.due_at) and leaves out the
+    applicant's closures (case.closure) reading ix_case_completed alone: no case row with its workflow state."""
+    from bdd_workflow.services.metrics import counted_service, on_time
+    from bdd_workflow.services.cases import SERVICE_PROCESSES
+
+    statement = select(func.count()).select_from(Case).where(
+        Case.status == "completed", Case.completed_at >= START, Case.completed_at < END,
+        Case.process_id.in_(SERVICE_PROCESSES), counted_service(), on_time())
+    literal = str(statement.compile(system.db.engine, compile_kwargs={"literal_binds": True}))  # IN (...)
+    with system.db.engine.connect() as connection:
+        found = "\n".join(row[-1] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + literal))
+    assert "COVERING INDEX ix_case_completed" in found

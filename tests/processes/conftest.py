@@ -8,6 +8,10 @@ import pytest
 
 HAND_OVER = {"handed_over_documents": ["审批决定书", "全部申请材料原件"], "all_handed_over": True}
 ACK = {"acknowledged": True, "measures_taken": "已电话督促承办人立即处理，并记录在案。"}
+# A wait on the applicant (forms/applicant_wait.json): the applicant came back; and its reminder.
+RESUMED = {"applicant_response": "resumed"}
+REMINDED = {"reminder_method": "phone", "applicant_reached": False, "reminder_note": "电话无人接听，已发短信提醒。"}
+WAITS = ("materials_await", "entrustment_await", "receipt_await", "contact_await", "supply_await")
 
 VALID: dict[str, dict[str, Any]] = {
     "record_consultation": {"question": "办理低保需要哪些材料？"},
@@ -49,6 +53,10 @@ VALID: dict[str, dict[str, Any]] = {
     "handle_integrity_problem": {"problem_confirmed": True, "actions_taken": "已约谈当事人，退还礼品并通报批评。"},
     "receive_feedback": {"feedback_received": True},
     "escalate_handover_breach": ACK,
+    **{wait: RESUMED for wait in WAITS},
+    **{f"{wait}_reminder": REMINDED for wait in WAITS},
+    "escalate_deadline_breach_county": ACK,
+    "escalate_deadline_breach_office": ACK,
 }
 
 

@@ -81,7 +81,7 @@ def november(desk, form, system):
     with time_machine.travel(at(11, 3, 10), tick=False):
         desk.do(c2["id"], "contact_applicant", form("contact_applicant"), by="gaohongxia")
         desk.do(c2["id"], "resolve_work_order", form("resolve_work_order"), by="gaohongxia")
-    a2 = assist(desk, form, "songli", "GR-001", at(11, 3, 9, 30), at(11, 5, 10))
+    a2 = assist(desk, form, "songli", "GR-001", at(11, 3, 9, 30), at(11, 3, 16))
     with time_machine.travel(at(11, 5, 15), tick=False):
         callback = desk.linked(a1["id"], "callback")
         desk.do(callback["id"], "make_callback", form("make_callback", satisfaction="dissatisfied",

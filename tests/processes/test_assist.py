@@ -59,6 +59,8 @@ def test_r_9_1_3_3_missing_materials_listed_then_supplied_loops_back_to_guidance
     desk.do(case["id"], "guide_materials", form("guide_materials", materials_complete=False))
     assert desk.ready_names(case["id"]) == ["list_missing_materials"]
     desk.do(case["id"], "list_missing_materials", form("list_missing_materials", convert_to_proxy=False))
+    assert desk.ready_names(case["id"]) == ["materials_await"]  # the applicant supplies them (R-4.a: or not)
+    desk.do(case["id"], "materials_await", form("materials_await"))
     assert desk.ready_names(case["id"]) == ["guide_materials"]
     desk.do(case["id"], "guide_materials", form("guide_materials", materials_complete=True))
     assert desk.ready_names(case["id"]) == ["accompany_submission"]

@@ -66,7 +66,7 @@ def test_diagram_state_shows_the_pending_deadline_timer(desk, form):
     assert "Flow_deficient" in state["taken_flows"] and "Flow_accept_to_deadline" in state["taken_flows"]
     assert "Flow_complete_or_fixable" not in state["taken_flows"]
     timer = state["elements"]["deadline_overdue"]["timers"][0]
-    assert timer["attached_to"] == "complete_within_deadline"
+    assert timer["attached_to"] == "handle_case"  # the whole handling after acceptance (R-4.a)
     assert timer["due_at"].startswith("2025-10-21T09:30")  # 17:30 in Cheng'an
     assert [t["name"] for t in state["pending_timers"]] == [
         "deadline_overdue", "deadline_overdue_county", "deadline_overdue_office"]

@@ -24,7 +24,7 @@ def test_r_9_1_3_each_element_passed_is_recorded_with_the_time_spent_there(desk,
     with time_machine.travel(T0, tick=False):
         case = desk.start("assist", by="gaohongxia", matter_code="GR-002")
     started = [v.element for v in visits(system, case["id"])]
-    assert started == ["assist_applied", "route_matter"]
+    assert started == ["assist_applied", "route_matter", "accept_case", "handle_started"]
     assert "guide_materials" not in started  # ready, not yet passed
 
     with time_machine.travel(T0 + timedelta(minutes=42), tick=False):
@@ -43,6 +43,7 @@ def test_r_9_1_3_3_a_loop_counts_each_passage(desk, form, system):
     case = desk.start("assist", by="gaohongxia", matter_code="GR-002")
     desk.do(case["id"], "guide_materials", form("guide_materials", materials_complete=False))
     desk.do(case["id"], "list_missing_materials", form("list_missing_materials", convert_to_proxy=False))
+    desk.do(case["id"], "materials_await", form("materials_await"))
     desk.do(case["id"], "guide_materials", form("guide_materials", materials_complete=True))
     elements = [v.element for v in visits(system, case["id"])]
     assert elements.count("guide_materials") == 2

@@ -94,12 +94,12 @@ def test_r_9_1_3_3_several_missing_materials_give_a_notice_listing_each_with_how
     assert notice["conditions"] == matter.notice["conditions"] and notice["steps"] == matter.notice["steps"]
     assert notice["cautions"] == matter.notice["cautions"] and notice["time_limit"] == matter.notice["time_limit"]
     assert (notice["fee"], notice["window"]) == (matter.fee, matter.window)
-    # Kept in the ledger too (R-9.1.3.5), and the loop goes back to guidance as before.
+    # Kept in the ledger too (R-9.1.3.5); the case then waits for the applicant to bring them (issue 15's waits).
     with system.db.unit_of_work(write=False) as session:
         entry = session.scalars(select(LedgerEntry).where(LedgerEntry.case_id == case["id"],
                                                           LedgerEntry.step == "list_missing_materials")).one()
     assert [m["name"] for m in entry.data["one_time_notice"]["materials"]] == catalog_order
-    assert desk.ready_names(case["id"]) == ["guide_materials"]
+    assert desk.ready_names(case["id"]) == ["materials_await"]
 
 
 def test_r_9_1_3_3_the_printed_notice_lists_the_chosen_materials(desk, system):
@@ -238,6 +238,7 @@ def test_r_9_1_3_3_a_case_with_typed_materials_still_shows_prints_and_completes(
     assert "x-options-from" in system.forms.get(current.name).schema["properties"]["missing_materials"]
 
     # The next step's page shows what was typed then, row by row, under the form as it is now.
+    desk.do(case["id"], "materials_await", {"applicant_response": "resumed"}, by="gaohongxia")
     task = desk.task(case["id"], "guide_materials")
     page = inbox.task_page(system, desk.actor("gaohongxia"), task.id)
     [listed] = [s for step in page["steps"] for s in step["shown"] if s.label == "缺少的材料"]

@@ -59,7 +59,9 @@ def test_r_9_3_1_what_an_onsite_start_asks_for_is_the_diagrams_and_its_forms(des
 
     xml = (PROCESSES / "onsite.bpmn").read_text(encoding="utf-8")
     without = xml.replace('<spiffworkflow:property name="form" value="onsite_apply"/>', "")
-    assert without != xml
+    # the visit deadline reads the start form's appointment: without the form, the script does without it
+    without = without.replace("add_working_days(appointment_at, 0) if appointment_at else ", "")
+    assert without.count("appointment_at") == 0 and without != xml
     deployed = definitions.deploy(system, SYSTEM, without.encode("utf-8"), "onsite.bpmn")
     assert [(d["process"], d["start_form"]) for d in deployed["processes"]] == [("onsite", None)]
     case = desk.start("onsite", by="gaohongxia", matter_code="GR-007")
@@ -104,10 +106,11 @@ def test_r_9_3_2_2_accept_with_deficiencies_is_due_by_the_promised_working_days(
     assert due_local.isoformat() == "2025-10-21T17:30:00+08:00"
     timers = sorted(desk.case(case["id"])["timers"], key=lambda t: t["due_at"])
     # the deadline, then the further escalations one and two working days later (R-6.4.1, below)
+    # on the whole handling after acceptance (R-4.a): the case's own deadline, the column R-4.a reads
     assert [(t["task"], t["attached_to"]) for t in timers] == [
-        ("deadline_overdue", "complete_within_deadline"), ("deadline_overdue_county", "complete_within_deadline"),
-        ("deadline_overdue_office", "complete_within_deadline")]
-    assert timers[0]["due_at"] == task.due_at
+        ("deadline_overdue", "handle_case"), ("deadline_overdue_county", "handle_case"),
+        ("deadline_overdue_office", "handle_case")]
+    assert timers[0]["due_at"] == task.due_at == desk.case(case["id"])["due_at"]
 
 
 def test_r_9_3_2_2_missed_promised_deadline_escalates_and_the_task_stays_open(desk, form):
@@ -129,8 +132,8 @@ def test_r_9_3_2_2_missed_promised_deadline_escalates_and_the_task_stays_open(de
         assert [h["element"] for h in view["history"] if h["action"] == "timer_fired"] == ["deadline_overdue"]
         desk.do(case["id"], "escalate_deadline_breach", form("escalate_deadline_breach"))
         desk.do(case["id"], "complete_within_deadline", form("complete_within_deadline"))
-        assert desk.case(case["id"])["timers"] == []  # completed: the further escalations are cancelled
         result = desk.do(case["id"], "hand_over_results", form("hand_over_results"))
+        assert desk.case(case["id"])["timers"] == []  # completed: the further escalations are cancelled
     assert result["case"]["status"] == "completed"
     with time_machine.travel(datetime(2025, 11, 28, 2, 0, tzinfo=timezone.utc), tick=False):
         assert fire_due_timers(desk.system) == 0
@@ -215,9 +218,9 @@ def test_r_9_3_2_2_finishing_after_the_county_escalation_cancels_the_last(desk, 
     with time_machine.travel(datetime(2025, 10, 22, 10, 0, tzinfo=timezone.utc), tick=False):
         assert fire_due_timers(desk.system) == 2  # the deadline and the county escalation, both passed
         desk.do(case["id"], "complete_within_deadline", form("complete_within_deadline"))
+        desk.do(case["id"], "hand_over_results", form("hand_over_results"))
         assert desk.case(case["id"])["timers"] == []
     with time_machine.travel(datetime(2025, 12, 1, 2, 0, tzinfo=timezone.utc), tick=False):
         assert fire_due_timers(desk.system) == 0
-        assert desk.ready_names(case["id"]) == ["escalate_deadline_breach", "escalate_deadline_breach_county",
-                                                "hand_over_results"]
+        assert desk.ready_names(case["id"]) == ["escalate_deadline_breach", "escalate_deadline_breach_county"]
     assert desk.case(case["id"])["breaches"] == 2

@@ -138,7 +138,7 @@ def test_r_6_4_1_r_6_4_2_an_unanswered_village_problem_climbs_to_the_county(desk
     office again; each escalation is a breach; answering ends the ladder."""
     from datetime import timedelta
     with time_machine.travel(T0, tick=False):
-        _case, task = assist_case(desk, by="luxuemei", matter="GR-001")
+        _case, task = assist_case(desk, by="luxuemei", matter="GR-002")  # GR-002: its own deadline (20 working days) stays out of the way
         reported = report(desk, task, "luxuemei")
     rid = reported["id"]
     ladder = [("answer_overdue", "escalate_answer_breach", datetime(2025, 11, 4, 9, 30, tzinfo=timezone.utc), "supervisor"),

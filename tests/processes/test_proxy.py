@@ -28,17 +28,27 @@ def test_r_9_2_1_proxy_starts_with_the_signed_entrustment_and_opens_a_ledger(des
     assert desk.ready_names(case["id"]) == ["submit_on_behalf"]
 
 
-def test_r_9_2_1_an_unsigned_entrustment_is_refused(desk, form):
-    """R-9.2.1: the entrustment must be signed; an unsigned one changes nothing."""
+def test_r_9_2_1_an_entrustment_not_yet_given_waits_for_the_applicant(desk, form):
+    """R-9.2.1: proxy begins only with a signed entrustment: a signed one needs its number and date (refused
+    without, nothing changed); an applicant who does not entrust yet is waited for, and nothing is accepted."""
     import pytest
 
     from bdd_workflow.errors import FormInvalid
 
     case = start_proxy(desk)
     with pytest.raises(FormInvalid) as refused:
-        desk.do(case["id"], "record_entrustment", form("record_entrustment", entrustment_signed=False))
-    assert "entrustment_signed" in refused.value.errors
+        desk.do(case["id"], "record_entrustment", {"entrustment_signed": True})
+    assert {"entrustment_number", "entrustment_signed_date"} <= set(refused.value.errors)
     assert desk.ready_names(case["id"]) == ["record_entrustment"]
+    desk.do(case["id"], "record_entrustment", {"entrustment_signed": False, "not_entrusted_reason": "需与家人商量"},
+            sign=False)
+    assert desk.ready_names(case["id"]) == ["entrustment_await"]
+    assert desk.case(case["id"])["due_at"] is None  # not accepted: no promised deadline yet (R-4.a)
+    desk.do(case["id"], "entrustment_await", form("entrustment_await"))
+    assert desk.ready_names(case["id"]) == ["record_entrustment"]
+    desk.do(case["id"], "record_entrustment", form("record_entrustment"))
+    assert desk.ready_names(case["id"]) == ["submit_on_behalf"]
+    assert desk.case(case["id"])["due_at"] is not None
 
 
 def test_r_9_2_2_2_correction_loop_returns_to_submission(desk, form):
@@ -76,8 +86,10 @@ def test_r_9_2_3_case_cannot_end_without_the_signed_completion_receipt(desk, for
     desk.do(case["id"], "track_approval", form("track_approval", needs_correction=False))
     desk.do(case["id"], "hand_over_results", form("hand_over_results"))
     desk.do(case["id"], "sign_completion_receipt", {"receipt_signed": False, "not_signed_reason": "服务对象外出"})
-    assert desk.ready_names(case["id"]) == ["sign_completion_receipt"]
+    assert desk.ready_names(case["id"]) == ["receipt_await"]  # waiting for the applicant (R-4.a: not for ever)
     assert desk.case(case["id"])["status"] == "running"
+    desk.do(case["id"], "receipt_await", form("receipt_await"))
+    assert desk.ready_names(case["id"]) == ["sign_completion_receipt"]
     result = desk.do(case["id"], "sign_completion_receipt", form("sign_completion_receipt", receipt_signed=True))
     assert result["case"]["status"] == "completed"
     callback = desk.linked(case["id"], "callback")

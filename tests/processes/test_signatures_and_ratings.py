@@ -28,6 +28,7 @@ def test_r_9_2_3_an_unsigned_receipt_needs_no_signature_a_signed_one_does(desk, 
     desk.do(case["id"], "track_approval", form("track_approval", needs_correction=False))
     desk.do(case["id"], "hand_over_results", form("hand_over_results"))
     desk.do(case["id"], "sign_completion_receipt", {"receipt_signed": False, "not_signed_reason": "外出"}, sign=False)
+    desk.do(case["id"], "receipt_await", form("receipt_await"))  # back, ready to sign (R-4.a: the wait)
     with pytest.raises(FormInvalid) as refused:
         desk.do(case["id"], "sign_completion_receipt", form("sign_completion_receipt", receipt_signed=True), sign=False)
     assert "signature" in refused.value.errors

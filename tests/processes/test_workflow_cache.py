@@ -39,7 +39,7 @@ def test_r_9_1_3_a_refused_step_leaves_no_half_changed_workflow_in_memory(desk, 
     with pytest.raises(FormInvalid):
         desk.do(case["id"], "list_missing_materials", {"convert_to_proxy": False})
     desk.do(case["id"], "list_missing_materials", form("list_missing_materials", convert_to_proxy=False))
-    assert desk.ready_names(case["id"]) == ["guide_materials"]
+    assert desk.ready_names(case["id"]) == ["materials_await"]
 
 
 def test_r_6_4_1_a_suspended_and_resumed_case_continues_from_the_database(desk, form, system):

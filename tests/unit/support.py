@@ -24,7 +24,8 @@ SHARED_SPEC = ROOT.parent / "shared" / "spec"
 DMN = PROCESSES / "handling_unit_routing.dmn"
 
 SLA = {"contact": "PT30M", "complaint_days": 5, "rectification_days": 10, "problem_urgent": "PT2H", "problem_days": 1,
-       "escalation_interval_days": 1, "handover_days": 5}
+       "escalation_interval_days": 1, "handover_days": 5, "onsite_visit_days": 2, "applicant_reminder_days": 3,
+       "applicant_closure_days": 10}
 UNITS_BY_KIND = {"consultation_centre": "CA-ZX", "approval_bureau": "CA-SPJ", "county_centre": "CA"}
 # A slice of the county's three levels (R-3.3): code -> (level, parent), what the routing decision walks.
 UNIT_TREE = {
@@ -47,11 +48,15 @@ CASE_DATA: dict[str, Any] = {
     "matter_department": "成安县民政局", "responsible_unit": "CA-MZ", "promised_days": 3,
     "matter_levels": ["county"], "channel": "walk_in", "address": "成安县商城镇东街12号", "started_unit": "CA-ZX",
     "handling_unit": "CA-MZ", "source_case_id": None,
+    # a start form's field left out is still a variable (services/cases.py): onsite's appointment
+    "appointment_at": None,
 }
 # Units with a chief officer of their own (the rectification's writer, R-10.2), and the cases already rated with the
 # channel of their rating of record (一事一评): what the stored data answers the diagrams' functions in these tests.
 CHIEF_UNITS = {"CA", "CA-T01"}
 RATED = {"BB20251103000009": "window"}
+RESUMED = {"applicant_response": "resumed"}
+REMINDED = {"reminder_method": "phone", "applicant_reached": True, "reminder_note": "已电话提醒服务对象。"}
 
 HAND_OVER = {"handed_over_documents": ["审批决定书", "全部申请材料原件"], "all_handed_over": True}
 ACK = {"acknowledged": True, "measures_taken": "已电话督促承办人立即处理，并记录在案。"}
@@ -93,6 +98,14 @@ VALID: dict[tuple[str, str], dict[str, Any]] = {
     ("onsite", "escalate_deadline_breach_county"): ACK,
     ("onsite", "escalate_deadline_breach_office"): ACK,
     ("onsite", "hand_over_results"): HAND_OVER,
+    **{(process, wait): RESUMED for process, wait in (("assist", "materials_await"), ("proxy", "entrustment_await"),
+                                                        ("proxy", "receipt_await"), ("onsite", "contact_await"),
+                                                        ("onsite", "supply_await"))},
+    **{(process, f"{wait}_reminder"): REMINDED for process, wait in (
+        ("assist", "materials_await"), ("proxy", "entrustment_await"), ("proxy", "receipt_await"),
+        ("onsite", "contact_await"), ("onsite", "supply_await"))},
+    **{(process, f"escalate_{what}_breach{level}"): ACK for process, what in (
+        ("assist", "deadline"), ("proxy", "deadline"), ("onsite", "visit")) for level in ("", "_county", "_office")},
     ("callback", "make_callback"): SCORES,
     **{("rectification", name): {"written_explanation": "窗口人员解释不清，已批评教育。", "rectification_measures": "组织业务培训"}
        for name in ("submit_explanation", "submit_explanation_assistant", "submit_explanation_proxy_agent")},

@@ -119,7 +119,8 @@ SCENARIOS = {
     "assist_missing_then_complete": ("assist", [
         ("start", None, {}, ["guide_materials"]),
         ("do", "guide_materials", {"materials_complete": False}, ["list_missing_materials"]),
-        ("do", "list_missing_materials", {"convert_to_proxy": False}, ["guide_materials"]),
+        ("do", "list_missing_materials", {"convert_to_proxy": False}, ["materials_await"]),
+        ("do", "materials_await", {}, ["guide_materials"]),
         ("do", "guide_materials", {"materials_complete": True}, ["accompany_submission"]),
         ("do", "accompany_submission", {}, ["track_approval"]),
         ("do", "track_approval", {}, ["hand_over_results"]),
@@ -147,8 +148,96 @@ SCENARIOS = {
         ("do", "submit_on_behalf", {}, ["track_approval"]),
         ("do", "track_approval", {"needs_correction": False}, ["hand_over_results"]),
         ("do", "hand_over_results", {}, ["sign_completion_receipt"]),
-        ("do", "sign_completion_receipt", {"receipt_signed": False, "not_signed_reason": "本人外出"}, ["sign_completion_receipt"]),
+        ("do", "sign_completion_receipt", {"receipt_signed": False, "not_signed_reason": "本人外出"}, ["receipt_await"]),
+        ("do", "receipt_await", {}, ["sign_completion_receipt"]),
         ("do", "sign_completion_receipt", {"receipt_signed": True}, []),
+    ], [CALLBACK]),
+    # R-4.a –3: the promised deadline is on the whole handling; still not done, up the ladder.
+    "assist_deadline_three_levels": ("assist", [
+        ("start", None, {}, ["guide_materials"]),
+        ("fire", "deadline_overdue", {}, ["escalate_deadline_breach", "guide_materials"]),
+        ("fire", "deadline_overdue_county", {}, ["escalate_deadline_breach", "escalate_deadline_breach_county",
+                                                 "guide_materials"]),
+        ("fire", "deadline_overdue_office", {}, ["escalate_deadline_breach", "escalate_deadline_breach_county",
+                                                 "escalate_deadline_breach_office", "guide_materials"]),
+        ("do", "escalate_deadline_breach", {}, ["escalate_deadline_breach_county", "escalate_deadline_breach_office",
+                                                "guide_materials"]),
+        ("do", "escalate_deadline_breach_county", {}, ["escalate_deadline_breach_office", "guide_materials"]),
+        ("do", "escalate_deadline_breach_office", {}, ["guide_materials"]),
+        ("do", "guide_materials", {"materials_complete": True}, ["accompany_submission"]),
+        ("do", "accompany_submission", {}, ["track_approval"]),
+        ("do", "track_approval", {}, ["hand_over_results"]),
+        ("do", "hand_over_results", {}, []),
+    ], [CALLBACK]),
+    # R-9.1.3.3 R-4.a: the materials never come: a reminder, then the applicant gives up; still called back.
+    "assist_abandoned_after_reminder": ("assist", [
+        ("start", None, {}, ["guide_materials"]),
+        ("do", "guide_materials", {"materials_complete": False}, ["list_missing_materials"]),
+        ("do", "list_missing_materials", {"convert_to_proxy": False}, ["materials_await"]),
+        ("fire", "materials_await_remind", {}, ["materials_await", "materials_await_reminder"]),
+        ("do", "materials_await_reminder", {}, ["materials_await"]),
+        ("do", "materials_await", {"applicant_response": "abandoned"}, []),
+    ], [CALLBACK]),
+    # R-4.a: an entrustment never given: a reminder, then closed as overdue; still called back.
+    "proxy_entrustment_expired": ("proxy", [
+        ("start", None, {}, ["record_entrustment"]),
+        ("do", "record_entrustment", {"entrustment_signed": False}, ["entrustment_await"]),
+        ("fire", "entrustment_await_remind", {}, ["entrustment_await", "entrustment_await_reminder"]),
+        ("do", "entrustment_await_reminder", {}, ["entrustment_await"]),
+        ("do", "entrustment_await", {}, ["record_entrustment"]),  # came back, still undecided
+        ("do", "record_entrustment", {"entrustment_signed": False}, ["entrustment_await"]),
+        ("fire", "entrustment_await_expired", {}, []),
+    ], [CALLBACK]),
+    # R-4.a –3: late, escalated up the ladder; then the receipt is never signed and withdrawn.
+    "proxy_late_then_receipt_withdrawn": ("proxy", [
+        ("start", None, {}, ["record_entrustment"]),
+        ("do", "record_entrustment", {}, ["submit_on_behalf"]),
+        ("fire", "deadline_overdue", {}, ["escalate_deadline_breach", "submit_on_behalf"]),
+        ("fire", "deadline_overdue_county", {}, ["escalate_deadline_breach", "escalate_deadline_breach_county",
+                                                 "submit_on_behalf"]),
+        ("fire", "deadline_overdue_office", {}, ["escalate_deadline_breach", "escalate_deadline_breach_county",
+                                                 "escalate_deadline_breach_office", "submit_on_behalf"]),
+        ("do", "escalate_deadline_breach", {}, ["escalate_deadline_breach_county", "escalate_deadline_breach_office",
+                                                "submit_on_behalf"]),
+        ("do", "escalate_deadline_breach_county", {}, ["escalate_deadline_breach_office", "submit_on_behalf"]),
+        ("do", "escalate_deadline_breach_office", {}, ["submit_on_behalf"]),
+        ("do", "submit_on_behalf", {}, ["track_approval"]),
+        ("do", "track_approval", {"needs_correction": False}, ["hand_over_results"]),
+        ("do", "hand_over_results", {}, ["sign_completion_receipt"]),
+        ("do", "sign_completion_receipt", {"receipt_signed": False}, ["receipt_await"]),
+        ("fire", "receipt_await_remind", {}, ["receipt_await", "receipt_await_reminder"]),
+        ("do", "receipt_await_reminder", {}, ["receipt_await"]),
+        ("do", "receipt_await", {"applicant_response": "withdrawn"}, []),
+    ], [CALLBACK]),
+    # R-9.3.1 R-6.4.1–3: the visit is late (up the ladder), the applicant unreachable then back; 容缺 materials
+    # never brought: a reminder, then closed as overdue; still called back.
+    "onsite_visit_late_unreachable_and_not_supplied": ("onsite", [
+        ("start", None, {}, ["visit_applicant"]),
+        ("fire", "visit_overdue", {}, ["escalate_visit_breach", "visit_applicant"]),
+        ("fire", "visit_overdue_county", {}, ["escalate_visit_breach", "escalate_visit_breach_county", "visit_applicant"]),
+        ("fire", "visit_overdue_office", {}, ["escalate_visit_breach", "escalate_visit_breach_county",
+                                              "escalate_visit_breach_office", "visit_applicant"]),
+        ("do", "escalate_visit_breach", {}, ["escalate_visit_breach_county", "escalate_visit_breach_office",
+                                             "visit_applicant"]),
+        ("do", "escalate_visit_breach_county", {}, ["escalate_visit_breach_office", "visit_applicant"]),
+        ("do", "escalate_visit_breach_office", {}, ["visit_applicant"]),
+        ("do", "visit_applicant", {"applicant_reached": False}, ["contact_await"]),
+        ("fire", "contact_await_remind", {}, ["contact_await", "contact_await_reminder"]),
+        ("do", "contact_await_reminder", {}, ["contact_await"]),
+        ("do", "contact_await", {}, ["visit_applicant"]),
+        ("do", "visit_applicant", {"materials_complete": False, "fixable_on_site": False}, ["accept_with_deficiencies"]),
+        ("do", "accept_with_deficiencies", {}, ["complete_within_deadline"]),
+        ("do", "complete_within_deadline", {"supplied_materials_received": False}, ["supply_await"]),
+        ("fire", "supply_await_remind", {}, ["supply_await", "supply_await_reminder"]),
+        ("do", "supply_await_reminder", {}, ["supply_await"]),
+        ("do", "supply_await", {}, ["complete_within_deadline"]),  # brought some, not all
+        ("do", "complete_within_deadline", {"supplied_materials_received": False}, ["supply_await"]),
+        ("fire", "supply_await_expired", {}, []),
+    ], [CALLBACK]),
+    "onsite_unreachable_withdrawn": ("onsite", [
+        ("start", None, {}, ["visit_applicant"]),
+        ("do", "visit_applicant", {"applicant_reached": False}, ["contact_await"]),
+        ("do", "contact_await", {"applicant_response": "withdrawn"}, []),
     ], [CALLBACK]),
     "onsite_on_the_spot": ("onsite", [
         ("start", None, {}, ["visit_applicant"]),
@@ -442,7 +531,8 @@ def test_working_day_timers_follow_the_calendar(parsed, forms, process, before, 
     waiting = walk.timer(timer)
     assert waiting.due_at == expected
     assert walk.task(task).due_at == expected
-    assert waiting.attached_to == task
+    # onsite's promised deadline is on the whole handling after acceptance (R-4.a), the task's due time the same
+    assert waiting.attached_to == ("handle_case" if process == "onsite" else task)
 
 
 def test_completion_requests_a_callback_case(parsed, forms):

@@ -156,8 +156,9 @@ def test_field_the_form_does_not_ask_for_is_refused(forms):
 
 
 def test_several_errors_are_reported_together(forms):
-    errors = errors_of(forms, "proxy_record_entrustment", {"entrustment_signed": False, "entrustment_signed_date": "昨天"})
-    assert set(errors) == {"entrustment_signed", "entrustment_number", "entrustment_signed_date"}
+    errors = errors_of(forms, "proxy_record_entrustment", {"entrustment_signed": True, "entrustment_signed_date": "昨天",
+                                                           "entrusted_items": 5})
+    assert set(errors) == {"entrusted_items", "entrustment_number", "entrustment_signed_date"}
 
 
 ROWS_FORM = {"title": "材料", "schema": {"type": "object", "additionalProperties": False, "properties": {"rows": {

@@ -25,7 +25,10 @@ def test_assistant_starts_an_assist_case_and_gets_the_whole_case_back(client, au
     assert [t["name"] for t in case["tasks"]] == ["guide_materials"]
     task = case["tasks"][0]
     assert (task["role"], task["unit"], task["status"], task["form"]) == ("assistant", "CA-MZ", "ready", "assist_guide_materials")
-    assert case["timers"] == []
+    # the promised deadline from registration on the whole handling, and its two further escalations (R-4.a)
+    assert [(t["task"], t["attached_to"]) for t in case["timers"]] == [
+        ("deadline_overdue", "handle_case"), ("deadline_overdue_county", "handle_case"),
+        ("deadline_overdue_office", "handle_case")]
     assert [h["action"] for h in case["history"]] == ["case_started"]
     assert case["history"][0]["actor"] == "gaohongxia" and case["history"][0]["at"]
     assert case["linked_cases"] == []

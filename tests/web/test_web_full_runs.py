@@ -67,8 +67,8 @@ def test_assist_with_missing_materials_lists_them_then_rechecks(client, auth):
     first = get_case(client, auth, case["id"])["tasks"][0]
     assert complete(client, auth, first, data_for(first, materials_complete=False)).status_code == 200
     case, done = run_to_completion(client, auth, case)
-    assert [name for name, _ in done] == ["list_missing_materials", "guide_materials", "accompany_submission",
-                                          "track_approval", "hand_over_results"]
+    assert [name for name, _ in done] == ["list_missing_materials", "materials_await", "guide_materials",
+                                          "accompany_submission", "track_approval", "hand_over_results"]
     callback_of(client, auth, case)
 
 
@@ -101,7 +101,7 @@ def test_proxy_with_correction_relay_and_an_unsigned_receipt(client, auth):
     tracks = iter([{"needs_correction": True}, {}])
     receipts = iter([{"receipt_signed": False, "not_signed_reason": "服务对象不在家"}, {}])
     done: list[tuple[str, str]] = []
-    for _ in range(15):
+    for _ in range(16):
         case = get_case(client, auth, case["id"])
         if case["status"] == "completed":
             break
@@ -126,7 +126,7 @@ def test_proxy_with_correction_relay_and_an_unsigned_receipt(client, auth):
         ("record_entrustment", "xuzhiqiang"), ("submit_on_behalf", "xuzhiqiang"), ("track_approval", "xuzhiqiang"),
         ("contact_for_correction", "xuzhiqiang"), ("submit_on_behalf", "xuzhiqiang"), ("relay", "zhanglei"),
         ("track_approval", "zhanglei"), ("hand_over_results", "zhanglei"),
-        ("sign_completion_receipt", "zhanglei"), ("sign_completion_receipt", "zhanglei"),
+        ("sign_completion_receipt", "zhanglei"), ("receipt_await", "zhanglei"), ("sign_completion_receipt", "zhanglei"),
     ]
     assert case["unit"] == "CA-T01"
     callback_of(client, auth, case)

@@ -105,7 +105,10 @@ VALID_DATA: dict[str, dict[str, Any]] = {
     "handover_feedback": {"feedback_received": True},
     **{name: {"acknowledged": True, "measures_taken": "已督促承办人员当日办结。"} for name in (
         "onsite_escalate_deadline_breach", "consultation_escalate_contact_breach", "complaint_escalate_breach",
-        "rectification_escalate_breach", "problem_report_escalate_breach", "handover_escalate_breach")},
+        "rectification_escalate_breach", "problem_report_escalate_breach", "handover_escalate_breach",
+        "case_escalate_deadline_breach")},
+    "applicant_wait": {"applicant_response": "resumed"},
+    "applicant_reminder": {"reminder_method": "phone", "applicant_reached": True, "reminder_note": "已电话提醒。"},
 }
 
 

@@ -105,6 +105,7 @@ def test_r_9_1_3_3_a_case_whose_materials_were_typed_still_renders_prints_and_go
                                                    "convert_to_proxy": False}, by="gaohongxia")
     forms_admin.restore_version(system, admin, current.name, 0, base_version=system.forms.get(current.name).version)
 
+    desk.do(case["id"], "materials_await", {"applicant_response": "resumed"}, by="gaohongxia")
     login("gaohongxia")
     task = desk.task(case["id"], "guide_materials")
     task_page = client.get(f"/tasks/{task.id}")

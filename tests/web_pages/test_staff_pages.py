@@ -382,6 +382,7 @@ def test_task_page_renders_for_every_reachable_form(client, login, desk):
     login("gaohongxia")
     steps = [("guide_materials", {"guidance": "请准备材料。", "materials_complete": False}),
              ("list_missing_materials", {"missing_materials": ["本人社会保障卡或银行账户信息"], "convert_to_proxy": False}),
+             ("materials_await", {"applicant_response": "resumed"}),
              ("guide_materials", {"guidance": "材料齐了。", "materials_complete": True}),
              ("accompany_submission", {"submitted": True, "approval_department": "成安县民政局", "submission_date": "2025-10-13"}),
              ("track_approval", {"tracking_notes": "审批通过。", "applicant_informed": True, "approval_result": "准予"}),
@@ -680,7 +681,7 @@ def test_intake_shows_what_the_start_form_asks_for_as_the_forms_editor_left_it(c
     doc = page(client.get("/intake"))
     fieldset = doc.xpath('//fieldset[@data-start-form="onsite"]')[0]
     assert fieldset.xpath("./legend")[0].text_content().strip() == "上门办申请"
-    assert fieldset.xpath(".//input/@name") == ["address", "floor"]
+    assert fieldset.xpath(".//input/@name") == ["address", "appointment_at", "floor"]
     response = post(client, csrf, "/intake", {
         "process": "onsite", "applicant_name": "李桂兰", "applicant_phone": "13912345678", "applicant_type": "personal",
         "matter_code": "GR-007", "channel": "phone", "address": "成安镇北关村 12 号", "floor": "0"})
@@ -698,6 +699,26 @@ def test_intake_shows_what_the_start_form_asks_for_as_the_forms_editor_left_it(c
         doc = page(client.get(url))
         shown = {dt.text_content().strip(): dt.getnext().text_content().strip() for dt in doc.xpath("//dl[@class='facts']/dt")}
         assert shown["上门地址"] == "成安镇北关村 12 号" and shown["楼层"] == "3", (url, shown)
+
+
+def test_r_9_3_1_intake_takes_an_agreed_visit_time_and_refuses_one_already_past(client, login, csrf, desk):
+    """R-9.3.1 R-4.a: the desk records the visit time agreed with the applicant (a date-and-time field); one
+    already past is refused beside the field, nothing started; an agreed one makes the visit due that day."""
+    base = {"process": "onsite", "applicant_name": "李桂兰", "applicant_phone": "13912345678",
+            "applicant_type": "personal", "matter_code": "GR-007", "channel": "phone", "address": "成安镇北关村 12 号"}
+    with time_machine.travel(datetime(2025, 11, 3, 1, 0, tzinfo=timezone.utc), tick=False):  # the session's time too
+        login("gaohongxia")
+        doc = page(client.get("/intake"))
+        [picker] = doc.xpath('//fieldset[@data-start-form="onsite"]//input[@name="appointment_at"]')
+        assert picker.get("type") == "datetime-local"
+        refused = post(client, csrf, "/intake", {**base, "appointment_at": "2025-11-02T10:00"})
+        assert refused.status_code == 422
+        field = page(refused).xpath('//input[@name="appointment_at"]/..')[0]
+        assert errors_in(field) == ["约定上门时间不能早于现在，请重新约定。"]
+        response = post(client, csrf, "/intake", {**base, "appointment_at": "2025-11-07T10:00"})
+    assert response.status_code == 302
+    case_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert desk.task(case_id, "visit_applicant").due_at == datetime(2025, 11, 7, 9, 30, tzinfo=timezone.utc)
 
 
 def test_intake_of_a_hotline_consultation_by_the_consultation_centre(client, login, csrf, desk):
