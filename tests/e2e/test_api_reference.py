@@ -30,8 +30,17 @@ def test_the_api_reference_draws_every_operation_and_the_task_data_of_each_form(
 
     schemas = page.locator("section.models")
     schemas.get_by_role("button", name="Schemas").click()
-    expect(schemas).to_contain_text("指导准备申报材料（assist_guide_materials）")
-    schemas.get_by_text("指导准备申报材料（assist_guide_materials）", exact=True).click()
+    # Swagger UI draws the schema list as the reader scrolls (virtualized): scroll until the form's appears.
+    guide = schemas.get_by_text("指导准备申报材料（assist_guide_materials）", exact=True)
+    schemas.scroll_into_view_if_needed()
+    for _ in range(60):
+        if guide.count():
+            break
+        page.mouse.wheel(0, 600)
+        page.wait_for_timeout(100)
+    expect(guide).to_be_visible()
+    guide.scroll_into_view_if_needed()
+    guide.click()
     expect(schemas).to_contain_text("materials_complete")
     developer.snap("task-data-of-a-form")
     assert refused == [], refused  # nothing blocked by the Content-Security-Policy
