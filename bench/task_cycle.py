@@ -64,7 +64,9 @@ class RawCycle:
         self.ctx = lambda: RunContext(Clock(), calendar, {"contact": "PT30M", "complaint_days": 5,
                                                           "rectification_days": 10, "escalation_interval_days": 1,
                                                           "onsite_visit_days": 2, "applicant_reminder_days": 3,
-                                                          "applicant_closure_days": 10}, units)
+                                                          "applicant_closure_days": 10, "handover_days": 5},
+                                              units, unit_tree={code: ("county", None if code == "CA" else "CA")
+                                                                for code in ("CA", "CA-MZ", "CA-ZX", "CA-SPJ")})
         parser = DiagramParser(self.ctx)
         dmn = (ROOT / "processes" / "handling_unit_routing.dmn").read_bytes()
         parsed = parser.parse((ROOT / "processes" / "assist.bpmn").read_bytes(), "assist.bpmn", [dmn]).processes[0]
