@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from ..db.models import Case, CaseRelay, HumanTask, OrgUnit, Staff
+from ..db.models import Case, CaseLink, CaseRelay, HumanTask, OrgUnit, Staff
 from ..roles import ADMINISTRATOR, CHIEF_OFFICER, SUPERVISOR
 from ..system import System
 from .identity import SYSTEM, Actor
@@ -46,18 +46,25 @@ def case_units(system: System, session, actor: Actor) -> set[str] | None:
     return reach(system, session, actor)
 
 
-def case_condition(units: set[str] | None):
+def case_condition(units: set[str] | None, callback_desk: str | None = None):
     """The SQL condition for "a case of these units": handled or registered there, with a task there (any
-    status), or relayed to or from there, so a relayed case stays visible where it passed. None: no condition."""
+    status), or relayed to or from there, so a relayed case stays visible where it passed. When the units
+    include ``callback_desk`` (the consultation centre), also the cases called back from there: the desk sees
+    the case it is calling about (R-10.1); other units' lists pay nothing for it. None: no condition."""
     if units is None:
         return None
     codes = sorted(units)
     # IN over a subquery, not EXISTS per case row: each OR term can then use its own index.
-    task_in_units = Case.id.in_(select(HumanTask.case_id).where(HumanTask.status.in_(TASK_STATUSES),
-                                                                HumanTask.unit_code.in_(codes)))
+    tasks_here = select(HumanTask.case_id).where(HumanTask.status.in_(TASK_STATUSES), HumanTask.unit_code.in_(codes))
+    task_in_units = Case.id.in_(tasks_here)
     relayed = Case.id.in_(select(CaseRelay.case_id).where(CaseRelay.to_unit.in_(codes)).union(
         select(CaseRelay.case_id).where(CaseRelay.from_unit.in_(codes))))
-    return or_(Case.unit_code.in_(codes), Case.started_unit.in_(codes), task_in_units, relayed)
+    terms = [Case.unit_code.in_(codes), Case.started_unit.in_(codes), task_in_units, relayed]
+    if callback_desk in units:
+        terms.append(Case.id.in_(select(CaseLink.from_case_id).where(
+            CaseLink.relation == "callback", CaseLink.to_case_id.in_(
+                select(HumanTask.case_id).where(HumanTask.unit_code == callback_desk)))))
+    return or_(*terms)
 
 
 def may_see_case(system: System, session, actor: Actor, case_id: int) -> bool:
@@ -70,7 +77,7 @@ def may_see_case(system: System, session, actor: Actor, case_id: int) -> bool:
 
 def visible_case_condition(system: System, session, actor: Actor):
     """The condition every case list, search, export and figure of ``actor`` is narrowed by."""
-    return case_condition(case_units(system, session, actor))
+    return case_condition(case_units(system, session, actor), system.org(session).kinds.get("consultation_centre"))
 
 
 def may_work(system: System, session, actor: Actor, role: str | None, unit: str | None) -> bool:

@@ -35,6 +35,22 @@ def test_r_10_1_callback_records_the_eight_dimensions(desk, form):
     assert not [c for c in desk.case(callback["id"])["linked_cases"] if c["relation"] == "rectification"]
 
 
+def test_r_10_1_the_callback_desk_opens_the_case_it_is_calling_about(desk, form):
+    """R-10.1 R-6.2: the consultant making the callback reads the service case it follows up (its steps and
+    who did them), and finds it in her case list; another unit's assistant still does not."""
+    from bdd_workflow.errors import NotFound
+    from bdd_workflow.services.cases import get_case, list_cases
+
+    case, callback = completed_assist(desk, form)
+    consultant = desk.actor("zhaolina")  # 咨询中心
+    seen = get_case(desk.system, consultant, case["id"])
+    assert seen["number"] == case["number"]
+    assert {t["name"] for t in seen["completed_tasks"]} >= {"guide_materials", "hand_over_results"}
+    assert case["id"] in {c["id"] for c in list_cases(desk.system, consultant, process="assist")["items"]}
+    with pytest.raises(NotFound):
+        get_case(desk.system, desk.actor("lijianhua"), case["id"])  # 行政审批局: not theirs
+
+
 @pytest.mark.parametrize("grade", ["dissatisfied", "very_dissatisfied"])
 def test_r_10_2_bad_rating_opens_a_rectification_for_the_responsible_unit(desk, form, grade):
     """R-10.2: a bad rating -> the responsible unit owes a written explanation and a fix."""
