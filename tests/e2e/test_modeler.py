@@ -176,7 +176,14 @@ def test_administrator_adds_a_task_and_a_timer_validates_fixes_and_deploys_a_new
     new_task = task["id"]
 
     # And a timer on the flow after it: an intermediate event turned into a timer.
-    event = palette_drop(page, "bpmn-icon-intermediate-event-none", task["x"] + task["width"] + 80, mid_y)
+    # Dropped half-way between the new task and the end event, as read from the canvas now (the replace above
+    # may have redrawn it): on the flow after the task, whatever the canvas did meanwhile.
+    page.evaluate("""(id) => { const canvas = bddModeler.get('canvas');
+        canvas.scrollToElement(bddModeler.get('elementRegistry').get(id), { top: 100, right: 400, bottom: 100, left: 100 }); }""",
+                  new_task)  # the drop point must be on screen: the diagram is wider than the window
+    placed, end = shape(page, new_task), shape(page, "assist_completed")
+    event = palette_drop(page, "bpmn-icon-intermediate-event-none", (placed["x"] + placed["width"] + end["x"]) / 2,
+                         mid_y)
     assert event["incoming"] == [new_task] and event["outgoing"] == ["assist_completed"], event
     timer = change_type(page, event["id"], "replace-with-timer-intermediate-catch")
     timer_id = timer["id"]
