@@ -37,7 +37,7 @@ from typing import Any
 from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy.engine import make_url
 
-from .db.migrate import current, head, upgrade
+from .db.migrate import current, head, known, upgrade
 from .db.models import Attachment, Case
 from .system import System
 
@@ -129,7 +129,7 @@ def take(system: System, target: Path) -> Report:
         }
         partial = target.with_name(target.name + ".partial")
         with tarfile.open(partial, "w") as archive:
-            _add_bytes(archive, "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2).encode())
+            _add_bytes(archive, "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2).encode(), started)
             archive.add(snapshot, arcname=snapshot.name)
             for path in files:
                 archive.add(path, arcname=str(PurePosixPath("uploads", *path.relative_to(uploads).parts)))
@@ -149,10 +149,10 @@ def _counts(url: str) -> dict[str, int]:
         engine.dispose()
 
 
-def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
+def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes, at: datetime) -> None:
     info = tarfile.TarInfo(name)
     info.size = len(data)
-    info.mtime = int(datetime.now().timestamp())
+    info.mtime = int(at.timestamp())
     info.mode = 0o600
     archive.addfile(info, io.BytesIO(data))
 
@@ -179,11 +179,7 @@ def restore(system: System, source: Path) -> Report:
     if manifest["database"] != kind:
         raise BackupError(f"这份备份来自 {manifest['database']} 数据库，而当前配置的是 {kind}："
                           "请把 BDD_DATABASE_URL 指向同一种数据库（跨数据库迁移请用导出导入）。")
-    from alembic.script import ScriptDirectory
-
-    from .db.migrate import MIGRATIONS
-
-    if ScriptDirectory(str(MIGRATIONS)).get_revision(manifest["schema_revision"]) is None:
+    if not known(str(manifest["schema_revision"])):
         raise BackupError(f"备份的数据库结构版本 {manifest['schema_revision']} 比本程序新：请先升级程序再恢复。")
     with system.db.engine.connect() as conn:
         tables = inspect(conn).get_table_names()

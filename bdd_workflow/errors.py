@@ -8,6 +8,7 @@ class DomainError(Exception):
 
     status = 400
     code = "bad_request"
+    retry_after: int | None = None  # seconds: a passing condition (busy, full storage): answered with Retry-After
 
     def __init__(self, message: str, **details: object) -> None:
         super().__init__(message)

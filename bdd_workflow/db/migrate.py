@@ -40,6 +40,14 @@ def upgrade(db: Database) -> str:
     return head()
 
 
+def known(revision: str) -> bool:
+    """Is ``revision`` one of this code's migrations (a backup from a newer version is not)?"""
+    try:
+        return ScriptDirectory(str(MIGRATIONS)).get_revision(revision) is not None
+    except Exception:  # noqa: BLE001 - alembic raises its own errors for unknown ids
+        return False
+
+
 def head() -> str:
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from ..db.models import Case, ComplaintFinding, HumanTask
+from ..system import System
 
 HANDOVER = "handover"
 # The tasks of a handover that carry its deadline (processes/handover.bpmn).
@@ -39,16 +41,39 @@ def complaint_findings(session, start: datetime, end: datetime, units: set[str] 
     return dict(by_unit), dict(by_staff)
 
 
-def open_handovers(session, now: datetime, units: set[str] | None) -> dict[str, dict[str, int]]:
+OPEN_STATUSES = ("running", "waiting", "suspended")
+
+
+def open_follow_ups(system: System, session, process: str, units: set[str] | None, now: datetime,
+                    work: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+    """Cases of a follow-up procedure (rectification, handover) not yet done, per handling unit, as they stand
+    now (not a figure of the period): how many are open, how many of those are overdue (one of its ``work``
+    steps, or any step, past its deadline, or a deadline that has fired), and their case ids; most overdue
+    units first."""
+    org = system.org(session)
+    open_where = [Case.process_id == process, Case.status.in_(OPEN_STATUSES),
+                  *([] if units is None else [Case.unit_code.in_(sorted(units))])]
+    rows = session.execute(select(Case.id, Case.unit_code, Case.breaches).where(*open_where)
+                           .order_by(Case.started_at, Case.id)).all()
+    # Two statements, not a correlated EXISTS: SQLite runs that one over every overdue task of the county per case.
+    late_tasks = select(HumanTask.case_id).where(HumanTask.status == "ready", HumanTask.due_at < now,
+                                                 HumanTask.case_id.in_(select(Case.id).where(*open_where)),
+                                                 *([] if work is None else [HumanTask.name.in_(work)]))
+    late = set(session.scalars(late_tasks)) if rows else set()
+    per_unit: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        unit = per_unit.setdefault(r.unit_code or "", {"unit": r.unit_code, "unit_name": org.name(r.unit_code) or "—",
+                                                       "open": 0, "overdue": 0, "cases": [], "overdue_cases": []})
+        unit["open"] += 1
+        unit["cases"].append(r.id)
+        if r.breaches or r.id in late:
+            unit["overdue"] += 1
+            unit["overdue_cases"].append(r.id)
+    return sorted(per_unit.values(), key=lambda u: (-u["overdue"], -u["open"], u["unit"] or ""))
+
+
+def open_handovers(system: System, session, now: datetime, units: set[str] | None) -> dict[str, dict[str, int]]:
     """Problems handed over and not yet dealt with, per unit they are about: open, and overdue (past the
-    deadline of their task, or already escalated)."""
-    late_task = Case.id.in_(select(HumanTask.case_id).where(
-        HumanTask.process_id == HANDOVER, HumanTask.status == "ready", HumanTask.name.in_(HANDOVER_WORK),
-        HumanTask.due_at < now))
-    where = [Case.process_id == HANDOVER, Case.status != "completed", Case.status != "cancelled"]
-    if units is not None:
-        where.append(Case.unit_code.in_(sorted(units)))
-    rows = session.execute(select(Case.unit_code, func.count().label("n"),
-                                  func.count().filter(or_(Case.breaches > 0, late_task)).label("late"))
-                           .where(*where).group_by(Case.unit_code))
-    return {r.unit_code or "": {"open": int(r.n), "overdue": int(r.late or 0)} for r in rows}
+    deadline of their handling task, or already escalated)."""
+    return {u["unit"] or "": {"open": u["open"], "overdue": u["overdue"]}
+            for u in open_follow_ups(system, session, HANDOVER, units, now, HANDOVER_WORK)}

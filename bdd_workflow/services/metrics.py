@@ -341,7 +341,7 @@ def quality(system: System, actor: Actor, start: datetime, end: datetime, unit: 
         rectifications = open_rectifications(system, session, units, system.clock.now())
         # R-5.2: complaints found upheld (R-4.c) and problems handed over and still open (R-10.1).
         complaints_by_unit, complaints_by_staff = accountability.complaint_findings(session, start, end, units)
-        handovers = accountability.open_handovers(session, system.clock.now(), units)
+        handovers = accountability.open_handovers(system, session, system.clock.now(), units)
         for code, (upheld, decided) in complaints_by_unit.items():
             by_unit[code]["complaints_upheld"], by_unit[code]["complaints"] = upheld, decided
         for code, counts in handovers.items():
@@ -467,31 +467,9 @@ def _by_staff(session, start: datetime, end: datetime, units: set[str] | None, c
 
 # --- open rectifications (R-10.2) ----------------------------------------------------------------------------
 
-OPEN_STATUSES = ("running", "waiting", "suspended")
-
-
 def open_rectifications(system: System, session, units: set[str] | None, now: datetime) -> list[dict[str, Any]]:
-    """Rectifications not yet accepted, per handling unit, as they stand now (not a figure of the period): how
-    many are open, how many of those are overdue (a step past its deadline, or a deadline that has fired), and
-    their case ids. 10.2 差评…承办单位要…限期整改."""
-    org = system.org(session)
-    open_where = [Case.process_id == "rectification", Case.status.in_(OPEN_STATUSES), *_units_where(Case.unit_code, units)]
-    rows = session.execute(select(Case.id, Case.unit_code, Case.breaches).where(*open_where)
-                           .order_by(Case.started_at, Case.id)).all()
-    # Two statements, not a correlated EXISTS: SQLite runs that one over every overdue task of the county per case.
-    late = set(session.scalars(select(HumanTask.case_id).where(
-        HumanTask.status == "ready", HumanTask.due_at < now,
-        HumanTask.case_id.in_(select(Case.id).where(*open_where))))) if rows else set()
-    per_unit: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        unit = per_unit.setdefault(r.unit_code or "", {"unit": r.unit_code, "unit_name": org.name(r.unit_code) or "—",
-                                                       "open": 0, "overdue": 0, "cases": [], "overdue_cases": []})
-        unit["open"] += 1
-        unit["cases"].append(r.id)
-        if r.breaches or r.id in late:
-            unit["overdue"] += 1
-            unit["overdue_cases"].append(r.id)
-    return sorted(per_unit.values(), key=lambda u: (-u["overdue"], -u["open"], u["unit"] or ""))
+    """Rectifications not yet accepted, per handling unit, as they stand now (10.2 差评…承办单位要…限期整改)."""
+    return accountability.open_follow_ups(system, session, "rectification", units, now)
 
 
 # --- the dashboard page -------------------------------------------------------------------------------------

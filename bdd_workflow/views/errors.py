@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from ..errors import DatabaseBusy, DefinitionInvalid, DomainError, FormInvalid, StorageUnavailable
+from ..errors import DefinitionInvalid, DomainError, FormInvalid
 from .throttle import retry_after_seconds
 
 log = logging.getLogger(__name__)
@@ -70,10 +70,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
-        if isinstance(exc, (DatabaseBusy, StorageUnavailable)):  # try again later: say when
+        if exc.retry_after:  # a passing condition (a busy database, full storage): say when to try again
             response = make_response(_page(exc.status, exc.message) if not _wants_json()
                                      else (jsonify({"error": exc.code, "message": exc.message}), exc.status))
-            response.headers["Retry-After"] = g.busy_retry_after = str(exc.retry_after)
+            response.headers["Retry-After"] = g.retry_after = str(exc.retry_after)
             return response
         if not _wants_json():
             return _page(exc.status, exc.message)

@@ -72,10 +72,10 @@ def install(app) -> Limiter:
 
     @app.after_request  # registered first, so it runs after Flask-Limiter's own (they run in reverse)
     def retry_after_only_when_refused(response):
-        """Flask-Limiter writes Retry-After on every answer it counts; only a 429 means it. A 503 (a busy
-        database, views/errors.py) keeps the wait it said."""
-        if response.status_code == 503 and "busy_retry_after" in g:
-            response.headers["Retry-After"] = str(g.busy_retry_after)
+        """Flask-Limiter writes Retry-After on every answer it counts; only a 429 means it. An error that said its
+        own wait (views/errors.py: a busy database, full storage) keeps it."""
+        if "retry_after" in g:
+            response.headers["Retry-After"] = g.retry_after
         elif response.status_code != 429:
             response.headers.pop("Retry-After", None)
         return response
