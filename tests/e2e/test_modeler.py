@@ -113,6 +113,13 @@ def make_space(page, x: float, y: float, width: float) -> None:
     page.mouse.up()
 
 
+def scroll_to(page, element_id: str) -> None:
+    """Bring an element and the room right of it on screen: the diagrams are wider than the window, and a drop
+    or a click off screen lands nowhere."""
+    page.evaluate("""(id) => bddModeler.get('canvas').scrollToElement(bddModeler.get('elementRegistry').get(id),
+        { top: 100, right: 400, bottom: 100, left: 100 })""", element_id)
+
+
 def change_type(page, element_id: str, replace_id: str) -> dict:
     """Select the element, open 更改类型 (the wrench) in its context pad and choose ``replace_id``."""
     page.click(f".djs-element[data-element-id='{element_id}']")
@@ -169,6 +176,7 @@ def test_administrator_adds_a_task_and_a_timer_validates_fixes_and_deploys_a_new
     mid_y = callback["y"] + callback["height"] / 2
     make_space(page, gap_x, callback["y"] - 30, 280)
     assert shape(page, "assist_completed")["x"] >= callback["x"] + callback["width"] + 300
+    scroll_to(page, "start_callback")
     task = palette_drop(page, "bpmn-icon-task", callback["x"] + callback["width"] + 100, mid_y)
     assert task["incoming"] == ["start_callback"] and task["outgoing"] == ["assist_completed"], task
     task = change_type(page, task["id"], "replace-with-user-task")
@@ -178,9 +186,7 @@ def test_administrator_adds_a_task_and_a_timer_validates_fixes_and_deploys_a_new
     # And a timer on the flow after it: an intermediate event turned into a timer.
     # Dropped half-way between the new task and the end event, as read from the canvas now (the replace above
     # may have redrawn it): on the flow after the task, whatever the canvas did meanwhile.
-    page.evaluate("""(id) => { const canvas = bddModeler.get('canvas');
-        canvas.scrollToElement(bddModeler.get('elementRegistry').get(id), { top: 100, right: 400, bottom: 100, left: 100 }); }""",
-                  new_task)  # the drop point must be on screen: the diagram is wider than the window
+    scroll_to(page, new_task)
     placed, end = shape(page, new_task), shape(page, "assist_completed")
     event = palette_drop(page, "bpmn-icon-intermediate-event-none", (placed["x"] + placed["width"] + end["x"]) / 2,
                          mid_y)
